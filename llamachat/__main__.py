@@ -1,0 +1,5 @@
+"""Allow ``python -m llamachat``."""
+
+from llamachat.cli import main
+
+raise SystemExit(main())

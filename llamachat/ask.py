@@ -1,0 +1,233 @@
+"""``llamachat ask``: one prompt, the reply streamed to stdout, status to stderr.
+
+Untrusted reply text is escaped when stdout is a terminal (an OSC 52 sequence
+could write the clipboard) and passed through unchanged to a pipe or file.
+This module must never import Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from llamachat.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+
+
+@dataclass
+class AskOutcome:
+    """What arrived, kept outside the event loop so an interrupt cannot lose it."""
+
+    provider: str = ""
+    model: str = ""
+    parts: list[str] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: dict[str, Any] | None = None
+    cost: float | None = None
+    credits: float | None = None
+    job_id: str | None = None
+    error: str | None = None
+
+    @property
+    def content(self) -> str:
+        """The reply text so far."""
+        return "".join(self.parts)
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``--json`` object."""
+        data: dict[str, Any] = {
+            "provider": self.provider,
+            "model": self.model,
+            "content": self.content,
+            "finish_reason": self.finish_reason,
+            "usage": self.usage,
+            "cost": self.cost,
+            "credits": self.credits,
+            "job_id": self.job_id,
+        }
+        if self.error:
+            data["error"] = self.error
+        return data
+
+
+class Console:
+    """Where ``ask`` writes: reply text to ``out``, one-line status to ``err``."""
+
+    def __init__(self, out: TextIO, err: TextIO, *, quiet: bool, json_mode: bool) -> None:
+        from llamachat.textsafety import escape_controls
+
+        self.out, self.err = out, err
+        self.quiet, self.json_mode = quiet, json_mode
+        self._escape_out = out.isatty()
+        self._escape_err = err.isatty()
+        self._escape = escape_controls
+        self.ends_with_newline = True
+
+    def text(self, piece: str) -> None:
+        """Write a piece of the reply as it arrives."""
+        if self.json_mode or not piece:
+            return
+        self.out.write(self._escape(piece) if self._escape_out else piece)
+        self.out.flush()
+        self.ends_with_newline = piece.endswith("\n")
+
+    def finish_text(self) -> None:
+        """End the reply with a newline."""
+        if not self.json_mode and not self.ends_with_newline:
+            self.out.write("\n")
+            self.out.flush()
+            self.ends_with_newline = True
+
+    def status(self, line: str) -> None:
+        """A status line on stderr, unless ``--quiet``."""
+        if not self.quiet:
+            self.error(line)
+
+    def error(self, line: str) -> None:
+        """A line on stderr, always."""
+        from llamachat.textsafety import one_line
+
+        text = one_line(line, 2000) if self._escape_err else " ".join(line.split())
+        self.err.write(f"llamachat: {text}\n")
+        self.err.flush()
+
+
+def read_prompt(words: list[str]) -> str | None:
+    """The prompt from the arguments, or stdin when they are absent or ``-``."""
+    if words and words != ["-"]:
+        return " ".join(words)
+    if sys.stdin.isatty() and not words:
+        return None
+    return sys.stdin.read()
+
+
+def _money(value: float) -> str:
+    return f"${value:.6f}" if value < 0.01 else f"${value:.4f}"
+
+
+async def _converse(
+    args: argparse.Namespace, prompt: str, outcome: AskOutcome, console: Console
+) -> int:
+    from llamachat.config import load_config
+    from llamachat.providers.base import (
+        ChatMessage,
+        ChatRequest,
+        Credits,
+        Finished,
+        GenerationParams,
+        JobQueued,
+        JobStatus,
+        Retrying,
+        TextDelta,
+        Usage,
+    )
+    from llamachat.providers.errors import ProviderError
+    from llamachat.providers.registry import build_provider
+    from llamachat.resolve import configured_model, provider_settings
+
+    config = load_config()
+    for warning in config.warnings:
+        console.error(f"warning: {warning}")
+    settings = provider_settings(config, args.provider, args.base_url, args.api_key_env)
+    provider = build_provider(settings, config.network)
+    outcome.provider = settings.name
+    try:
+        model = configured_model(config, settings, args.model) or provider.default_model()
+        if not model:
+            models = await provider.list_models()
+            if not models:
+                console.error(f"{provider.display_name} offers no models: pass one with -m.")
+                return EXIT_USAGE
+            model = models[0].id
+        outcome.model = model
+        system = args.system if args.system is not None else config.defaults.system_prompt
+        messages = [ChatMessage("system", system)] if system else []
+        messages.append(ChatMessage("user", prompt))
+        params = GenerationParams(
+            temperature=config.defaults.temperature,
+            top_p=config.defaults.top_p,
+            max_tokens=config.defaults.max_tokens,
+        ).merged(GenerationParams(temperature=args.temperature, max_tokens=args.max_tokens))
+        request = ChatRequest(tuple(messages), model, params, stream=not args.no_stream)
+        async with aclosing(provider.stream(request)) as events:
+            async for event in events:
+                if type(event) is TextDelta:
+                    outcome.parts.append(event.text)
+                    console.text(event.text)
+                elif isinstance(event, JobQueued):
+                    outcome.job_id = event.job_id
+                    console.status(f"queued as job {event.job_id} on {provider.display_name}")
+                elif isinstance(event, JobStatus):
+                    console.status(f"job {event.job_id}: {event.status} after {event.waited:.0f} s")
+                elif isinstance(event, Retrying):
+                    console.status(
+                        f"retry {event.attempt}/{event.max_attempts} "
+                        f"in {event.delay:.1f} s: {event.reason}"
+                    )
+                elif isinstance(event, Usage):
+                    outcome.usage = {
+                        "prompt_tokens": event.prompt_tokens,
+                        "completion_tokens": event.completion_tokens,
+                    }
+                    if event.prompt_tokens is not None or event.completion_tokens is not None:
+                        console.status(
+                            f"usage: {event.prompt_tokens or 0} prompt + "
+                            f"{event.completion_tokens or 0} completion tokens"
+                        )
+                    if event.cost_usd is not None:
+                        outcome.cost = event.cost_usd
+                        approx = "about " if event.cost_is_estimate else ""
+                        console.status(f"cost: {approx}{_money(event.cost_usd)}")
+                elif isinstance(event, Credits):
+                    outcome.credits = event.remaining_usd
+                    console.status(f"credits: {_money(event.remaining_usd)} remaining")
+                elif isinstance(event, Finished):
+                    outcome.finish_reason = event.finish_reason
+                    if event.finish_reason == "length":
+                        console.status(
+                            "the reply was cut off by the token limit (finish_reason: length)"
+                        )
+    except ProviderError as err:
+        outcome.error = err.message
+        console.finish_text()
+        console.error(err.message)
+        if err.job_id and not outcome.job_id:
+            outcome.job_id = err.job_id
+        return EXIT_FAILURE
+    finally:
+        await provider.aclose()
+    console.finish_text()
+    return EXIT_OK
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    """The ``ask`` command; returns the exit code."""
+    from llamachat.config import ConfigError
+
+    console = Console(sys.stdout, sys.stderr, quiet=args.quiet, json_mode=args.json)
+    prompt = read_prompt(args.prompt)
+    if prompt is None or not prompt.strip():
+        console.error("no prompt: give one as arguments, or pipe it on stdin (llamachat ask -).")
+        return EXIT_USAGE
+    outcome = AskOutcome()
+    try:
+        code = asyncio.run(_converse(args, prompt, outcome, console))
+    except ConfigError as err:
+        console.error(str(err))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        console.finish_text()
+        outcome.finish_reason = "interrupted"
+        resume = (
+            f" (job {outcome.job_id} is still queued at the provider)" if outcome.job_id else ""
+        )
+        console.error(f"interrupted{resume}.")
+        code = EXIT_INTERRUPTED
+    if args.json:
+        json.dump(outcome.as_json(), sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    return code

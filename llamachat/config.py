@@ -1,0 +1,337 @@
+"""The configuration file: reading it safely, validating it, writing it atomically.
+
+``config.toml`` lives in the platformdirs config dir (``LLAMACHAT_CONFIG``
+overrides the path). A broken file is reported with its line and column; an
+unknown key is a warning, never a crash. Keys are wrapped in
+:class:`~llamachat.secrets.Secret` so no ``repr`` reveals them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from llamachat import locations
+from llamachat.secrets import Secret
+
+PROVIDER_KINDS = ("openai", "deepinfra", "e2e", "segmind", "demo")
+
+
+class ConfigError(Exception):
+    """The config file cannot be used; the message names the file and the place."""
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    """Timeouts (seconds) and retries for every provider."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    reply_timeout: float = 600.0
+    max_retries: int = 3
+    backoff_base: float = 1.0
+    backoff_cap: float = 20.0
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Generation defaults applied to every new conversation."""
+
+    system_prompt: str | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """One ``[providers.NAME]`` table merged over its built-in preset."""
+
+    name: str
+    kind: str
+    display_name: str | None = None
+    base_url: str | None = None
+    api_key: Secret | None = None
+    api_key_env: tuple[str, ...] = ()
+    project_id: str | None = None
+    models: tuple[str, ...] = ()
+    default_model: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    mode: str | None = None
+    poll_interval: float | None = None
+    deadline: float | None = None
+    stream_usage: bool | None = None
+    tokens_per_second: float | None = None
+
+    def key(self, environ: Mapping[str, str] | None = None) -> tuple[Secret | None, str | None]:
+        """The API key and where it came from (``config`` or an env var name)."""
+        if self.api_key:
+            return self.api_key, "config"
+        env = os.environ if environ is None else environ
+        for var in self.api_key_env:
+            value = env.get(var, "").strip()
+            if value:
+                return Secret(value), var
+        return None, None
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything read from the config file, with built-in providers merged in."""
+
+    path: Path
+    providers: Mapping[str, ProviderSettings]
+    default_provider: str | None = None
+    default_model: str | None = None
+    theme: str | None = None
+    network: NetworkSettings = field(default_factory=NetworkSettings)
+    defaults: Defaults = field(default_factory=Defaults)
+    warnings: tuple[str, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def provider(self, name: str) -> ProviderSettings:
+        """The settings of provider ``name``; ``ConfigError`` if there is none."""
+        try:
+            return self.providers[name]
+        except KeyError:
+            known = ", ".join(sorted(self.providers))
+            raise ConfigError(f"There is no provider named '{name}'; known: {known}.") from None
+
+
+BUILTIN_PROVIDERS: dict[str, ProviderSettings] = {
+    "deepinfra": ProviderSettings(name="deepinfra", kind="deepinfra"),
+    "e2e": ProviderSettings(name="e2e", kind="e2e"),
+    "segmind": ProviderSettings(name="segmind", kind="segmind", mode="sync"),
+    "local": ProviderSettings(
+        name="local",
+        kind="openai",
+        display_name="Local server",
+        base_url="http://127.0.0.1:8080/v1",
+    ),
+    "demo": ProviderSettings(name="demo", kind="demo"),
+}
+
+_TOP_KEYS = {"default_provider", "default_model", "theme", "network", "defaults", "providers", "ui"}
+_PROVIDER_TYPES: dict[str, type | tuple[type, ...]] = {
+    "kind": str,
+    "display_name": str,
+    "base_url": str,
+    "api_key": str,
+    "api_key_env": (str, list),
+    "project_id": (str, int),
+    "models": list,
+    "default_model": str,
+    "headers": dict,
+    "mode": str,
+    "poll_interval": (int, float),
+    "deadline": (int, float),
+    "stream_usage": bool,
+    "tokens_per_second": (int, float),
+}
+_NETWORK_TYPES: dict[str, type | tuple[type, ...]] = {
+    "connect_timeout": (int, float),
+    "read_timeout": (int, float),
+    "reply_timeout": (int, float),
+    "max_retries": int,
+    "backoff_base": (int, float),
+    "backoff_cap": (int, float),
+}
+_DEFAULTS_TYPES: dict[str, type | tuple[type, ...]] = {
+    "system_prompt": str,
+    "temperature": (int, float),
+    "top_p": (int, float),
+    "max_tokens": int,
+}
+
+
+def _toml_error(path: Path, error: tomllib.TOMLDecodeError) -> ConfigError:
+    text = str(error)
+    match = re.search(r"\(at line (\d+), column (\d+)\)", text)
+    reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", text) or "invalid TOML"
+    if match:
+        where = f"line {match.group(1)}, column {match.group(2)}"
+        return ConfigError(f"{path}: {where}: {reason}. Fix the file or move it aside.")
+    return ConfigError(f"{path}: {reason}. Fix the file or move it aside.")
+
+
+def _check_types(
+    table: Mapping[str, Any],
+    types: Mapping[str, type | tuple[type, ...]],
+    where: str,
+    path: Path,
+    warnings: list[str],
+) -> dict[str, Any]:
+    checked: dict[str, Any] = {}
+    for key, value in table.items():
+        expected = types.get(key)
+        if expected is None:
+            warnings.append(f"{path}: unknown setting '{key}' in {where} is ignored.")
+            continue
+        if isinstance(value, bool) and expected in ((int, float), int):
+            ok = False
+        else:
+            ok = isinstance(value, expected)
+        if not ok:
+            raise ConfigError(
+                f"{path}: '{key}' in {where} has the wrong type ({type(value).__name__})."
+            )
+        checked[key] = value
+    return checked
+
+
+def _provider_settings(
+    name: str, table: Mapping[str, Any], path: Path, warnings: list[str]
+) -> ProviderSettings:
+    where = f"[providers.{name}]"
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{path}: {where} must be a table.")
+    values = _check_types(table, _PROVIDER_TYPES, where, path, warnings)
+    base = BUILTIN_PROVIDERS.get(name)
+    kind = values.pop("kind", base.kind if base else None)
+    if kind is None:
+        raise ConfigError(f"{path}: {where} needs kind = one of {', '.join(PROVIDER_KINDS[:-1])}.")
+    if kind not in PROVIDER_KINDS:
+        raise ConfigError(
+            f"{path}: {where} has unknown kind '{kind}'; use one of {', '.join(PROVIDER_KINDS)}."
+        )
+    settings = (
+        base if base is not None and base.kind == kind else ProviderSettings(name=name, kind=kind)
+    )
+    updates: dict[str, Any] = {}
+    for key, value in values.items():
+        if key == "api_key":
+            updates[key] = Secret(value) if value else None
+        elif key == "api_key_env":
+            updates[key] = (value,) if isinstance(value, str) else tuple(str(v) for v in value)
+        elif key == "models":
+            updates[key] = tuple(str(v) for v in value)
+        elif key == "headers":
+            updates[key] = {str(k): str(v) for k, v in value.items()}
+        elif key == "project_id":
+            updates[key] = str(value)
+        elif key in ("poll_interval", "deadline", "tokens_per_second"):
+            if value <= 0:
+                raise ConfigError(f"{path}: '{key}' in {where} must be positive.")
+            updates[key] = float(value)
+        elif key == "mode":
+            if value not in ("sync", "async"):
+                raise ConfigError(f'{path}: \'mode\' in {where} must be "sync" or "async".')
+            updates[key] = value
+        else:
+            updates[key] = value
+    return replace(settings, **updates)
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """A :class:`Config` from TOML text; ``ConfigError`` says exactly what is wrong."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise _toml_error(path, error) from None
+    warnings: list[str] = []
+    for key in raw:
+        if key not in _TOP_KEYS:
+            warnings.append(f"{path}: unknown setting '{key}' is ignored.")
+    providers = dict(BUILTIN_PROVIDERS)
+    tables = raw.get("providers", {})
+    if not isinstance(tables, Mapping):
+        raise ConfigError(f"{path}: 'providers' must be a table of [providers.NAME] tables.")
+    for name, table in tables.items():
+        providers[name] = _provider_settings(name, table, path, warnings)
+
+    network_raw = raw.get("network", {})
+    defaults_raw = raw.get("defaults", {})
+    if not isinstance(network_raw, Mapping) or not isinstance(defaults_raw, Mapping):
+        raise ConfigError(f"{path}: [network] and [defaults] must be tables.")
+    network = NetworkSettings(
+        **_check_types(network_raw, _NETWORK_TYPES, "[network]", path, warnings)
+    )
+    defaults = Defaults(**_check_types(defaults_raw, _DEFAULTS_TYPES, "[defaults]", path, warnings))
+
+    top: dict[str, str | None] = {}
+    for key in ("default_provider", "default_model", "theme"):
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{path}: '{key}' must be a string.")
+        top[key] = value
+    if top["default_provider"] and top["default_provider"] not in providers:
+        warnings.append(
+            f"{path}: default_provider '{top['default_provider']}' is not a known provider; "
+            "it is ignored."
+        )
+        top["default_provider"] = None
+    return Config(
+        path=path,
+        providers=providers,
+        default_provider=top["default_provider"],
+        default_model=top["default_model"],
+        theme=top["theme"],
+        network=network,
+        defaults=defaults,
+        warnings=tuple(warnings),
+        raw=raw,
+    )
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config file; a missing file gives the built-in defaults."""
+    path = locations.config_path() if path is None else path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config(path=path, providers=dict(BUILTIN_PROVIDERS))
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"{path}: the file is not UTF-8 text. Fix the file or move it aside."
+        ) from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read ({error.strerror}).") from None
+    return parse_config(text, path)
+
+
+def default_provider_name(config: Config, environ: Mapping[str, str] | None = None) -> str:
+    """The provider used when none is named: the configured one, the first with a key, or demo."""
+    if config.default_provider:
+        return config.default_provider
+    for name in ("deepinfra", "e2e", "segmind"):
+        settings = config.providers.get(name)
+        if settings is not None and settings.key(environ)[0] is not None:
+            return name
+    return "demo"
+
+
+def write_config(raw: Mapping[str, Any], path: Path | None = None) -> Path:
+    """Write ``raw`` as TOML atomically, readable only by its owner (it may hold keys)."""
+    import tomli_w
+
+    path = locations.config_path() if path is None else path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = tomli_w.dumps(_plain(raw))
+    fd, tmp_name = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return value.reveal()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

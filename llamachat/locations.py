@@ -1,0 +1,49 @@
+"""Every path llamachat reads or writes, in one place.
+
+``LLAMACHAT_CONFIG`` overrides the config file path and ``LLAMACHAT_DATA_DIR``
+the data directory; tests and scripts rely on both.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "llamachat"
+CONFIG_ENV = "LLAMACHAT_CONFIG"
+DATA_DIR_ENV = "LLAMACHAT_DATA_DIR"
+
+
+def config_path() -> Path:
+    """The TOML config file (it may not exist yet)."""
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def data_dir() -> Path:
+    """The directory holding the conversation database (created on demand by its users)."""
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def database_path() -> Path:
+    """The SQLite file that stores every conversation."""
+    return data_dir() / "llamachat.sqlite3"
+
+
+def user_themes_dir() -> Path:
+    """Where a person's own theme files live, beside the config file."""
+    return config_path().parent / "themes"
+
+
+def builtin_themes_dir() -> Path:
+    """The theme files shipped with llamachat."""
+    return Path(__file__).resolve().parent / "themes"

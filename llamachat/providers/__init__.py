@@ -1,0 +1,1 @@
+"""Provider adapters behind one protocol (see :mod:`llamachat.providers.base`)."""

@@ -1,0 +1,287 @@
+"""What every HTTP provider adapter shares: settings, the client, retries, error translation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import replace
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+
+from llamachat.config import NetworkSettings, ProviderSettings
+from llamachat.providers.base import (
+    Capabilities,
+    ChatRequest,
+    Credits,
+    ModelInfo,
+    OptionKind,
+    OptionSpec,
+    ProviderEvent,
+    Retrying,
+    TextDelta,
+)
+from llamachat.providers.errors import (
+    ErrorContext,
+    ErrorKind,
+    ProviderError,
+    http_error,
+    transport_error,
+)
+from llamachat.providers.http import Timeouts, make_client
+from llamachat.providers.retry import RetryPolicy, retry_after
+
+T = TypeVar("T")
+
+KEY_OPTION = OptionSpec("api_key", "API key", OptionKind.SECRET, "The key the provider issued you.")
+BASE_URL_OPTION = OptionSpec(
+    "base_url",
+    "Base URL",
+    OptionKind.URL,
+    "Where the API lives, ending in /v1 for OpenAI-compatible servers.",
+)
+MODELS_OPTION = OptionSpec(
+    "models", "Models", OptionKind.MODELS, "Model ids to offer besides the ones the API lists."
+)
+DEFAULT_MODEL_OPTION = OptionSpec(
+    "default_model", "Default model", OptionKind.TEXT, "The model used when none is picked."
+)
+
+
+async def retrying(
+    policy: RetryPolicy,
+    attempt: Callable[[], AsyncIterator[T]],
+    translate: Callable[[httpx.TransportError], ProviderError],
+) -> AsyncGenerator[T | Retrying, None]:
+    """Run ``attempt`` until it succeeds, retrying failures that allow it.
+
+    A retry is announced by a :class:`Retrying` event before its wait. Once a
+    piece of text has been yielded, nothing is retried: the reply would repeat.
+    """
+    number = 0
+    while True:
+        started = False
+        try:
+            async for event in attempt():
+                if not started and type(event) is TextDelta:
+                    started = True
+                yield event
+            return
+        except httpx.TransportError as exc:
+            failure = translate(exc)
+        except ProviderError as err:
+            failure = err
+        number += 1
+        if started or not failure.retryable or not policy.allows(number, failure.retry_after):
+            raise failure
+        delay = policy.delay(number, failure.retry_after)
+        yield Retrying(number, policy.max_retries, delay, failure.message)
+        await asyncio.sleep(delay)
+
+
+class HTTPProvider:
+    """Base of the adapters that talk HTTP. Subclasses fill in the class-level declaration."""
+
+    kind: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    default_base_url: ClassVar[str | None] = None
+    default_key_env: ClassVar[tuple[str, ...]] = ()
+    preset_models: ClassVar[tuple[ModelInfo, ...]] = ()
+    options: ClassVar[tuple[OptionSpec, ...]] = ()
+    key_header: ClassVar[str] = "Authorization"
+    key_prefix: ClassVar[str] = "Bearer "
+
+    def __init__(self, settings: ProviderSettings, network: NetworkSettings | None = None) -> None:
+        network = network or NetworkSettings()
+        self.settings = settings
+        self.name = settings.name
+        self.display_name = settings.display_name or self.label or settings.name
+        self.base_url = (settings.base_url or self.default_base_url or "").rstrip("/")
+        env_names = settings.api_key_env or self.default_key_env
+        self.key_env = env_names
+        self._key, self.key_source = replace(settings, api_key_env=env_names).key()
+        self.timeouts = Timeouts(
+            connect=network.connect_timeout, read=network.read_timeout, reply=network.reply_timeout
+        )
+        self.policy = RetryPolicy(
+            max_retries=network.max_retries,
+            base_delay=network.backoff_base,
+            max_delay=network.backoff_cap,
+        )
+        self.capabilities = self.declare_capabilities()
+        self._client: httpx.AsyncClient | None = None
+
+    # --- declaration ------------------------------------------------------------
+
+    def declare_capabilities(self) -> Capabilities:
+        """This instance's capabilities (some depend on settings, such as Segmind's mode)."""
+        raise NotImplementedError
+
+    @property
+    def has_key(self) -> bool:
+        """Whether a key was found in the config or the environment."""
+        return self._key is not None
+
+    def key_hint(self) -> str:
+        """What to do about a missing or rejected key, naming the env var to set."""
+        if self.key_env:
+            return f"set {self.key_env[0]} or add the key in Settings"
+        return f"add the key in Settings (or set api_key_env for [providers.{self.name}])"
+
+    def known_models(self) -> list[ModelInfo]:
+        """Preset models plus the ones named in the config, without a network call."""
+        models = list(self.preset_models)
+        known = {m.id for m in models}
+        for model_id in (*self.settings.models, self.settings.default_model):
+            if model_id and model_id not in known:
+                models.append(ModelInfo(model_id))
+                known.add(model_id)
+        return models
+
+    def model_info(self, model: str) -> ModelInfo | None:
+        """What is known about ``model`` without a network call."""
+        for info in self.known_models():
+            if info.id == model:
+                return info
+        return None
+
+    def default_model(self) -> str | None:
+        """The configured default model, else the first known one."""
+        if self.settings.default_model:
+            return self.settings.default_model
+        models = self.known_models()
+        return models[0].id if models else None
+
+    # --- plumbing ---------------------------------------------------------------
+
+    def origin(self) -> str:
+        """The scheme, host and port the key belongs to."""
+        url = httpx.URL(self.base_url)
+        return str(url.copy_with(path="/", query=None, fragment=None))
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The provider's HTTP client, created on first use."""
+        if self._client is None:
+            self._client = make_client(
+                self.origin(),
+                self.timeouts,
+                key=self._key,
+                key_header=self.key_header,
+                key_prefix=self.key_prefix,
+                headers=self.settings.headers,
+            )
+        return self._client
+
+    def error_context(self, model: str = "") -> ErrorContext:
+        """The facts the error sentences need, with the key to mask."""
+        secrets = tuple(
+            s
+            for s in (self._key.reveal() if self._key else "", *self.settings.headers.values())
+            if s
+        )
+        return ErrorContext(self.display_name, model, self.key_hint(), secrets)
+
+    def translate(
+        self, ctx: ErrorContext, *, idempotent: bool = True
+    ) -> Callable[[httpx.TransportError], ProviderError]:
+        """A function turning network exceptions into sentences for ``ctx``."""
+
+        def run(exc: httpx.TransportError) -> ProviderError:
+            return transport_error(ctx, exc, read_timeout=self.timeouts.read, idempotent=idempotent)
+
+        return run
+
+    async def raise_for_status(self, response: httpx.Response, ctx: ErrorContext) -> None:
+        """Raise the mapped :class:`ProviderError` if ``response`` is an HTTP error."""
+        if response.status_code < 400:
+            return
+        body = (await response.aread()).decode("utf-8", "replace")
+        raise http_error(ctx, response.status_code, body, retry_after(response.headers))
+
+    def check_request(self, request: ChatRequest) -> None:
+        """Refuse, before any network traffic, a request this provider cannot take."""
+        if self.capabilities.needs_key and self._key is None:
+            raise ProviderError(
+                ErrorKind.NO_KEY, f"{self.display_name} needs an API key: {self.key_hint()}."
+            )
+        if any(m.has_images for m in request.messages):
+            info = self.model_info(request.model)
+            if not self.capabilities.vision or (info is not None and not info.vision):
+                raise ProviderError(
+                    ErrorKind.UNSUPPORTED,
+                    f"'{request.model}' on {self.display_name} does not accept images: "
+                    "pick a model that does, or send text only.",
+                )
+
+    # --- the protocol -----------------------------------------------------------
+
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[ProviderEvent, None]:
+        """Answer ``request`` as events; a failure carries the text received before it."""
+        self.check_request(request)
+        ctx = self.error_context(request.model)
+        received: list[str] = []
+        try:
+            async for event in self.events(request, ctx):
+                if type(event) is TextDelta:
+                    received.append(event.text)
+                yield event
+        except ProviderError as err:
+            err.partial_text = "".join(received)
+            raise
+
+    def events(
+        self, request: ChatRequest, ctx: ErrorContext
+    ) -> AsyncGenerator[ProviderEvent, None]:
+        """The events of one request, retries included."""
+        return retrying(self.policy, lambda: self.attempt(request, ctx), self.translate(ctx))
+
+    def fetch(
+        self, method: str, url: str, ctx: ErrorContext, *, idempotent: bool = True, **kwargs: Any
+    ) -> AsyncGenerator[httpx.Response | Retrying, None]:
+        """One plain request with retries: ``Retrying`` events, then the successful response."""
+
+        async def once() -> AsyncIterator[httpx.Response]:
+            response = await self.client.request(method, url, **kwargs)
+            await self.raise_for_status(response, ctx)
+            yield response
+
+        return retrying(self.policy, once, self.translate(ctx, idempotent=idempotent))
+
+    async def fetch_quietly(
+        self, method: str, url: str, ctx: ErrorContext, **kwargs: Any
+    ) -> httpx.Response:
+        """Like :meth:`fetch`, for callers that only want the response."""
+        async for item in self.fetch(method, url, ctx, **kwargs):
+            if isinstance(item, httpx.Response):
+                return item
+        raise AssertionError("fetch ended without a response")  # pragma: no cover
+
+    def attempt(
+        self, request: ChatRequest, ctx: ErrorContext
+    ) -> AsyncGenerator[ProviderEvent, None]:
+        """One try at the request, without retries."""
+        raise NotImplementedError
+
+    def resume(
+        self, job_id: str, model: str, waited: float = 0.0
+    ) -> AsyncGenerator[ProviderEvent, None]:
+        """Only queued providers have jobs to resume."""
+        raise ProviderError(
+            ErrorKind.UNSUPPORTED,
+            f"{self.display_name} has no job queue, so there is nothing to resume.",
+        )
+
+    async def list_models(self) -> list[ModelInfo]:
+        """The models on offer; without a models API, the known ones."""
+        return self.known_models()
+
+    async def fetch_credits(self) -> Credits | None:
+        """The account balance, where the provider has a call for it."""
+        return None
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

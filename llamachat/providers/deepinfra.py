@@ -1,0 +1,44 @@
+"""DeepInfra: OpenAI-compatible, with its own base URL, key variables, models and cost reports."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from llamachat.providers.adapter import (
+    BASE_URL_OPTION,
+    DEFAULT_MODEL_OPTION,
+    KEY_OPTION,
+    MODELS_OPTION,
+)
+from llamachat.providers.base import Capabilities, ModelInfo, OptionSpec
+from llamachat.providers.openai import OpenAIProvider
+
+_CONTEXT = 131_072
+
+
+class DeepInfraProvider(OpenAIProvider):
+    """DeepInfra's OpenAI endpoint; ``usage.estimated_cost`` is reported as the cost."""
+
+    kind: ClassVar[str] = "deepinfra"
+    label: ClassVar[str] = "DeepInfra"
+    default_base_url: ClassVar[str | None] = "https://api.deepinfra.com/v1/openai"
+    # The official SDK reads the first; DeepInfra's curl examples use the second.
+    default_key_env: ClassVar[tuple[str, ...]] = ("DEEPINFRA_API_KEY", "DEEPINFRA_TOKEN")
+    preset_models: ClassVar[tuple[ModelInfo, ...]] = (
+        ModelInfo("meta-llama/Meta-Llama-3.1-8B-Instruct", _CONTEXT, 0.055, 0.055),
+        ModelInfo("meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo", _CONTEXT),
+        ModelInfo("meta-llama/Meta-Llama-3.1-70B-Instruct", _CONTEXT),
+        ModelInfo("meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo", _CONTEXT),
+        ModelInfo("meta-llama/Meta-Llama-3.1-405B-Instruct", _CONTEXT),
+    )
+    options: ClassVar[tuple[OptionSpec, ...]] = (
+        KEY_OPTION.with_env(default_key_env),
+        BASE_URL_OPTION.with_default(default_base_url),
+        MODELS_OPTION,
+        DEFAULT_MODEL_OPTION,
+    )
+    # Usage comes on the finish chunk by default; whether stream_options is honoured is unverified.
+    stream_usage_default: ClassVar[bool] = False
+
+    def declare_capabilities(self) -> Capabilities:
+        return Capabilities(streams=True, lists_models=True, reports_cost=True)

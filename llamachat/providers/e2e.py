@@ -1,0 +1,87 @@
+"""E2E Networks TIR GenAI: vLLM behind a URL built from the project id and the model."""
+
+from __future__ import annotations
+
+import os
+from typing import ClassVar
+from urllib.parse import quote
+
+import httpx
+
+from llamachat.providers.adapter import DEFAULT_MODEL_OPTION, KEY_OPTION, MODELS_OPTION
+from llamachat.providers.base import (
+    Capabilities,
+    ChatRequest,
+    ModelInfo,
+    OptionKind,
+    OptionSpec,
+)
+from llamachat.providers.errors import ErrorKind, ProviderError
+from llamachat.providers.openai import OpenAIProvider
+
+PROJECT_ENV = "E2E_TIR_PROJECT_ID"
+
+
+class E2EProvider(OpenAIProvider):
+    """TIR's OpenAI-compatible endpoint; the model goes in the path and in the body."""
+
+    kind: ClassVar[str] = "e2e"
+    label: ClassVar[str] = "E2E Networks TIR"
+    default_base_url: ClassVar[str | None] = (
+        "https://infer.e2enetworks.net/project/p-{project_id}/genai/{model}/v1"
+    )
+    default_key_env: ClassVar[tuple[str, ...]] = ("E2E_TIR_ACCESS_TOKEN", "E2E_TIR_API_KEY")
+    preset_models: ClassVar[tuple[ModelInfo, ...]] = (
+        ModelInfo("llama3_1_8b_instruct", 131_072),
+        ModelInfo("llama_3_3_70b_instruct_fp8", 131_072),
+        ModelInfo("llama3_2_3b_instruct", 131_072),
+    )
+    options: ClassVar[tuple[OptionSpec, ...]] = (
+        KEY_OPTION.with_env(default_key_env),
+        OptionSpec(
+            "project_id",
+            "Project id",
+            OptionKind.TEXT,
+            "The number of your TIR project (the digits after p- in its URL).",
+            env_vars=(PROJECT_ENV,),
+        ),
+        OptionSpec(
+            "base_url",
+            "Base URL",
+            OptionKind.URL,
+            "A template with {project_id} and {model}.",
+            default=default_base_url,
+        ),
+        MODELS_OPTION,
+        DEFAULT_MODEL_OPTION,
+    )
+
+    def declare_capabilities(self) -> Capabilities:
+        return Capabilities(streams=True)
+
+    @property
+    def project_id(self) -> str | None:
+        """The project id from the config, else ``E2E_TIR_PROJECT_ID``."""
+        return self.settings.project_id or os.environ.get(PROJECT_ENV, "").strip() or None
+
+    def _base_for(self, model: str) -> str:
+        project = quote(self.project_id or "", safe="")
+        return self.base_url.replace("{project_id}", project).replace(
+            "{model}", quote(model, safe="")
+        )
+
+    def origin(self) -> str:
+        url = httpx.URL(self._base_for("model"))
+        return str(url.copy_with(path="/", query=None, fragment=None))
+
+    def chat_url(self, model: str) -> str:
+        project = quote(self.project_id or "", safe="")
+        return f"{self._base_for(model)}/chat/completions?project_id={project}"
+
+    def check_request(self, request: ChatRequest) -> None:
+        super().check_request(request)
+        if not self.project_id:
+            raise ProviderError(
+                ErrorKind.NOT_CONFIGURED,
+                f"{self.display_name} needs a project id: set {PROJECT_ENV} or add it in Settings.",
+            )
