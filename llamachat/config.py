@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from llamachat import locations
+from llamachat.providers.presets import KEY_ENV_BY_KIND
 from llamachat.secrets import Secret
 
 PROVIDER_KINDS = ("openai", "deepinfra", "e2e", "segmind", "demo")
@@ -69,12 +70,17 @@ class ProviderSettings:
     stream_usage: bool | None = None
     tokens_per_second: float | None = None
 
+    @property
+    def key_env(self) -> tuple[str, ...]:
+        """The env vars the key is read from: ``api_key_env``, else the kind's conventional ones."""
+        return self.api_key_env or KEY_ENV_BY_KIND.get(self.kind, ())
+
     def key(self, environ: Mapping[str, str] | None = None) -> tuple[Secret | None, str | None]:
         """The API key and where it came from (``config`` or an env var name)."""
         if self.api_key:
             return self.api_key, "config"
         env = os.environ if environ is None else environ
-        for var in self.api_key_env:
+        for var in self.key_env:
             value = env.get(var, "").strip()
             if value:
                 return Secret(value), var

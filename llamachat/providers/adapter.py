@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from dataclasses import replace
 from typing import Any, ClassVar, TypeVar
 
 import httpx
@@ -85,7 +84,6 @@ class HTTPProvider:
     kind: ClassVar[str] = ""
     label: ClassVar[str] = ""
     default_base_url: ClassVar[str | None] = None
-    default_key_env: ClassVar[tuple[str, ...]] = ()
     preset_models: ClassVar[tuple[ModelInfo, ...]] = ()
     options: ClassVar[tuple[OptionSpec, ...]] = ()
     key_header: ClassVar[str] = "Authorization"
@@ -97,9 +95,8 @@ class HTTPProvider:
         self.name = settings.name
         self.display_name = settings.display_name or self.label or settings.name
         self.base_url = (settings.base_url or self.default_base_url or "").rstrip("/")
-        env_names = settings.api_key_env or self.default_key_env
-        self.key_env = env_names
-        self._key, self.key_source = replace(settings, api_key_env=env_names).key()
+        self.key_env = settings.key_env
+        self._key, self.key_source = settings.key()
         self.timeouts = Timeouts(
             connect=network.connect_timeout, read=network.read_timeout, reply=network.reply_timeout
         )

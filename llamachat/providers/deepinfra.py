@@ -12,6 +12,7 @@ from llamachat.providers.adapter import (
 )
 from llamachat.providers.base import Capabilities, ModelInfo, OptionSpec
 from llamachat.providers.openai import OpenAIProvider
+from llamachat.providers.presets import DEEPINFRA_BASE_URL, DEEPINFRA_KEY_ENV
 
 _CONTEXT = 131_072
 
@@ -21,9 +22,7 @@ class DeepInfraProvider(OpenAIProvider):
 
     kind: ClassVar[str] = "deepinfra"
     label: ClassVar[str] = "DeepInfra"
-    default_base_url: ClassVar[str | None] = "https://api.deepinfra.com/v1/openai"
-    # The official SDK reads the first; DeepInfra's curl examples use the second.
-    default_key_env: ClassVar[tuple[str, ...]] = ("DEEPINFRA_API_KEY", "DEEPINFRA_TOKEN")
+    default_base_url: ClassVar[str | None] = DEEPINFRA_BASE_URL
     preset_models: ClassVar[tuple[ModelInfo, ...]] = (
         ModelInfo("meta-llama/Meta-Llama-3.1-8B-Instruct", _CONTEXT, 0.055, 0.055),
         ModelInfo("meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo", _CONTEXT),
@@ -32,7 +31,7 @@ class DeepInfraProvider(OpenAIProvider):
         ModelInfo("meta-llama/Meta-Llama-3.1-405B-Instruct", _CONTEXT),
     )
     options: ClassVar[tuple[OptionSpec, ...]] = (
-        KEY_OPTION.with_env(default_key_env),
+        KEY_OPTION.with_env(DEEPINFRA_KEY_ENV),
         BASE_URL_OPTION.with_default(default_base_url),
         MODELS_OPTION,
         DEFAULT_MODEL_OPTION,

@@ -77,7 +77,6 @@ class DemoProvider:
 
     kind: ClassVar[str] = "demo"
     label: ClassVar[str] = "Demo (offline)"
-    default_key_env: ClassVar[tuple[str, ...]] = ()
     preset_models: ClassVar[tuple[ModelInfo, ...]] = (
         ModelInfo(STREAM_MODEL, 8192, _PRICE, _PRICE),
         ModelInfo(QUEUED_MODEL, 8192, _PRICE, _PRICE),

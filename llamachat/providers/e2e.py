@@ -18,8 +18,9 @@ from llamachat.providers.base import (
 )
 from llamachat.providers.errors import ErrorKind, ProviderError
 from llamachat.providers.openai import OpenAIProvider
+from llamachat.providers.presets import E2E_BASE_URL, E2E_KEY_ENV, E2E_PROJECT_ENV
 
-PROJECT_ENV = "E2E_TIR_PROJECT_ID"
+PROJECT_ENV = E2E_PROJECT_ENV
 
 
 class E2EProvider(OpenAIProvider):
@@ -27,17 +28,14 @@ class E2EProvider(OpenAIProvider):
 
     kind: ClassVar[str] = "e2e"
     label: ClassVar[str] = "E2E Networks TIR"
-    default_base_url: ClassVar[str | None] = (
-        "https://infer.e2enetworks.net/project/p-{project_id}/genai/{model}/v1"
-    )
-    default_key_env: ClassVar[tuple[str, ...]] = ("E2E_TIR_ACCESS_TOKEN", "E2E_TIR_API_KEY")
+    default_base_url: ClassVar[str | None] = E2E_BASE_URL
     preset_models: ClassVar[tuple[ModelInfo, ...]] = (
         ModelInfo("llama3_1_8b_instruct", 131_072),
         ModelInfo("llama_3_3_70b_instruct_fp8", 131_072),
         ModelInfo("llama3_2_3b_instruct", 131_072),
     )
     options: ClassVar[tuple[OptionSpec, ...]] = (
-        KEY_OPTION.with_env(default_key_env),
+        KEY_OPTION.with_env(E2E_KEY_ENV),
         OptionSpec(
             "project_id",
             "Project id",

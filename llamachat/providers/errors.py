@@ -9,6 +9,7 @@ with keys masked.
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -400,7 +401,7 @@ def transport_error(
             retryable=True,
         )
     if isinstance(exc, httpx.ConnectError):
-        if (
+        if any(isinstance(c, socket.gaierror) for c in causes) or (
             "name or service not known" in text
             or "nodename nor servname" in text
             or "temporary failure in name resolution" in text
@@ -411,7 +412,7 @@ def transport_error(
                 ErrorKind.DNS,
                 f"Could not find the host {host}: check the base URL and your network connection.",
             )
-        if "refused" in text:
+        if any(isinstance(c, ConnectionRefusedError) for c in causes) or "refused" in text:
             return ProviderError(
                 ErrorKind.CONNECTION_REFUSED,
                 f"Could not connect to {host}: nothing is listening there. "

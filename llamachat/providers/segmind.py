@@ -49,6 +49,7 @@ from llamachat.providers.errors import (
     server_message,
 )
 from llamachat.providers.openai import parse_completion
+from llamachat.providers.presets import SEGMIND_BASE_URL, SEGMIND_KEY_ENV
 from llamachat.providers.retry import retry_after
 
 DEFAULT_POLL_INTERVAL = 1.0
@@ -86,8 +87,7 @@ class SegmindProvider(HTTPProvider):
 
     kind: ClassVar[str] = "segmind"
     label: ClassVar[str] = "Segmind"
-    default_base_url: ClassVar[str | None] = "https://api.segmind.com"
-    default_key_env: ClassVar[tuple[str, ...]] = ("SEGMIND_API_KEY",)
+    default_base_url: ClassVar[str | None] = SEGMIND_BASE_URL
     key_header: ClassVar[str] = "x-api-key"
     key_prefix: ClassVar[str] = ""
     preset_models: ClassVar[tuple[ModelInfo, ...]] = (
@@ -96,7 +96,7 @@ class SegmindProvider(HTTPProvider):
         ModelInfo("llama-v3p1-405b-instruct", 131_072, vision=True),
     )
     options: ClassVar[tuple[OptionSpec, ...]] = (
-        KEY_OPTION.with_env(default_key_env),
+        KEY_OPTION.with_env(SEGMIND_KEY_ENV),
         OptionSpec(
             "mode",
             "Mode",
