@@ -293,12 +293,12 @@ class SegmindProvider(HTTPProvider):
         status_url = status_url or f"{self.base_url}/v2/requests/{quote(job_id, safe='')}/status"
         result_url = result_url or f"{self.base_url}/v2/requests/{quote(job_id, safe='')}"
         started = time.monotonic() - waited
+        give_up_at = time.monotonic() + self.deadline
         interval = self.poll_interval
         if status is not None:
             yield JobStatus(job_id, status, waited, interval)
         while status != "COMPLETED":
-            elapsed = time.monotonic() - started
-            if elapsed + interval > self.deadline:
+            if time.monotonic() + interval > give_up_at:
                 raise ProviderError(
                     ErrorKind.JOB_TIMEOUT,
                     f"{ctx.provider} job {job_id} did not finish within {self.deadline:g} s; "

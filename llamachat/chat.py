@@ -1,0 +1,340 @@
+"""Conversations in motion: send a prompt, record the reply as it arrives, never lose a word.
+
+This ties a provider to the store and is shared by ``ask`` and the TUI. The
+person's message is stored before the request is sent; the reply is stored
+as it streams (at least every 250 ms, and at the end); a failure keeps the
+text received and the error; a stop keeps the text as ``interrupted``; a
+queued job that is stopped keeps its id so it can be resumed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from llamachat.providers.base import (
+    ChatMessage,
+    ChatRequest,
+    Credits,
+    Finished,
+    GenerationParams,
+    JobQueued,
+    JobStatus,
+    Provider,
+    ProviderEvent,
+    TextDelta,
+    Usage,
+)
+from llamachat.providers.errors import ErrorKind, ProviderError
+from llamachat.store.db import Store
+from llamachat.store.models import Message, MessageStatus
+
+FLUSH_INTERVAL = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyStarted:
+    """The reply has a row in the store (``reply_id``); ``user_id`` is the prompt's row."""
+
+    reply_id: int | None
+    user_id: int | None
+
+
+ChatEvent = ProviderEvent | ReplyStarted
+
+
+def params_dict(params: GenerationParams) -> dict[str, Any]:
+    """The parameters that are set, for storage."""
+    return {
+        k: (list(v) if isinstance(v, tuple) else v)
+        for k, v in asdict(params).items()
+        if v is not None
+    }
+
+
+def params_from(data: dict[str, Any] | None) -> GenerationParams:
+    """Stored parameters back into :class:`GenerationParams` (unknown keys ignored)."""
+    data = data or {}
+    known = GenerationParams.__dataclass_fields__
+    values = {k: v for k, v in data.items() if k in known}
+    if "stop" in values and values["stop"] is not None:
+        values["stop"] = tuple(values["stop"])
+    return GenerationParams(**values)
+
+
+def history(path: Sequence[Message], system_prompt: str | None) -> list[ChatMessage]:
+    """What is sent to the provider for a branch: the system prompt, then every usable turn.
+
+    Failed replies and empty ones are left out; an interrupted reply's text is kept.
+    """
+    messages = [ChatMessage("system", system_prompt)] if system_prompt else []
+    for m in path:
+        if m.role == "user" or (
+            m.role == "assistant" and m.content and m.status != MessageStatus.FAILED
+        ):
+            messages.append(m.to_chat())
+    return messages
+
+
+class ReplyRecorder:
+    """Accumulates a reply's events and writes them to the store as they arrive."""
+
+    def __init__(self, store: Store | None, message_id: int | None) -> None:
+        self.store = store
+        self.message_id = message_id
+        self.parts: list[str] = []
+        self.started = time.monotonic()
+        self.first_token_at: float | None = None
+        self.status = MessageStatus.STREAMING
+        self.job_id: str | None = None
+        self.usage: Usage | None = None
+        self.credits: float | None = None
+        self.finish_reason: str | None = None
+        self.raw: Any = None
+        self._dirty = False
+        self._last_flush = self.started
+
+    @property
+    def text(self) -> str:
+        """The reply so far."""
+        return "".join(self.parts)
+
+    def _write(self, **fields: Any) -> None:
+        if self.store is not None and self.message_id is not None:
+            self.store.update_message(self.message_id, **fields)
+
+    def feed(self, event: ProviderEvent) -> None:
+        """Take one event; text is flushed to the store at most every 250 ms."""
+        if type(event) is TextDelta:
+            self.parts.append(event.text)
+            self._dirty = True
+            now = time.monotonic()
+            if self.first_token_at is None:
+                self.first_token_at = now
+                if self.status is MessageStatus.QUEUED:
+                    self.status = MessageStatus.STREAMING
+                self.flush(now)
+            elif now - self._last_flush >= FLUSH_INTERVAL:
+                self.flush(now)
+        elif isinstance(event, JobQueued):
+            self.job_id = event.job_id
+            self.status = MessageStatus.QUEUED
+            self._write(status=self.status, job_id=event.job_id, job_status="QUEUED")
+        elif isinstance(event, JobStatus):
+            self._write(job_status=event.status)
+        elif isinstance(event, Usage):
+            self.usage = event
+        elif isinstance(event, Credits):
+            self.credits = event.remaining_usd
+        elif isinstance(event, Finished):
+            self.finish_reason = event.finish_reason
+            self.raw = dict(event.raw) if event.raw is not None else None
+
+    def flush(self, now: float | None = None) -> None:
+        """Write the text received so far."""
+        self._last_flush = time.monotonic() if now is None else now
+        if self._dirty:
+            self._write(content=self.text, status=self.status)
+            self._dirty = False
+
+    def _metrics(self) -> dict[str, Any]:
+        end = time.monotonic()
+        fields: dict[str, Any] = {"completed_at": time.time()}
+        if self.first_token_at is not None:
+            fields["ttft"] = self.first_token_at - self.started
+            tokens = (self.usage.completion_tokens if self.usage else None) or len(self.parts)
+            duration = end - self.first_token_at
+            if duration > 0.001 and tokens > 1:
+                fields["tokens_per_second"] = tokens / duration
+        if self.usage is not None:
+            fields["prompt_tokens"] = self.usage.prompt_tokens
+            fields["completion_tokens"] = self.usage.completion_tokens
+            fields["cost_usd"] = self.usage.cost_usd
+        if self.credits is not None:
+            fields["credits_usd"] = self.credits
+        return fields
+
+    def complete(self) -> None:
+        """The reply finished normally."""
+        self._write(
+            content=self.text,
+            status=MessageStatus.COMPLETE,
+            finish_reason=self.finish_reason,
+            raw=self.raw,
+            **self._metrics(),
+        )
+
+    def fail(self, error: ProviderError) -> None:
+        """The reply failed; what arrived is kept with the error sentence and details."""
+        self._write(
+            content=self.text,
+            status=MessageStatus.FAILED,
+            error=error.message,
+            error_detail=error.details(),
+            job_id=self.job_id or error.job_id,
+            **self._metrics(),
+        )
+
+    def stop(self) -> None:
+        """The person stopped the reply: text is kept; a queued job stays resumable."""
+        if self.status is MessageStatus.QUEUED and self.job_id and not self.parts:
+            self._write(job_status="stopped")
+            if self.store is not None and self.message_id is not None:
+                self.store.release(self.message_id)
+            return
+        self._write(
+            content=self.text,
+            status=MessageStatus.INTERRUPTED,
+            error="Stopped before the reply was complete.",
+            **self._metrics(),
+        )
+
+
+async def record(
+    recorder: ReplyRecorder, events: AsyncIterator[ProviderEvent]
+) -> AsyncGenerator[ProviderEvent, None]:
+    """Pass ``events`` through, recording each; finish the row however the stream ends."""
+    try:
+        async for event in events:
+            recorder.feed(event)
+            yield event
+    except ProviderError as error:
+        recorder.fail(error)
+        raise
+    except (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt):
+        recorder.stop()
+        raise
+    except Exception as error:
+        recorder.fail(
+            ProviderError(
+                ErrorKind.BAD_RESPONSE,
+                f"llamachat hit an internal error while receiving the reply "
+                f"({type(error).__name__}); the text so far is kept.",
+            )
+        )
+        raise
+    else:
+        recorder.complete()
+
+
+async def reply(
+    store: Store | None,
+    provider: Provider,
+    *,
+    conversation_id: int | None,
+    parent: Message | None,
+    model: str,
+    params: GenerationParams,
+    system_prompt: str | None,
+    stream: bool = True,
+    user_id: int | None = None,
+) -> AsyncGenerator[ChatEvent, None]:
+    """Ask ``provider`` to answer the branch ending at ``parent`` and record the answer."""
+    path = store.path_to(parent.id) if store is not None and parent is not None else []
+    if parent is not None and not path:
+        path = [parent]
+    request = ChatRequest(
+        tuple(history(path, system_prompt)), model, params, stream and provider.capabilities.streams
+    )
+    reply_id: int | None = None
+    queued_only = provider.capabilities.queued and not provider.capabilities.streams
+    initial = MessageStatus.QUEUED if queued_only else MessageStatus.STREAMING
+    if store is not None and conversation_id is not None:
+        reply_id = store.add_message(
+            conversation_id,
+            "assistant",
+            "",
+            parent_id=parent.id if parent else None,
+            status=initial,
+            provider=provider.name,
+            model=model,
+            params=params_dict(params),
+        ).id
+    recorder = ReplyRecorder(store, reply_id)
+    recorder.status = initial
+    yield ReplyStarted(reply_id, user_id)
+    async for event in record(recorder, provider.stream(request)):
+        yield event
+
+
+async def send(
+    store: Store | None,
+    provider: Provider,
+    *,
+    conversation_id: int | None,
+    prompt: str,
+    images: Sequence[str] = (),
+    model: str,
+    params: GenerationParams,
+    system_prompt: str | None,
+    parent_id: int | None = None,
+    stream: bool = True,
+) -> AsyncGenerator[ChatEvent, None]:
+    """Store the person's prompt (before anything is sent), then get and record the reply."""
+    if store is None or conversation_id is None:
+        transient = Message(0, 0, None, "user", prompt, tuple(images))
+        async for event in _transient_reply(
+            provider, transient, model, params, system_prompt, stream
+        ):
+            yield event
+        return
+    user = store.add_message(
+        conversation_id,
+        "user",
+        prompt,
+        parent_id=parent_id,
+        images=images,
+        provider=provider.name,
+        model=model,
+    )
+    async for event in reply(
+        store,
+        provider,
+        conversation_id=conversation_id,
+        parent=user,
+        model=model,
+        params=params,
+        system_prompt=system_prompt,
+        stream=stream,
+        user_id=user.id,
+    ):
+        yield event
+
+
+async def _transient_reply(
+    provider: Provider,
+    prompt: Message,
+    model: str,
+    params: GenerationParams,
+    system_prompt: str | None,
+    stream: bool,
+) -> AsyncGenerator[ChatEvent, None]:
+    request = ChatRequest(
+        tuple(history([prompt], system_prompt)),
+        model,
+        params,
+        stream and provider.capabilities.streams,
+    )
+    yield ReplyStarted(None, None)
+    async for event in provider.stream(request):
+        yield event
+
+
+async def resume(
+    store: Store, provider: Provider, message: Message
+) -> AsyncGenerator[ChatEvent, None]:
+    """Poll a queued job again (after a restart or a stop) and fill in its reply."""
+    if not message.job_id:
+        raise ValueError("only a queued reply with a job id can be resumed")
+    recorder = ReplyRecorder(store, message.id)
+    recorder.status = MessageStatus.QUEUED
+    recorder.job_id = message.job_id
+    waited = max(0.0, time.time() - message.created_at)
+    yield ReplyStarted(message.id, message.parent_id)
+    async for event in record(
+        recorder, provider.resume(message.job_id, message.model or "", waited)
+    ):
+        yield event

@@ -1,0 +1,673 @@
+"""The conversation store: one SQLite file that never loses a word.
+
+WAL mode, foreign keys, a busy timeout and ``BEGIN IMMEDIATE`` write
+transactions let the TUI and an ``ask`` in another terminal write at once
+without "database is locked". Replies being written carry their owner (host
+and pid), so a restart can tell a reply another live process is still
+streaming from one whose process died (marked ``interrupted``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from llamachat import locations
+from llamachat.store.models import (
+    MATCH_END,
+    MATCH_START,
+    Branch,
+    Conversation,
+    ConversationSummary,
+    ConversationView,
+    Message,
+    MessageStatus,
+    SearchHit,
+)
+from llamachat.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+#: Queued jobs older than this are gone at the provider (Segmind keeps results one hour).
+JOB_LIFETIME = 3600.0
+TITLE_LENGTH = 60
+
+INTERRUPTED_SENTENCE = (
+    "llamachat stopped before this reply was complete: the text received so far is kept; "
+    "regenerate to get a whole reply."
+)
+EXPIRED_SENTENCE = (
+    "This queued job is more than an hour old, so the provider no longer keeps its result: "
+    "send the prompt again."
+)
+UNCONFIRMED_SENTENCE = (
+    "llamachat stopped before the provider confirmed the job, so it cannot be resumed: "
+    "send the prompt again."
+)
+
+_MESSAGE_COLUMNS = (
+    "id, conversation_id, parent_id, role, content, images, provider, model, params, status, "
+    "finish_reason, prompt_tokens, completion_tokens, cost_usd, credits_usd, job_id, job_status, "
+    "error, error_detail, raw, created_at, completed_at, ttft, tokens_per_second"
+)
+_UPDATABLE = {
+    "content",
+    "status",
+    "finish_reason",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_usd",
+    "credits_usd",
+    "job_id",
+    "job_status",
+    "error",
+    "error_detail",
+    "raw",
+    "completed_at",
+    "ttft",
+    "tokens_per_second",
+    "provider",
+    "model",
+}
+_CONVERSATION_SETTINGS = {"system_prompt", "provider", "model", "params", "title"}
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message says why and what to do."""
+
+
+def this_owner() -> str:
+    """Who is writing: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_alive(owner: str | None) -> bool:
+    """Whether the process named by ``owner`` is still running (unknown hosts count as alive)."""
+    if not owner:
+        return False
+    host, _, pid_text = owner.rpartition(":")
+    if host != socket.gethostname():
+        return True
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fts_query(text: str) -> str:
+    """A safe FTS5 query from what a person typed: every word must match, the last as a prefix."""
+    words = re.findall(r"\w+", text)
+    if not words:
+        return ""
+    quoted = [f'"{w}"' for w in words]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def _title_from(text: str) -> str:
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    line = " ".join(line.split())
+    if len(line) > TITLE_LENGTH:
+        line = line[: TITLE_LENGTH - 1].rstrip() + "…"
+    return line or "New chat"
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _loads(value: str | None) -> Any:
+    return None if value is None else json.loads(value)
+
+
+def _message(row: Sequence[Any]) -> Message:
+    images = _loads(row[5]) or ()
+    return Message(
+        id=row[0],
+        conversation_id=row[1],
+        parent_id=row[2],
+        role=row[3],
+        content=row[4],
+        images=tuple(images),
+        provider=row[6],
+        model=row[7],
+        params=_loads(row[8]),
+        status=MessageStatus(row[9]),
+        finish_reason=row[10],
+        prompt_tokens=row[11],
+        completion_tokens=row[12],
+        cost_usd=row[13],
+        credits_usd=row[14],
+        job_id=row[15],
+        job_status=row[16],
+        error=row[17],
+        error_detail=row[18],
+        raw=_loads(row[19]),
+        created_at=row[20],
+        completed_at=row[21],
+        ttft=row[22],
+        tokens_per_second=row[23],
+    )
+
+
+def _conversation(row: Sequence[Any]) -> Conversation:
+    return Conversation(
+        id=row[0],
+        title=row[1],
+        created_at=row[2],
+        updated_at=row[3],
+        system_prompt=row[4],
+        provider=row[5],
+        model=row[6],
+        params=json.loads(row[7] or "{}"),
+        archived=bool(row[8]),
+        pinned=bool(row[9]),
+        draft=row[10],
+        active_leaf_id=row[11],
+    )
+
+
+_CONVERSATION_COLUMNS = (
+    "id, title, created_at, updated_at, system_prompt, provider, model, params, archived, pinned, "
+    "draft, active_leaf_id"
+)
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What :meth:`Store.recover` found after a crash or restart."""
+
+    interrupted: int
+    expired: int
+    resumable: int
+
+
+class Store:
+    """All access to the conversation database. Safe to share between threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self.owner = this_owner()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                path, timeout=15.0, isolation_level=None, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as error:
+            raise StoreError(f"Cannot open the conversation database {path}: {error}.") from None
+        try:
+            self._db.execute("PRAGMA busy_timeout = 15000")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            self._db.close()
+            raise StoreError(
+                f"The conversation database {path} cannot be read ({error}): move it aside "
+                "to start afresh, or restore it from a backup."
+            ) from None
+        except StoreError:
+            self._db.close()
+            raise
+
+    @classmethod
+    def open_default(cls) -> Store:
+        """The store in the data dir (``LLAMACHAT_DATA_DIR`` overrides it)."""
+        return cls(locations.database_path())
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- plumbing ---------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the write lock up front (no upgrade deadlocks)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def schema_version(self) -> int:
+        """The number of migrations applied to this database."""
+        return int(self._read("PRAGMA user_version")[0][0])
+
+    def _migrate(self) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"The conversation database {self.path} was written by a newer llamachat "
+                f"(schema {version}; this version knows {SCHEMA_VERSION}): upgrade llamachat "
+                "to open it. Nothing was changed."
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self._write() as db:
+                for statement in _statements(MIGRATIONS[number]):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number + 1}")
+
+    def integrity_check(self) -> str:
+        """``PRAGMA integrity_check``'s verdict: ``ok`` when the file is sound."""
+        return str(self._read("PRAGMA integrity_check")[0][0])
+
+    # --- conversations ------------------------------------------------------------
+
+    def create_conversation(
+        self,
+        *,
+        title: str = "",
+        system_prompt: str | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        params: dict[str, Any] | None = None,
+        created_at: float | None = None,
+    ) -> Conversation:
+        """A new, empty conversation."""
+        now = time.time() if created_at is None else created_at
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO conversations (title, created_at, updated_at, system_prompt, "
+                "provider, model, params) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (title, now, now, system_prompt, provider, model, json.dumps(params or {})),
+            )
+            conversation_id = cursor.lastrowid
+        assert conversation_id is not None
+        return self.conversation(conversation_id)
+
+    def conversation(self, conversation_id: int) -> Conversation:
+        """One conversation; ``KeyError`` if there is none with that id."""
+        rows = self._read(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)
+        )
+        if not rows:
+            raise KeyError(conversation_id)
+        return _conversation(rows[0])
+
+    def latest_conversation_id(self) -> int | None:
+        """The most recently updated conversation, archived ones left out."""
+        rows = self._read(
+            "SELECT id FROM conversations WHERE archived = 0 ORDER BY updated_at DESC LIMIT 1"
+        )
+        return rows[0][0] if rows else None
+
+    def list_conversations(
+        self, limit: int = 100, *, archived: bool = False, pinned_first: bool = False
+    ) -> list[ConversationSummary]:
+        """Conversations, newest first (pinned ones on top if asked), with counts and providers."""
+        order = "pinned DESC, updated_at DESC" if pinned_first else "updated_at DESC"
+        rows = self._read(
+            f"""
+            SELECT c.id, c.title, c.updated_at, c.pinned, c.archived,
+                (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id),
+                (SELECT GROUP_CONCAT(p, ',') FROM (
+                    SELECT DISTINCT provider AS p FROM messages m
+                    WHERE m.conversation_id = c.id AND provider IS NOT NULL))
+            FROM conversations c WHERE c.archived = ? ORDER BY {order} LIMIT ?
+            """,
+            (int(archived), limit),
+        )
+        return [
+            ConversationSummary(
+                id=r[0],
+                title=r[1],
+                updated_at=r[2],
+                pinned=bool(r[3]),
+                archived=bool(r[4]),
+                message_count=r[5],
+                providers=tuple(sorted(r[6].split(","))) if r[6] else (),
+            )
+            for r in rows
+        ]
+
+    def _update_conversation(self, conversation_id: int, sql: str, args: Sequence[Any]) -> None:
+        with self._write() as db:
+            cursor = db.execute(
+                f"UPDATE conversations SET {sql} WHERE id = ?", (*args, conversation_id)
+            )
+            if cursor.rowcount == 0:
+                raise KeyError(conversation_id)
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        """Give a conversation a new title."""
+        self._update_conversation(conversation_id, "title = ?", (" ".join(title.split()),))
+
+    def set_archived(self, conversation_id: int, archived: bool) -> None:
+        """Archive or unarchive a conversation."""
+        self._update_conversation(conversation_id, "archived = ?", (int(archived),))
+
+    def set_pinned(self, conversation_id: int, pinned: bool) -> None:
+        """Pin or unpin a conversation."""
+        self._update_conversation(conversation_id, "pinned = ?", (int(pinned),))
+
+    def save_draft(self, conversation_id: int, draft: str) -> None:
+        """Keep the unsent prompt of a conversation."""
+        self._update_conversation(conversation_id, "draft = ?", (draft,))
+
+    def update_settings(self, conversation_id: int, **settings: Any) -> None:
+        """Change the system prompt, provider, model or generation parameters."""
+        unknown = set(settings) - _CONVERSATION_SETTINGS
+        if unknown:
+            raise ValueError(f"not conversation settings: {sorted(unknown)}")
+        if "params" in settings:
+            settings["params"] = json.dumps(settings["params"] or {})
+        assignments = ", ".join(f"{name} = ?" for name in settings)
+        self._update_conversation(conversation_id, assignments, tuple(settings.values()))
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        """Delete a conversation and all its messages."""
+        with self._write() as db:
+            cursor = db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+            if cursor.rowcount == 0:
+                raise KeyError(conversation_id)
+
+    # --- messages -----------------------------------------------------------------
+
+    def add_message(
+        self,
+        conversation_id: int,
+        role: str,
+        content: str,
+        *,
+        parent_id: int | None = None,
+        images: Sequence[str] = (),
+        status: MessageStatus = MessageStatus.COMPLETE,
+        provider: str | None = None,
+        model: str | None = None,
+        params: dict[str, Any] | None = None,
+        created_at: float | None = None,
+        make_active: bool = True,
+        **fields: Any,
+    ) -> Message:
+        """Store a message (as a child of ``parent_id``) and, by default, make it the active leaf.
+
+        The first user message of an untitled conversation gives it its title.
+        """
+        now = time.time() if created_at is None else created_at
+        status = MessageStatus(status)
+        unknown = set(fields) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"not message fields: {sorted(unknown)}")
+        extra = dict(fields)
+        if "raw" in extra:
+            extra["raw"] = _json(extra["raw"])
+        live = status in (MessageStatus.QUEUED, MessageStatus.STREAMING)
+        columns = [
+            "conversation_id", "parent_id", "role", "content", "images", "provider", "model",
+            "params", "status", "created_at", "owner", "heartbeat_at", *extra,
+        ]  # fmt: skip
+        values = [
+            conversation_id, parent_id, role, content, _json(list(images)) if images else None,
+            provider, model, _json(params), status.value, now,
+            self.owner if live else None, now if live else None, *extra.values(),
+        ]  # fmt: skip
+        with self._write() as db:
+            cursor = db.execute(
+                f"INSERT INTO messages ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})",
+                values,
+            )
+            message_id = cursor.lastrowid
+            db.execute(
+                "UPDATE conversations SET updated_at = ?, "
+                "active_leaf_id = CASE WHEN ? THEN ? ELSE active_leaf_id END, "
+                "title = CASE WHEN title = '' AND ? = 'user' THEN ? ELSE title END "
+                "WHERE id = ?",
+                (now, make_active, message_id, role, _title_from(content), conversation_id),
+            )
+        assert message_id is not None
+        return self.message(message_id)
+
+    def message(self, message_id: int) -> Message:
+        """One message; ``KeyError`` if there is none with that id."""
+        rows = self._read(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,))
+        if not rows:
+            raise KeyError(message_id)
+        return _message(rows[0])
+
+    def update_message(self, message_id: int, **fields: Any) -> None:
+        """Change a message's content, status, usage, job state or error fields."""
+        unknown = set(fields) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"not message fields: {sorted(unknown)}")
+        if "raw" in fields:
+            fields["raw"] = _json(fields["raw"])
+        if "status" in fields:
+            fields["status"] = MessageStatus(fields["status"]).value
+        now = time.time()
+        assignments = [f"{name} = ?" for name in fields]
+        values = list(fields.values())
+        assignments.append("heartbeat_at = ?")
+        values.append(now)
+        with self._write() as db:
+            db.execute(
+                f"UPDATE messages SET {', '.join(assignments)} WHERE id = ?", (*values, message_id)
+            )
+            db.execute(
+                "UPDATE conversations SET updated_at = ? "
+                "WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)",
+                (now, message_id),
+            )
+
+    def messages(self, conversation_id: int) -> list[Message]:
+        """Every message of a conversation, every branch, oldest first."""
+        rows = self._read(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        )
+        return [_message(r) for r in rows]
+
+    def load(self, conversation_id: int) -> ConversationView:
+        """A conversation with its active path and where each message sits among its siblings."""
+        conversation = self.conversation(conversation_id)
+        messages = self.messages(conversation_id)
+        by_id = {m.id: m for m in messages}
+        children: dict[int | None, list[int]] = {}
+        for m in messages:
+            children.setdefault(m.parent_id, []).append(m.id)
+        leaf = conversation.active_leaf_id
+        if leaf not in by_id:
+            leaf = messages[-1].id if messages else None
+        path: list[Message] = []
+        seen: set[int] = set()
+        while leaf is not None and leaf in by_id and leaf not in seen:
+            seen.add(leaf)
+            path.append(by_id[leaf])
+            leaf = by_id[leaf].parent_id
+        path.reverse()
+        branches: dict[int, Branch] = {}
+        for m in path:
+            siblings = children.get(m.parent_id, [m.id])
+            branches[m.id] = Branch(siblings.index(m.id) + 1, len(siblings), tuple(siblings))
+        return ConversationView(conversation, path, branches, messages)
+
+    def path_to(self, message_id: int) -> list[Message]:
+        """The messages from the root down to ``message_id``."""
+        rows = self._read(
+            f"""
+            WITH RECURSIVE chain(id, depth) AS (
+                SELECT ?, 0
+                UNION ALL
+                SELECT m.parent_id, chain.depth + 1 FROM messages m JOIN chain ON m.id = chain.id
+                WHERE m.parent_id IS NOT NULL
+            )
+            SELECT {", ".join("m." + c.strip() for c in _MESSAGE_COLUMNS.split(","))}
+            FROM chain JOIN messages m ON m.id = chain.id ORDER BY chain.depth DESC
+            """,
+            (message_id,),
+        )
+        return [_message(r) for r in rows]
+
+    def set_active_leaf(self, conversation_id: int, message_id: int | None) -> None:
+        """Make the branch ending at ``message_id`` the one shown and continued."""
+        self._update_conversation(conversation_id, "active_leaf_id = ?", (message_id,))
+
+    def switch_to(self, message_id: int) -> None:
+        """Show the branch through ``message_id``, down to its newest descendant."""
+        rows = self._read("SELECT conversation_id FROM messages WHERE id = ?", (message_id,))
+        if not rows:
+            raise KeyError(message_id)
+        leaf = message_id
+        while True:
+            child = self._read(
+                "SELECT id FROM messages WHERE parent_id = ? ORDER BY id DESC LIMIT 1", (leaf,)
+            )
+            if not child:
+                break
+            leaf = child[0][0]
+        self.set_active_leaf(rows[0][0], leaf)
+
+    # --- search ---------------------------------------------------------------------
+
+    def search(self, text: str, limit: int = 20) -> list[SearchHit]:
+        """Full-text search over titles and message content, best first, with snippets.
+
+        Matches are wrapped in :data:`MATCH_START` and :data:`MATCH_END`.
+        """
+        query = fts_query(text)
+        if not query:
+            return []
+        title_rows = self._read(
+            f"""
+            SELECT c.id, c.title, highlight(conversations_fts, 0, '{MATCH_START}', '{MATCH_END}'),
+                   bm25(conversations_fts), c.updated_at
+            FROM conversations_fts JOIN conversations c ON c.id = conversations_fts.rowid
+            WHERE conversations_fts MATCH ? ORDER BY rank LIMIT ?
+            """,
+            (query, limit),
+        )
+        message_rows = self._read(
+            f"""
+            SELECT m.conversation_id, c.title, m.id, m.role,
+                   snippet(messages_fts, 0, '{MATCH_START}', '{MATCH_END}', '…', 16),
+                   bm25(messages_fts), c.updated_at
+            FROM messages_fts
+            JOIN messages m ON m.id = messages_fts.rowid
+            JOIN conversations c ON c.id = m.conversation_id
+            WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?
+            """,
+            (query, limit),
+        )
+        hits = [SearchHit(r[0], r[1], None, None, r[2], r[3], r[4]) for r in title_rows]
+        hits += [SearchHit(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in message_rows]
+        return hits[:limit]
+
+    # --- recovery -------------------------------------------------------------------
+
+    def recover(self, now: float | None = None) -> Recovery:
+        """After a crash: mark orphaned streaming replies interrupted, expire old queued jobs."""
+        now = time.time() if now is None else now
+        rows = self._read(
+            "SELECT id, status, owner, created_at, job_id FROM messages "
+            "WHERE status IN ('queued', 'streaming')"
+        )
+        interrupted = expired = resumable = 0
+        for message_id, status, owner, created_at, job_id in rows:
+            if owner_alive(owner) and owner != self.owner:
+                continue
+            if owner == self.owner:
+                continue
+            if status == MessageStatus.STREAMING:
+                self._finish_orphan(
+                    message_id, owner, MessageStatus.INTERRUPTED, INTERRUPTED_SENTENCE
+                )
+                interrupted += 1
+            elif not job_id:
+                self._finish_orphan(message_id, owner, MessageStatus.FAILED, UNCONFIRMED_SENTENCE)
+                expired += 1
+            elif now - created_at > JOB_LIFETIME:
+                self._finish_orphan(message_id, owner, MessageStatus.FAILED, EXPIRED_SENTENCE)
+                expired += 1
+            else:
+                resumable += 1
+        return Recovery(interrupted, expired, resumable)
+
+    def _finish_orphan(
+        self, message_id: int, owner: str | None, status: MessageStatus, sentence: str
+    ) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE messages SET status = ?, error = ?, "
+                "completed_at = COALESCE(heartbeat_at, ?), owner = NULL "
+                "WHERE id = ? AND owner IS ? AND status IN ('queued', 'streaming')",
+                (status.value, sentence, time.time(), message_id, owner),
+            )
+
+    def resumable_jobs(self, now: float | None = None) -> list[Message]:
+        """Queued replies with a job id, young enough to fetch, that no live process is polling."""
+        now = time.time() if now is None else now
+        rows = self._read(
+            f"SELECT {_MESSAGE_COLUMNS}, owner FROM messages WHERE status = 'queued' "
+            "AND job_id IS NOT NULL AND created_at > ?",
+            (now - JOB_LIFETIME,),
+        )
+        return [_message(r) for r in rows if not owner_alive(r[-1]) or r[-1] == self.owner]
+
+    def release(self, message_id: int) -> None:
+        """Give up a queued reply so that a later start (or another process) can resume it."""
+        with self._write() as db:
+            db.execute("UPDATE messages SET owner = NULL WHERE id = ?", (message_id,))
+
+    def claim(self, message_id: int) -> bool:
+        """Take over a queued reply from a dead process; ``False`` if someone else has it."""
+        rows = self._read("SELECT owner FROM messages WHERE id = ?", (message_id,))
+        if not rows:
+            return False
+        owner = rows[0][0]
+        if owner_alive(owner) and owner != self.owner:
+            return False
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE messages SET owner = ?, heartbeat_at = ? WHERE id = ? AND owner IS ?",
+                (self.owner, time.time(), message_id, owner),
+            )
+            return cursor.rowcount == 1
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (triggers keep their BEGIN ... END bodies)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements

@@ -1,0 +1,109 @@
+"""The database schema as an ordered list of migrations.
+
+``PRAGMA user_version`` holds the number of migrations applied. Each release
+appends migrations and never edits old ones, so any older database can be
+brought forward, and a newer one is refused rather than damaged.
+"""
+
+from __future__ import annotations
+
+# Statuses whose content is still changing: not indexed for search until final.
+LIVE_STATUSES = ("queued", "streaming")
+
+V1_TABLES = """
+CREATE TABLE conversations (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    system_prompt TEXT,
+    provider TEXT,
+    model TEXT,
+    params TEXT NOT NULL DEFAULT '{}',
+    archived INTEGER NOT NULL DEFAULT 0,
+    pinned INTEGER NOT NULL DEFAULT 0,
+    draft TEXT NOT NULL DEFAULT '',
+    active_leaf_id INTEGER
+);
+CREATE INDEX conversations_by_update ON conversations (archived, updated_at DESC);
+
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    parent_id INTEGER REFERENCES messages (id) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+    content TEXT NOT NULL DEFAULT '',
+    images TEXT,
+    provider TEXT,
+    model TEXT,
+    params TEXT,
+    status TEXT NOT NULL DEFAULT 'complete'
+        CHECK (status IN ('queued', 'streaming', 'complete', 'interrupted', 'failed')),
+    finish_reason TEXT,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    cost_usd REAL,
+    credits_usd REAL,
+    job_id TEXT,
+    job_status TEXT,
+    error TEXT,
+    error_detail TEXT,
+    raw TEXT,
+    created_at REAL NOT NULL,
+    completed_at REAL,
+    ttft REAL,
+    tokens_per_second REAL
+);
+CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
+CREATE INDEX messages_by_parent ON messages (parent_id);
+"""
+
+V2_SEARCH = f"""
+CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    content, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE conversations_fts USING fts5 (
+    title, content='conversations', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+INSERT INTO messages_fts (rowid, content)
+    SELECT id, content FROM messages WHERE status NOT IN {LIVE_STATUSES};
+INSERT INTO conversations_fts (rowid, title) SELECT id, title FROM conversations;
+
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+WHEN new.status NOT IN {LIVE_STATUSES} BEGIN
+    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+WHEN old.status NOT IN {LIVE_STATUSES} BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, status ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content)
+        SELECT 'delete', old.id, old.content WHERE old.status NOT IN {LIVE_STATUSES};
+    INSERT INTO messages_fts (rowid, content)
+        SELECT new.id, new.content WHERE new.status NOT IN {LIVE_STATUSES};
+END;
+
+CREATE TRIGGER conversations_fts_insert AFTER INSERT ON conversations BEGIN
+    INSERT INTO conversations_fts (rowid, title) VALUES (new.id, new.title);
+END;
+CREATE TRIGGER conversations_fts_delete AFTER DELETE ON conversations BEGIN
+    INSERT INTO conversations_fts (conversations_fts, rowid, title)
+        VALUES ('delete', old.id, old.title);
+END;
+CREATE TRIGGER conversations_fts_update AFTER UPDATE OF title ON conversations BEGIN
+    INSERT INTO conversations_fts (conversations_fts, rowid, title)
+        VALUES ('delete', old.id, old.title);
+    INSERT INTO conversations_fts (rowid, title) VALUES (new.id, new.title);
+END;
+"""
+
+V3_OWNERSHIP = """
+ALTER TABLE messages ADD COLUMN owner TEXT;
+ALTER TABLE messages ADD COLUMN heartbeat_at REAL;
+CREATE INDEX messages_live ON messages (status) WHERE status IN ('queued', 'streaming');
+"""
+
+#: Every migration, in order. Never edit one that has shipped: append a new one.
+MIGRATIONS: tuple[str, ...] = (V1_TABLES, V2_SEARCH, V3_OWNERSHIP)
+SCHEMA_VERSION = len(MIGRATIONS)
