@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import sys
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ class AskOutcome:
     credits: float | None = None
     job_id: str | None = None
     error: str | None = None
+    conversation_id: int | None = None
 
     @property
     def content(self) -> str:
@@ -48,10 +51,15 @@ class AskOutcome:
             "cost": self.cost,
             "credits": self.credits,
             "job_id": self.job_id,
+            "conversation_id": self.conversation_id,
         }
         if self.error:
             data["error"] = self.error
         return data
+
+
+class OutputClosed(Exception):
+    """stdout was closed by its reader (``llamachat ask ... | head``)."""
 
 
 class Console:
@@ -68,19 +76,23 @@ class Console:
         self.ends_with_newline = True
 
     def text(self, piece: str) -> None:
-        """Write a piece of the reply as it arrives."""
+        """Write a piece of the reply as it arrives; ``OutputClosed`` if the reader left."""
         if self.json_mode or not piece:
             return
-        self.out.write(self._escape(piece) if self._escape_out else piece)
-        self.out.flush()
+        try:
+            self.out.write(self._escape(piece) if self._escape_out else piece)
+            self.out.flush()
+        except BrokenPipeError:
+            raise OutputClosed from None
         self.ends_with_newline = piece.endswith("\n")
 
     def finish_text(self) -> None:
         """End the reply with a newline."""
         if not self.json_mode and not self.ends_with_newline:
-            self.out.write("\n")
-            self.out.flush()
             self.ends_with_newline = True
+            with contextlib.suppress(BrokenPipeError):
+                self.out.write("\n")
+                self.out.flush()
 
     def status(self, line: str) -> None:
         """A status line on stderr, unless ``--quiet``."""
@@ -96,6 +108,16 @@ class Console:
         self.err.flush()
 
 
+EXIT_BROKEN_PIPE = 141
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's exit flush cannot fail on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def read_prompt(words: list[str]) -> str | None:
     """The prompt from the arguments, or stdin when they are absent or ``-``."""
     if words and words != ["-"]:
@@ -109,97 +131,155 @@ def _money(value: float) -> str:
     return f"${value:.6f}" if value < 0.01 else f"${value:.4f}"
 
 
-async def _converse(
-    args: argparse.Namespace, prompt: str, outcome: AskOutcome, console: Console
-) -> int:
-    from llamachat.config import load_config
+def _describe(event: Any, outcome: AskOutcome, console: Console, provider_name: str) -> None:
+    """Show one provider event: text to stdout, everything else as a status line."""
     from llamachat.providers.base import (
-        ChatMessage,
-        ChatRequest,
         Credits,
         Finished,
-        GenerationParams,
         JobQueued,
         JobStatus,
         Retrying,
         TextDelta,
         Usage,
     )
+
+    if type(event) is TextDelta:
+        outcome.parts.append(event.text)
+        console.text(event.text)
+    elif isinstance(event, JobQueued):
+        outcome.job_id = event.job_id
+        console.status(f"queued as job {event.job_id} on {provider_name}")
+    elif isinstance(event, JobStatus):
+        console.status(f"job {event.job_id}: {event.status} after {event.waited:.0f} s")
+    elif isinstance(event, Retrying):
+        console.status(
+            f"retry {event.attempt}/{event.max_attempts} in {event.delay:.1f} s: {event.reason}"
+        )
+    elif isinstance(event, Usage):
+        outcome.usage = {
+            "prompt_tokens": event.prompt_tokens,
+            "completion_tokens": event.completion_tokens,
+        }
+        if event.prompt_tokens is not None or event.completion_tokens is not None:
+            console.status(
+                f"usage: {event.prompt_tokens or 0} prompt + "
+                f"{event.completion_tokens or 0} completion tokens"
+            )
+        if event.cost_usd is not None:
+            outcome.cost = event.cost_usd
+            approx = "about " if event.cost_is_estimate else ""
+            console.status(f"cost: {approx}{_money(event.cost_usd)}")
+    elif isinstance(event, Credits):
+        outcome.credits = event.remaining_usd
+        console.status(f"credits: {_money(event.remaining_usd)} remaining")
+    elif isinstance(event, Finished):
+        outcome.finish_reason = event.finish_reason
+        if event.finish_reason == "length":
+            console.status("the reply was cut off by the token limit (finish_reason: length)")
+
+
+async def _converse(
+    args: argparse.Namespace, prompt: str, outcome: AskOutcome, console: Console
+) -> int:
+    from llamachat.chat import ReplyStarted, params_from, send
+    from llamachat.config import load_config
+    from llamachat.providers.base import GenerationParams
     from llamachat.providers.errors import ProviderError
     from llamachat.providers.registry import build_provider
     from llamachat.resolve import configured_model, provider_settings
+    from llamachat.store.db import Store
 
     config = load_config()
     for warning in config.warnings:
         console.error(f"warning: {warning}")
-    settings = provider_settings(config, args.provider, args.base_url, args.api_key_env)
-    provider = build_provider(settings, config.network)
-    outcome.provider = settings.name
+    store = None if args.no_save else Store.open_default()
     try:
-        model = configured_model(config, settings, args.model) or provider.default_model()
-        if not model:
-            models = await provider.list_models()
-            if not models:
-                console.error(f"{provider.display_name} offers no models: pass one with -m.")
+        if store is not None:
+            store.recover()
+        conversation = None
+        if args.continue_id is not None and store is not None:
+            conversation_id = (
+                store.latest_conversation_id() if args.continue_id == -1 else args.continue_id
+            )
+            if conversation_id is None:
+                console.error("there is no conversation to continue yet.")
                 return EXIT_USAGE
-            model = models[0].id
-        outcome.model = model
-        system = args.system if args.system is not None else config.defaults.system_prompt
-        messages = [ChatMessage("system", system)] if system else []
-        messages.append(ChatMessage("user", prompt))
-        params = GenerationParams(
-            temperature=config.defaults.temperature,
-            top_p=config.defaults.top_p,
-            max_tokens=config.defaults.max_tokens,
-        ).merged(GenerationParams(temperature=args.temperature, max_tokens=args.max_tokens))
-        request = ChatRequest(tuple(messages), model, params, stream=not args.no_stream)
-        async with aclosing(provider.stream(request)) as events:
-            async for event in events:
-                if type(event) is TextDelta:
-                    outcome.parts.append(event.text)
-                    console.text(event.text)
-                elif isinstance(event, JobQueued):
-                    outcome.job_id = event.job_id
-                    console.status(f"queued as job {event.job_id} on {provider.display_name}")
-                elif isinstance(event, JobStatus):
-                    console.status(f"job {event.job_id}: {event.status} after {event.waited:.0f} s")
-                elif isinstance(event, Retrying):
-                    console.status(
-                        f"retry {event.attempt}/{event.max_attempts} "
-                        f"in {event.delay:.1f} s: {event.reason}"
-                    )
-                elif isinstance(event, Usage):
-                    outcome.usage = {
-                        "prompt_tokens": event.prompt_tokens,
-                        "completion_tokens": event.completion_tokens,
-                    }
-                    if event.prompt_tokens is not None or event.completion_tokens is not None:
-                        console.status(
-                            f"usage: {event.prompt_tokens or 0} prompt + "
-                            f"{event.completion_tokens or 0} completion tokens"
-                        )
-                    if event.cost_usd is not None:
-                        outcome.cost = event.cost_usd
-                        approx = "about " if event.cost_is_estimate else ""
-                        console.status(f"cost: {approx}{_money(event.cost_usd)}")
-                elif isinstance(event, Credits):
-                    outcome.credits = event.remaining_usd
-                    console.status(f"credits: {_money(event.remaining_usd)} remaining")
-                elif isinstance(event, Finished):
-                    outcome.finish_reason = event.finish_reason
-                    if event.finish_reason == "length":
-                        console.status(
-                            "the reply was cut off by the token limit (finish_reason: length)"
-                        )
-    except ProviderError as err:
-        outcome.error = err.message
-        console.finish_text()
-        console.error(err.message)
-        if err.job_id and not outcome.job_id:
-            outcome.job_id = err.job_id
-        return EXIT_FAILURE
+            try:
+                conversation = store.conversation(conversation_id)
+            except KeyError:
+                console.error(f"there is no conversation {conversation_id} to continue.")
+                return EXIT_USAGE
+        provider_name = args.provider
+        if conversation is not None and not provider_name and not args.base_url:
+            provider_name = conversation.provider
+        settings = provider_settings(config, provider_name, args.base_url, args.api_key_env)
+        provider = build_provider(settings, config.network)
+        outcome.provider = settings.name
+        try:
+            model = args.model
+            if not model and conversation is not None and conversation.provider == settings.name:
+                model = conversation.model
+            model = model or configured_model(config, settings, None) or provider.default_model()
+            if not model:
+                models = await provider.list_models()
+                if not models:
+                    console.error(f"{provider.display_name} offers no models: pass one with -m.")
+                    return EXIT_USAGE
+                model = models[0].id
+            outcome.model = model
+            base = GenerationParams(
+                temperature=config.defaults.temperature,
+                top_p=config.defaults.top_p,
+                max_tokens=config.defaults.max_tokens,
+            )
+            if conversation is not None:
+                base = base.merged(params_from(conversation.params))
+            params = base.merged(
+                GenerationParams(temperature=args.temperature, max_tokens=args.max_tokens)
+            )
+            if args.system is not None:
+                system = args.system
+            elif conversation is not None:
+                system = conversation.system_prompt
+            else:
+                system = config.defaults.system_prompt
+            if store is not None and conversation is None:
+                conversation = store.create_conversation(
+                    system_prompt=system, provider=settings.name, model=model
+                )
+            elif store is not None and conversation is not None:
+                store.update_settings(
+                    conversation.id, provider=settings.name, model=model, system_prompt=system
+                )
+            events = send(
+                store,
+                provider,
+                conversation_id=conversation.id if conversation else None,
+                prompt=prompt,
+                model=model,
+                params=params,
+                system_prompt=system,
+                parent_id=conversation.active_leaf_id if conversation else None,
+                stream=not args.no_stream,
+            )
+            async with aclosing(events):
+                async for event in events:
+                    if isinstance(event, ReplyStarted):
+                        outcome.conversation_id = conversation.id if conversation else None
+                        continue
+                    _describe(event, outcome, console, provider.display_name)
+        except ProviderError as err:
+            outcome.error = err.message
+            console.finish_text()
+            console.error(err.message)
+            if err.job_id and not outcome.job_id:
+                outcome.job_id = err.job_id
+            return EXIT_FAILURE
+        finally:
+            await provider.aclose()
     finally:
-        await provider.aclose()
+        if store is not None:
+            store.close()
     console.finish_text()
     return EXIT_OK
 
@@ -207,6 +287,7 @@ async def _converse(
 def run_ask(args: argparse.Namespace) -> int:
     """The ``ask`` command; returns the exit code."""
     from llamachat.config import ConfigError
+    from llamachat.store.db import StoreError
 
     console = Console(sys.stdout, sys.stderr, quiet=args.quiet, json_mode=args.json)
     prompt = read_prompt(args.prompt)
@@ -216,9 +297,13 @@ def run_ask(args: argparse.Namespace) -> int:
     outcome = AskOutcome()
     try:
         code = asyncio.run(_converse(args, prompt, outcome, console))
-    except ConfigError as err:
+    except (ConfigError, StoreError) as err:
         console.error(str(err))
         return EXIT_USAGE
+    except OutputClosed:
+        # The reader of the pipe left; the reply so far is stored as interrupted.
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         console.finish_text()
         outcome.finish_reason = "interrupted"

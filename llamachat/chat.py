@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -194,13 +195,14 @@ class ReplyRecorder:
 
 
 async def record(
-    recorder: ReplyRecorder, events: AsyncIterator[ProviderEvent]
+    recorder: ReplyRecorder, events: AsyncGenerator[ProviderEvent, None]
 ) -> AsyncGenerator[ProviderEvent, None]:
     """Pass ``events`` through, recording each; finish the row however the stream ends."""
     try:
-        async for event in events:
-            recorder.feed(event)
-            yield event
+        async with aclosing(events):
+            async for event in events:
+                recorder.feed(event)
+                yield event
     except ProviderError as error:
         recorder.fail(error)
         raise
@@ -256,8 +258,9 @@ async def reply(
     recorder = ReplyRecorder(store, reply_id)
     recorder.status = initial
     yield ReplyStarted(reply_id, user_id)
-    async for event in record(recorder, provider.stream(request)):
-        yield event
+    async with aclosing(record(recorder, provider.stream(request))) as events:
+        async for event in events:
+            yield event
 
 
 async def send(
@@ -276,10 +279,10 @@ async def send(
     """Store the person's prompt (before anything is sent), then get and record the reply."""
     if store is None or conversation_id is None:
         transient = Message(0, 0, None, "user", prompt, tuple(images))
-        async for event in _transient_reply(
-            provider, transient, model, params, system_prompt, stream
-        ):
-            yield event
+        replying = _transient_reply(provider, transient, model, params, system_prompt, stream)
+        async with aclosing(replying):
+            async for event in replying:
+                yield event
         return
     user = store.add_message(
         conversation_id,
@@ -290,7 +293,7 @@ async def send(
         provider=provider.name,
         model=model,
     )
-    async for event in reply(
+    replying = reply(
         store,
         provider,
         conversation_id=conversation_id,
@@ -300,8 +303,10 @@ async def send(
         system_prompt=system_prompt,
         stream=stream,
         user_id=user.id,
-    ):
-        yield event
+    )
+    async with aclosing(replying):
+        async for event in replying:
+            yield event
 
 
 async def _transient_reply(
@@ -319,8 +324,9 @@ async def _transient_reply(
         stream and provider.capabilities.streams,
     )
     yield ReplyStarted(None, None)
-    async for event in provider.stream(request):
-        yield event
+    async with aclosing(provider.stream(request)) as events:
+        async for event in events:
+            yield event
 
 
 async def resume(
@@ -334,7 +340,7 @@ async def resume(
     recorder.job_id = message.job_id
     waited = max(0.0, time.time() - message.created_at)
     yield ReplyStarted(message.id, message.parent_id)
-    async for event in record(
-        recorder, provider.resume(message.job_id, message.model or "", waited)
-    ):
-        yield event
+    polling = provider.resume(message.job_id, message.model or "", waited)
+    async with aclosing(record(recorder, polling)) as events:
+        async for event in events:
+            yield event

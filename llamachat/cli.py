@@ -58,6 +58,17 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--quiet", "-q", action="store_true", help="print nothing on stderr but errors"
     )
+    ask.add_argument(
+        "--continue",
+        "-c",
+        dest="continue_id",
+        nargs="?",
+        type=int,
+        const=-1,
+        metavar="ID",
+        help="continue the last conversation, or conversation ID",
+    )
+    ask.add_argument("--no-save", action="store_true", help="do not store this exchange")
     ask.add_argument("prompt", nargs="*", help="the prompt; absent or - reads stdin")
 
     providers = commands.add_parser(
@@ -68,12 +79,61 @@ def build_parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", help="list a provider's models")
     _add_provider_flags(models)
     models.add_argument("--json", action="store_true", help="print JSON")
+
+    history = commands.add_parser(
+        "history", help="list, show, search or delete stored conversations"
+    )
+    history_commands = history.add_subparsers(
+        dest="history_command", metavar="ACTION", required=True
+    )
+    listing = history_commands.add_parser("list", help="newest conversations first")
+    listing.add_argument("--limit", type=int, default=20, metavar="N")
+    listing.add_argument("--json", action="store_true")
+    show = history_commands.add_parser("show", help="print one conversation")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true")
+    search = history_commands.add_parser("search", help="full-text search over every message")
+    search.add_argument("query")
+    search.add_argument("--limit", type=int, default=20, metavar="N")
+    search.add_argument("--json", action="store_true")
+    delete = history_commands.add_parser(
+        "delete", help="delete a conversation (asks first on a terminal)"
+    )
+    delete.add_argument("id", type=int)
+    delete.add_argument("--yes", "-y", action="store_true", help="do not ask")
+    history_commands.add_parser(
+        "resume", help="fetch the replies of queued jobs left by a stopped llamachat"
+    )
+
+    export = commands.add_parser("export", help="write a conversation as md, json, html or txt")
+    export.add_argument("id", type=int)
+    export.add_argument("--format", "-f", choices=("md", "json", "html", "txt"), default="md")
+    export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+
+    importer = commands.add_parser(
+        "import", help="import a llamachat JSON export or an OpenAI-style message list"
+    )
+    importer.add_argument("file")
     return parser
+
+
+def _continue_without_id(argv: list[str]) -> list[str]:
+    """Let ``--continue``/``-c`` be followed by a prompt: only a number after it is an ID."""
+    result = list(argv)
+    for index, token in enumerate(result):
+        if token == "--":
+            break
+        if token in ("-c", "--continue"):
+            following = result[index + 1] if index + 1 < len(result) else ""
+            if not following.isdigit():
+                result[index] = "--continue=-1"
+    return result
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(_continue_without_id(raw))
     if args.command == "ask":
         from llamachat.ask import run_ask
 
@@ -86,6 +146,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         from llamachat.listing import run_models
 
         return run_models(args)
+    if args.command in ("history", "export", "import"):
+        from llamachat import history_cli
+
+        handler = {
+            "list": history_cli.run_list,
+            "show": history_cli.run_show,
+            "search": history_cli.run_search,
+            "delete": history_cli.run_delete,
+            "resume": history_cli.run_resume,
+            "export": history_cli.run_export,
+            "import": history_cli.run_import,
+        }[getattr(args, "history_command", None) or args.command]
+        return handler(args)
     from llamachat.tui_launcher import run_tui
 
     return run_tui()

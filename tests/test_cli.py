@@ -37,16 +37,41 @@ def test_version_and_help(subprocess_env: dict[str, str]) -> None:
     assert result.returncode == 0 and result.stdout.startswith("llamachat 0.")
     help_ = run("ask", "--help", env=subprocess_env)
     assert help_.returncode == 0
-    for flag in ("--provider", "--model", "--system", "--base-url", "--temperature", "--max-tokens",
-                 "--no-stream", "--json", "--quiet"):
+    for flag in (
+        "--provider",
+        "--model",
+        "--system",
+        "--base-url",
+        "--temperature",
+        "--max-tokens",
+        "--no-stream",
+        "--json",
+        "--quiet",
+    ):
         assert flag in help_.stdout
 
 
-def test_ask_streams_reply_to_stdout_and_status_to_stderr(fake: FakeServer, subprocess_env: dict[str, str]) -> None:
+def test_ask_streams_reply_to_stdout_and_status_to_stderr(
+    fake: FakeServer, subprocess_env: dict[str, str]
+) -> None:
     usage = {"prompt_tokens": 7, "completion_tokens": 3}
     fake.on("POST", CHAT, sse_reply(stream_events(["Hello", ",", " world"], usage=usage)))
-    result = run("ask", "--base-url", f"{fake.url}/v1", "-m", "tiny", "-s", "Be terse.",
-                 "--temperature", "0.5", "--max-tokens", "9", "Say", "hi", env=subprocess_env)
+    result = run(
+        "ask",
+        "--base-url",
+        f"{fake.url}/v1",
+        "-m",
+        "tiny",
+        "-s",
+        "Be terse.",
+        "--temperature",
+        "0.5",
+        "--max-tokens",
+        "9",
+        "Say",
+        "hi",
+        env=subprocess_env,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "Hello, world\n"
     assert "usage: 7 prompt + 3 completion tokens" in result.stderr
@@ -58,10 +83,25 @@ def test_ask_streams_reply_to_stdout_and_status_to_stderr(fake: FakeServer, subp
     assert sent["temperature"] == 0.5 and sent["max_tokens"] == 9 and sent["model"] == "tiny"
 
 
-def test_ask_reads_stdin_and_quiet_silences_status(fake: FakeServer, subprocess_env: dict[str, str]) -> None:
-    fake.on("POST", CHAT, sse_reply(stream_events(["ok\n"], usage={"prompt_tokens": 1, "completion_tokens": 1})))
-    result = run("ask", "--base-url", f"{fake.url}/v1", "-m", "m", "--quiet", "-",
-                 env=subprocess_env, stdin="multi\nline prompt\n")
+def test_ask_reads_stdin_and_quiet_silences_status(
+    fake: FakeServer, subprocess_env: dict[str, str]
+) -> None:
+    fake.on(
+        "POST",
+        CHAT,
+        sse_reply(stream_events(["ok\n"], usage={"prompt_tokens": 1, "completion_tokens": 1})),
+    )
+    result = run(
+        "ask",
+        "--base-url",
+        f"{fake.url}/v1",
+        "-m",
+        "m",
+        "--quiet",
+        "-",
+        env=subprocess_env,
+        stdin="multi\nline prompt\n",
+    )
     assert result.returncode == 0
     assert result.stdout == "ok\n"  # no doubled newline
     assert result.stderr == ""
@@ -69,8 +109,14 @@ def test_ask_reads_stdin_and_quiet_silences_status(fake: FakeServer, subprocess_
 
 
 def test_ask_json_object(fake: FakeServer, subprocess_env: dict[str, str]) -> None:
-    fake.on("POST", CHAT, sse_reply(stream_events(["A", "B"], usage={"prompt_tokens": 2, "completion_tokens": 2})))
-    result = run("ask", "--base-url", f"{fake.url}/v1", "-m", "m", "--json", "q", env=subprocess_env)
+    fake.on(
+        "POST",
+        CHAT,
+        sse_reply(stream_events(["A", "B"], usage={"prompt_tokens": 2, "completion_tokens": 2})),
+    )
+    result = run(
+        "ask", "--base-url", f"{fake.url}/v1", "-m", "m", "--json", "q", env=subprocess_env
+    )
     assert result.returncode == 0
     data = json.loads(result.stdout)
     assert data == {
@@ -82,10 +128,13 @@ def test_ask_json_object(fake: FakeServer, subprocess_env: dict[str, str]) -> No
         "cost": None,
         "credits": None,
         "job_id": None,
+        "conversation_id": 1,
     }
 
 
-def test_ask_picks_first_listed_model_when_none_given(fake: FakeServer, subprocess_env: dict[str, str]) -> None:
+def test_ask_picks_first_listed_model_when_none_given(
+    fake: FakeServer, subprocess_env: dict[str, str]
+) -> None:
     fake.on("GET", "/v1/models", json_reply({"data": [{"id": "only-model"}]}))
     fake.on("POST", CHAT, sse_reply(stream_events(["x"])))
     result = run("ask", "--base-url", f"{fake.url}/v1", "hi", env=subprocess_env)
@@ -93,11 +142,17 @@ def test_ask_picks_first_listed_model_when_none_given(fake: FakeServer, subproce
     assert fake.received("POST")[0].json["model"] == "only-model"
 
 
-def test_ask_provider_failure_exit_1_one_line_no_key(fake: FakeServer, subprocess_env: dict[str, str]) -> None:
+def test_ask_provider_failure_exit_1_one_line_no_key(
+    fake: FakeServer, subprocess_env: dict[str, str]
+) -> None:
     key = "sk-live-VERYSECRET-1234567890"
-    fake.on("POST", CHAT, json_reply({"error": {"message": f"Incorrect API key provided: {key}"}}, 401))
+    fake.on(
+        "POST", CHAT, json_reply({"error": {"message": f"Incorrect API key provided: {key}"}}, 401)
+    )
     env = {**subprocess_env, "MY_KEY": key}
-    result = run("ask", "--base-url", f"{fake.url}/v1", "--api-key-env", "MY_KEY", "-m", "m", "hi", env=env)
+    result = run(
+        "ask", "--base-url", f"{fake.url}/v1", "--api-key-env", "MY_KEY", "-m", "m", "hi", env=env
+    )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "rejected the API key" in lines[0]
@@ -106,7 +161,9 @@ def test_ask_provider_failure_exit_1_one_line_no_key(fake: FakeServer, subproces
     assert "Traceback" not in result.stderr
 
 
-def test_ask_keeps_text_received_before_failure(fake: FakeServer, subprocess_env: dict[str, str]) -> None:
+def test_ask_keeps_text_received_before_failure(
+    fake: FakeServer, subprocess_env: dict[str, str]
+) -> None:
     fake.on("POST", CHAT, sse_reply([chunk_event("partial answer")], cut=True))
     result = run("ask", "--base-url", f"{fake.url}/v1", "-m", "m", "hi", env=subprocess_env)
     assert result.returncode == 1
@@ -121,7 +178,9 @@ def test_ask_connection_refused_exit_1(subprocess_env: dict[str, str]) -> None:
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    result = run("ask", "--base-url", f"http://127.0.0.1:{port}/v1", "-m", "m", "hi", env=subprocess_env)
+    result = run(
+        "ask", "--base-url", f"http://127.0.0.1:{port}/v1", "-m", "m", "hi", env=subprocess_env
+    )
     assert result.returncode == 1
     assert "nothing is listening" in result.stderr and "Traceback" not in result.stderr
 
@@ -139,7 +198,11 @@ def test_ask_connection_refused_exit_1(subprocess_env: dict[str, str]) -> None:
     ],
 )
 def test_usage_and_config_errors_exit_2(
-    args: list[str], config: str | None, phrase: str, subprocess_env: dict[str, str], isolated_env: Path
+    args: list[str],
+    config: str | None,
+    phrase: str,
+    subprocess_env: dict[str, str],
+    isolated_env: Path,
 ) -> None:
     if config is not None:
         path = Path(subprocess_env["LLAMACHAT_CONFIG"])
@@ -157,16 +220,47 @@ def test_ask_with_no_key_is_a_provider_failure(subprocess_env: dict[str, str]) -
     assert "DEEPINFRA_API_KEY" in result.stderr
 
 
-def test_ask_queued_segmind_reports_job_status_and_credits(fake: FakeServer, subprocess_env: dict[str, str]) -> None:
+def test_ask_queued_segmind_reports_job_status_and_credits(
+    fake: FakeServer, subprocess_env: dict[str, str]
+) -> None:
     slug = "llama-v3p1-8b-instruct"
-    write_config({"providers": {"sg": {"kind": "segmind", "base_url": fake.url, "mode": "async", "poll_interval": 0.05}}})
-    fake.on("POST", f"/v2/{slug}", json_reply({"request_id": "j9", "status": "QUEUED", "status_url": "x", "response_url": "y"}))
-    fake.on("GET", "/v2/requests/j9/status", json_reply({"status": "PROCESSING"}), json_reply({"status": "COMPLETED"}))
+    write_config(
+        {
+            "providers": {
+                "sg": {
+                    "kind": "segmind",
+                    "base_url": fake.url,
+                    "mode": "async",
+                    "poll_interval": 0.05,
+                }
+            }
+        }
+    )
+    fake.on(
+        "POST",
+        f"/v2/{slug}",
+        json_reply(
+            {"request_id": "j9", "status": "QUEUED", "status_url": "x", "response_url": "y"}
+        ),
+    )
+    fake.on(
+        "GET",
+        "/v2/requests/j9/status",
+        json_reply({"status": "PROCESSING"}),
+        json_reply({"status": "COMPLETED"}),
+    )
     fake.on(
         "GET",
         "/v2/requests/j9",
-        json_reply({"status": "COMPLETED", "metrics": {"cost": 0.002, "remaining_credits": 3.5},
-                    "output": json.dumps({"choices": [{"message": {"content": "queued hello"}, "finish_reason": "stop"}]})}),
+        json_reply(
+            {
+                "status": "COMPLETED",
+                "metrics": {"cost": 0.002, "remaining_credits": 3.5},
+                "output": json.dumps(
+                    {"choices": [{"message": {"content": "queued hello"}, "finish_reason": "stop"}]}
+                ),
+            }
+        ),
     )
     env = {**subprocess_env, "SEGMIND_API_KEY": "SG_abcdefghijkl"}
     result = run("ask", "-p", "sg", "hi", env=env)
@@ -180,11 +274,17 @@ def test_ask_queued_segmind_reports_job_status_and_credits(fake: FakeServer, sub
     assert json.loads(as_json.stdout)["job_id"] == "j9"
 
 
-def test_ask_interrupted_prints_what_arrived_and_exits_130(fake: FakeServer, subprocess_env: dict[str, str]) -> None:
+def test_ask_interrupted_prints_what_arrived_and_exits_130(
+    fake: FakeServer, subprocess_env: dict[str, str]
+) -> None:
     fake.on("POST", CHAT, sse_reply(stream_events([f"tok{i} " for i in range(400)]), delay=0.02))
     proc = subprocess.Popen(
         [sys.executable, "-m", "llamachat", "ask", "--base-url", f"{fake.url}/v1", "-m", "m", "hi"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env,
     )
     assert proc.stdout is not None
     first = proc.stdout.read(5)  # wait until streaming has begun
@@ -197,19 +297,49 @@ def test_ask_interrupted_prints_what_arrived_and_exits_130(fake: FakeServer, sub
     assert "interrupted" in err and "Traceback" not in err
 
 
-def test_ask_escapes_control_sequences_on_a_terminal_only(fake: FakeServer, subprocess_env: dict[str, str]) -> None:
+def test_ask_escapes_control_sequences_on_a_terminal_only(
+    fake: FakeServer, subprocess_env: dict[str, str]
+) -> None:
     hostile = "safe \x1b]52;c;cHduZWQ=\x07 \x1b[2J\x1b[31mred\r done"
     fake.on("POST", CHAT, sse_reply(stream_events([hostile])))
     piped = subprocess.run(
-        [sys.executable, "-m", "llamachat", "ask", "--base-url", f"{fake.url}/v1", "-m", "m", "-q", "hi"],
-        stdin=subprocess.DEVNULL, capture_output=True, env=subprocess_env, timeout=30,
+        [
+            sys.executable,
+            "-m",
+            "llamachat",
+            "ask",
+            "--base-url",
+            f"{fake.url}/v1",
+            "-m",
+            "m",
+            "-q",
+            "hi",
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=subprocess_env,
+        timeout=30,
     )
     assert piped.stdout == (hostile + "\n").encode()  # a pipe gets the text unchanged
 
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llamachat", "ask", "--base-url", f"{fake.url}/v1", "-m", "m", "-q", "hi"],
-        stdin=subprocess.DEVNULL, stdout=follower, stderr=subprocess.PIPE, env=subprocess_env,
+        [
+            sys.executable,
+            "-m",
+            "llamachat",
+            "ask",
+            "--base-url",
+            f"{fake.url}/v1",
+            "-m",
+            "m",
+            "-q",
+            "hi",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env=subprocess_env,
     )
     os.close(follower)
     output = b""
@@ -241,7 +371,11 @@ def test_providers_lists_key_presence_never_the_key(subprocess_env: dict[str, st
 
 
 def test_models_from_server(fake: FakeServer, subprocess_env: dict[str, str]) -> None:
-    fake.on("GET", "/v1/models", json_reply({"data": [{"id": "llama-3.1-8b-instant", "context_window": 131072}]}))
+    fake.on(
+        "GET",
+        "/v1/models",
+        json_reply({"data": [{"id": "llama-3.1-8b-instant", "context_window": 131072}]}),
+    )
     result = run("models", "--base-url", f"{fake.url}/v1", env=subprocess_env)
     assert result.returncode == 0
     assert "llama-3.1-8b-instant" in result.stdout and "131,072" in result.stdout
@@ -263,7 +397,9 @@ def test_ask_never_imports_textual(fake: FakeServer, subprocess_env: dict[str, s
         "leaked = sorted(m for m in sys.modules if m.split('.')[0] == 'textual')\n"
         "assert not leaked, leaked\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env, timeout=30
+    )
     assert result.returncode == 0, result.stderr
 
 

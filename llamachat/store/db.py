@@ -388,6 +388,23 @@ class Store:
         assignments = ", ".join(f"{name} = ?" for name in settings)
         self._update_conversation(conversation_id, assignments, tuple(settings.values()))
 
+    def import_flags(
+        self,
+        conversation_id: int,
+        *,
+        title: str,
+        archived: bool,
+        pinned: bool,
+        draft: str,
+        updated_at: float,
+    ) -> None:
+        """Set the fields an import restores after its messages are in place."""
+        self._update_conversation(
+            conversation_id,
+            "title = ?, archived = ?, pinned = ?, draft = ?, updated_at = ?",
+            (title, int(archived), int(pinned), draft, updated_at),
+        )
+
     def delete_conversation(self, conversation_id: int) -> None:
         """Delete a conversation and all its messages."""
         with self._write() as db:

@@ -1,0 +1,359 @@
+"""Transcripts: Markdown, JSON (lossless, importable), HTML (self-contained, inert) and text.
+
+Markdown, HTML and text show the active branch; JSON holds every branch and
+every stored field. HTML escapes everything a message holds, runs no script
+(its Content-Security-Policy forbids it) and follows the reader's light or
+dark preference.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from llamachat.store.db import Store
+from llamachat.store.models import ConversationView, Message, MessageStatus
+from llamachat.textsafety import escape_controls
+
+FORMAT_NAME = "llamachat.conversation"
+FORMAT_VERSION = 1
+FORMATS = ("md", "json", "html", "txt")
+
+_MESSAGE_FIELDS = (
+    "role", "content", "images", "provider", "model", "params", "status", "finish_reason",
+    "prompt_tokens", "completion_tokens", "cost_usd", "credits_usd", "job_id", "job_status",
+    "error", "error_detail", "raw", "created_at", "completed_at", "ttft", "tokens_per_second",
+)  # fmt: skip
+_CONVERSATION_FIELDS = (
+    "title", "created_at", "updated_at", "system_prompt", "provider", "model", "params",
+    "archived", "pinned", "draft",
+)  # fmt: skip
+
+
+class ImportError_(ValueError):
+    """A file that cannot be imported; the message says why."""
+
+
+def iso(timestamp: float | None) -> str:
+    """A UTC ISO 8601 time, to the second."""
+    if timestamp is None:
+        return ""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _when(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _totals(messages: Sequence[Message]) -> dict[str, Any]:
+    prompt = sum(m.prompt_tokens or 0 for m in messages)
+    completion = sum(m.completion_tokens or 0 for m in messages)
+    costs = [m.cost_usd for m in messages if m.cost_usd is not None]
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "cost_usd": round(sum(costs), 8) if costs else None,
+    }
+
+
+def _used(messages: Sequence[Message], attribute: str) -> list[str]:
+    seen: list[str] = []
+    for m in messages:
+        value = getattr(m, attribute)
+        if m.role == "assistant" and value and value not in seen:
+            seen.append(value)
+    return seen
+
+
+def _speaker(m: Message) -> str:
+    if m.role == "user":
+        return "You"
+    if m.role == "system":
+        return "System"
+    origin = " / ".join(x for x in (m.provider, m.model) if x)
+    return f"Assistant ({origin})" if origin else "Assistant"
+
+
+def _state(m: Message) -> str:
+    if m.status == "complete":
+        return ""
+    return f" ({m.status}: {m.error})" if m.error else f" ({m.status})"
+
+
+# --- Markdown -------------------------------------------------------------------
+
+
+def to_markdown(view: ConversationView) -> str:
+    """Front matter, then each message of the active branch with its origin and time."""
+    c = view.conversation
+    totals = _totals(view.path)
+    front = {
+        "title": c.title,
+        "created": iso(c.created_at),
+        "updated": iso(c.updated_at),
+        "providers": _used(view.path, "provider"),
+        "models": _used(view.path, "model"),
+        "prompt_tokens": totals["prompt_tokens"],
+        "completion_tokens": totals["completion_tokens"],
+        "cost_usd": totals["cost_usd"],
+    }
+    lines = ["---"]
+    for key, value in front.items():
+        lines.append(f"{key}: {json.dumps(value, ensure_ascii=False)}")
+    lines += ["---", "", f"# {c.title or 'Untitled'}", ""]
+    if c.system_prompt:
+        lines += ["> **System prompt:** " + c.system_prompt.replace("\n", "\n> "), ""]
+    for m in view.path:
+        lines.append(f"## {_speaker(m)} · {_when(m.created_at)}{_state(m)}")
+        lines.append("")
+        lines.append(m.content)
+        for url in m.images:
+            lines.append(f"\n*(image: {len(url):,} characters)*")
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# --- plain text -----------------------------------------------------------------
+
+
+def to_text(view: ConversationView) -> str:
+    """The active branch as plain text."""
+    c = view.conversation
+    out = [c.title or "Untitled", f"Created {_when(c.created_at)}", ""]
+    if c.system_prompt:
+        out += [f"System prompt: {c.system_prompt}", ""]
+    for m in view.path:
+        out.append(f"{_speaker(m)}, {_when(m.created_at)}{_state(m)}:")
+        out.append(m.content)
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+# --- JSON -----------------------------------------------------------------------
+
+
+def to_json_data(view: ConversationView) -> dict[str, Any]:
+    """Everything stored about the conversation, every branch; ids are local to the file."""
+    local = {m.id: index for index, m in enumerate(view.all_messages, 1)}
+    c = view.conversation
+    conversation = {name: getattr(c, name) for name in _CONVERSATION_FIELDS}
+    conversation["active_leaf"] = (
+        local.get(c.active_leaf_id) if c.active_leaf_id is not None else None
+    )
+    messages = []
+    for m in view.all_messages:
+        parent = local.get(m.parent_id) if m.parent_id is not None else None
+        entry: dict[str, Any] = {"id": local[m.id], "parent": parent}
+        for name in _MESSAGE_FIELDS:
+            value = getattr(m, name)
+            entry[name] = list(value) if isinstance(value, tuple) else value
+        messages.append(entry)
+    return {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "conversation": conversation,
+        "messages": messages,
+    }
+
+
+def to_json(view: ConversationView) -> str:
+    """The JSON export as text."""
+    return json.dumps(to_json_data(view), ensure_ascii=False, indent=2) + "\n"
+
+
+# --- HTML -----------------------------------------------------------------------
+
+_CSS = """
+:root { color-scheme: light dark; --bg: #fdfdfc; --fg: #1d1d1f; --muted: #6b6b70;
+  --card: #f3f3f1; --you: #e8f0fe; --border: #d9d9d6; --code: #f0f0ee; --warn: #9a3412; }
+@media (prefers-color-scheme: dark) { :root { --bg: #16161a; --fg: #e7e7ea; --muted: #9a9aa3;
+  --card: #1f1f25; --you: #1b2a44; --border: #33333b; --code: #101014; --warn: #fdba74; } }
+body { background: var(--bg); color: var(--fg); font: 16px/1.55 system-ui, sans-serif;
+  max-width: 52rem; margin: 2rem auto; padding: 0 1rem; }
+header h1 { margin-bottom: .2rem; } header p { color: var(--muted); margin: 0; }
+article { background: var(--card); border: 1px solid var(--border); border-radius: 10px;
+  padding: .2rem 1.1rem; margin: 1rem 0; overflow-wrap: anywhere; }
+article.user { background: var(--you); }
+article h2 { font-size: .85rem; color: var(--muted); font-weight: 600; margin: .8rem 0 .2rem; }
+pre { background: var(--code); padding: .8rem; border-radius: 6px; overflow-x: auto; }
+code { font: .9em ui-monospace, SFMono-Regular, Menlo, monospace; }
+.state { color: var(--warn); } table { border-collapse: collapse; }
+td, th { border: 1px solid var(--border); padding: .2rem .5rem; }
+"""
+
+
+def _markdown_html(text: str) -> str:
+    from markdown_it import MarkdownIt
+
+    # html=False: raw HTML in a message is shown as text, never interpreted.
+    renderer = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+    rendered: str = renderer.render(escape_controls(text))
+    return rendered
+
+
+def to_html(view: ConversationView) -> str:
+    """One self-contained, script-free HTML page of the active branch."""
+    c = view.conversation
+    title = html.escape(c.title or "Untitled")
+    totals = _totals(view.path)
+    facts = [f"Created {_when(c.created_at)}", f"updated {_when(c.updated_at)}"]
+    used = _used(view.path, "provider")
+    if used:
+        facts.append("providers: " + ", ".join(used))
+    if totals["completion_tokens"]:
+        facts.append(f"{totals['prompt_tokens']:,} tokens in, {totals['completion_tokens']:,} out")
+    if totals["cost_usd"] is not None:
+        facts.append(f"cost ${totals['cost_usd']:.6f}")
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'; img-src data:\">",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{title}</title><style>{_CSS}</style></head><body>",
+        f"<header><h1>{title}</h1><p>{html.escape(' · '.join(facts))}</p></header>",
+    ]
+    if c.system_prompt:
+        parts.append(
+            '<article class="system"><h2>System prompt</h2>'
+            f"<p>{html.escape(c.system_prompt)}</p></article>"
+        )
+    for m in view.path:
+        state = ""
+        if m.status != "complete":
+            note = f"[{m.status}] {m.error or ''}"
+            state = f' <span class="state">{html.escape(note)}</span>'
+        heading = f"{html.escape(_speaker(m))} · {_when(m.created_at)}{state}"
+        parts.append(
+            f'<article class="{html.escape(m.role)}"><h2>{heading}</h2>'
+            f"{_markdown_html(m.content)}</article>"
+        )
+    parts.append(f"<footer><p>Exported by llamachat on {_when(time.time())}.</p></footer>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def export(view: ConversationView, fmt: str) -> str:
+    """The conversation in ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt == "md":
+        return to_markdown(view)
+    if fmt == "json":
+        return to_json(view)
+    if fmt == "html":
+        return to_html(view)
+    if fmt == "txt":
+        return to_text(view)
+    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+# --- import ---------------------------------------------------------------------
+
+
+def import_data(store: Store, data: Any) -> int:
+    """Create a conversation from our JSON export or an OpenAI-style message list; its id."""
+    if isinstance(data, dict) and data.get("format") == FORMAT_NAME:
+        if not isinstance(data.get("version"), int) or data["version"] > FORMAT_VERSION:
+            raise ImportError_(
+                f"This file uses export format version {data.get('version')!r}, newer than this "
+                f"llamachat reads ({FORMAT_VERSION}): upgrade llamachat."
+            )
+        return _import_ours(store, data)
+    messages = data.get("messages") if isinstance(data, dict) else data
+    if isinstance(messages, list) and all(
+        isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages
+    ):
+        return _import_openai(
+            store, messages, data.get("title") if isinstance(data, dict) else None
+        )
+    raise ImportError_(
+        "This file is neither a llamachat JSON export nor a list of OpenAI-style messages "
+        '({"role": ..., "content": ...}).'
+    )
+
+
+def _import_ours(store: Store, data: dict[str, Any]) -> int:
+    try:
+        conv = data["conversation"]
+        messages = data["messages"]
+        created = store.create_conversation(
+            title=conv.get("title") or "",
+            system_prompt=conv.get("system_prompt"),
+            provider=conv.get("provider"),
+            model=conv.get("model"),
+            params=conv.get("params") or {},
+            created_at=conv.get("created_at"),
+        )
+        ids: dict[int, int] = {}
+        for entry in messages:
+            fields = {name: entry.get(name) for name in _MESSAGE_FIELDS}
+            role, content = fields.pop("role"), fields.pop("content") or ""
+            if role not in ("user", "assistant", "system"):
+                raise ImportError_(f"A message has an unknown role {role!r}.")
+            stored = store.add_message(
+                created.id,
+                role,
+                content,
+                parent_id=ids.get(entry.get("parent")) if entry.get("parent") else None,
+                images=fields.pop("images") or (),
+                status=MessageStatus(fields.pop("status") or "complete"),
+                provider=fields.pop("provider"),
+                model=fields.pop("model"),
+                params=fields.pop("params"),
+                created_at=fields.pop("created_at"),
+                make_active=False,
+                **{k: v for k, v in fields.items() if v is not None},
+            )
+            ids[entry["id"]] = stored.id
+        store.set_active_leaf(created.id, ids.get(conv.get("active_leaf")))
+        store.import_flags(
+            created.id,
+            title=conv.get("title") or "",
+            archived=bool(conv.get("archived")),
+            pinned=bool(conv.get("pinned")),
+            draft=conv.get("draft") or "",
+            updated_at=conv.get("updated_at") or created.updated_at,
+        )
+        return created.id
+    except (KeyError, TypeError, ValueError) as error:
+        if isinstance(error, ImportError_):
+            raise
+        raise ImportError_(
+            f"The export file is damaged ({type(error).__name__}: {error})."
+        ) from None
+
+
+def _import_openai(store: Store, messages: list[dict[str, Any]], title: Any) -> int:
+    system = next((m.get("content") for m in messages if m.get("role") == "system"), None)
+    created = store.create_conversation(
+        title=title if isinstance(title, str) else "",
+        system_prompt=system if isinstance(system, str) else None,
+    )
+    parent: int | None = None
+    for m in messages:
+        role = m.get("role")
+        if role not in ("user", "assistant"):
+            continue
+        content = m.get("content")
+        images: list[str] = []
+        if isinstance(content, list):
+            texts = [
+                p.get("text", "")
+                for p in content
+                if isinstance(p, dict) and p.get("type") == "text"
+            ]
+            images = [
+                p["image_url"]["url"]
+                for p in content
+                if isinstance(p, dict)
+                and p.get("type") == "image_url"
+                and isinstance(p.get("image_url"), dict)
+            ]
+            content = "".join(texts)
+        parent = store.add_message(
+            created.id, role, str(content or ""), parent_id=parent, images=images
+        ).id
+    return created.id

@@ -1,0 +1,195 @@
+"""Nothing lost: SIGKILL mid-reply, two processes writing at once, a queued job after a restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from llamachat.config import write_config
+from llamachat.store.db import Store
+from llamachat.store.models import MessageStatus
+from tests.fakeserver import FakeServer, json_reply, sse_reply, stream_events
+
+CHAT = "/v1/chat/completions"
+
+
+def db_path(env: dict[str, str]) -> Path:
+    return Path(env["LLAMACHAT_DATA_DIR"]) / "llamachat.sqlite3"
+
+
+def test_sigkill_mid_stream_keeps_prompt_and_partial_reply(
+    fake: FakeServer, subprocess_env: dict[str, str]
+) -> None:
+    tokens = [f"word{i} " for i in range(300)]
+    fake.on("POST", CHAT, sse_reply(stream_events(tokens), delay=0.01))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llamachat",
+            "ask",
+            "--base-url",
+            f"{fake.url}/v1",
+            "-m",
+            "m",
+            "-q",
+            "Please write a long answer",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=subprocess_env,
+    )
+    assert proc.stdout is not None
+    received = b""
+    while received.count(b"word") < 80:
+        received += os.read(proc.stdout.fileno(), 4096)
+    time.sleep(0.3)  # at least one 250 ms flush after what we have seen
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
+
+    with Store(db_path(subprocess_env)) as store:
+        assert store.integrity_check() == "ok"
+        rows = store._read("SELECT role, content, status FROM messages ORDER BY id")
+        assert rows[0] == ("user", "Please write a long answer", "complete")
+        role, content, status = rows[1]
+        assert role == "assistant" and status == "streaming"
+        assert content.startswith("word0 word1 ") and content.count("word") >= 60
+        assert "word299" not in content
+        recovery = store.recover()  # what the next start does
+        assert recovery.interrupted == 1
+        reply = store.message(2)
+        assert reply.status is MessageStatus.INTERRUPTED and reply.content == content
+
+    # And the next `ask` start does the same on its own; the CLI shows the state.
+    shown = subprocess.run(
+        [sys.executable, "-m", "llamachat", "history", "show", "1"],
+        capture_output=True,
+        text=True,
+        env=subprocess_env,
+        timeout=30,
+    )
+    assert "(interrupted: " in shown.stdout
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from llamachat.store.db import Store
+    store = Store.open_default()
+    name = sys.argv[1]
+    c = store.create_conversation(title=name)
+    parent = None
+    for i in range(int(sys.argv[2])):
+        parent = store.add_message(c.id, "user", f"{name} message {i}", parent_id=parent).id
+        store.update_message(parent, content=f"{name} message {i} edited")
+    print(c.id)
+    """
+)
+
+
+def test_two_processes_write_at_once(subprocess_env: dict[str, str]) -> None:
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, name, "250"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=subprocess_env,
+        )
+        for name in ("tui", "ask")
+    ]
+    results = [p.communicate(timeout=120) for p in procs]
+    for proc, (_, err) in zip(procs, results, strict=True):
+        assert proc.returncode == 0, err
+        assert "locked" not in err
+    with Store(db_path(subprocess_env)) as store:
+        counts = dict(
+            store._read(
+                "SELECT c.title, COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id GROUP BY c.title"
+            )
+        )
+        assert counts == {"tui": 250, "ask": 250}
+        assert len(store.search("tui edited")) == 20
+        assert store.integrity_check() == "ok"
+
+
+def test_queued_job_resumed_after_a_kill(fake: FakeServer, subprocess_env: dict[str, str]) -> None:
+    slug = "llama-v3p1-70b-instruct"
+    write_config(
+        {
+            "providers": {
+                "sg": {
+                    "kind": "segmind",
+                    "base_url": fake.url,
+                    "mode": "async",
+                    "poll_interval": 0.05,
+                    "default_model": slug,
+                }
+            }
+        }
+    )
+    env = {**subprocess_env, "SEGMIND_API_KEY": "SG_abcdefghijklmnop"}
+    fake.on(
+        "POST",
+        f"/v2/{slug}",
+        json_reply(
+            {"request_id": "job-42", "status": "QUEUED", "status_url": "s", "response_url": "r"}
+        ),
+    )
+    fake.on("GET", "/v2/requests/job-42/status", json_reply({"status": "QUEUED"}))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llamachat", "ask", "-p", "sg", "Summarise War and Peace"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    deadline = time.time() + 20
+    while len(fake.received("GET")) < 3 and time.time() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    with Store(db_path(env)) as store:
+        row = store.message(2)
+        assert row.status is MessageStatus.QUEUED and row.job_id == "job-42"
+
+    output = json.dumps(
+        {
+            "choices": [
+                {"message": {"content": "A very long Russian novel."}, "finish_reason": "stop"}
+            ]
+        }
+    )
+    fake.on(
+        "GET",
+        "/v2/requests/job-42/status",
+        json_reply({"status": "PROCESSING"}),
+        json_reply({"status": "COMPLETED"}),
+    )
+    fake.on(
+        "GET",
+        "/v2/requests/job-42",
+        json_reply({"status": "COMPLETED", "output": output, "metrics": {"cost": 0.01}}),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "llamachat", "history", "resume"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "reply received" in result.stdout
+    with Store(db_path(env)) as store:
+        row = store.message(2)
+        assert row.status is MessageStatus.COMPLETE and row.content == "A very long Russian novel."
+        assert row.cost_usd == 0.01
+    assert len(fake.received("POST")) == 1

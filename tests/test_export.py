@@ -1,0 +1,199 @@
+"""Transcript exports, hostile content included, and the lossless JSON round trip."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from llamachat.store.db import Store
+from llamachat.store.export import ImportError_, export, import_data, to_json_data
+
+HOSTILE = (
+    "<script>alert('x')</script> <img src=x onerror=alert(1)> [bold red]not markup[/] "
+    "[link=https://evil.example]click[/link] \x1b[31mred\x1b[0m \x1b]52;c;cHduZWQ=\x07 "
+    '<a href="javascript:alert(1)">js</a> [js](javascript:alert(1))'
+)
+CODE = "Here:\n\n```python\ndef f(x):\n    return x * 2  # <b>not bold</b>\n```\n\nDone."
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "db.sqlite3")
+    yield s  # type: ignore[misc]
+    s.close()
+
+
+def build(store: Store) -> int:
+    c = store.create_conversation(
+        system_prompt="You are terse.",
+        provider="deepinfra",
+        model="m8b",
+        params={"temperature": 0.3},
+    )
+    u1 = store.add_message(c.id, "user", "Show me code & <tags>")
+    store.add_message(
+        c.id, "assistant", "old branch", parent_id=u1.id, provider="deepinfra", model="m8b"
+    )
+    a1 = store.add_message(
+        c.id,
+        "assistant",
+        CODE,
+        parent_id=u1.id,
+        provider="deepinfra",
+        model="m8b",
+        prompt_tokens=12,
+        completion_tokens=30,
+        cost_usd=0.000002,
+        ttft=0.21,
+        tokens_per_second=88.5,
+        finish_reason="stop",
+        raw={"timings": {"predicted_n": 30}},
+    )
+    u2 = store.add_message(
+        c.id,
+        "user",
+        "Now something hostile",
+        parent_id=a1.id,
+        images=["data:image/png;base64,iVBORw0KGgo="],
+    )
+    store.add_message(
+        c.id,
+        "assistant",
+        HOSTILE,
+        parent_id=u2.id,
+        provider="segmind",
+        model="llama-v3p1-405b-instruct",
+        status="interrupted",
+        error="Stopped before the reply was complete.",
+        job_id="job-7",
+        job_status="COMPLETED",
+        credits_usd=4.2,
+        cost_usd=0.001,
+    )
+    store.save_draft(c.id, "an unsent thought")
+    store.set_pinned(c.id, True)
+    return c.id
+
+
+def test_markdown_front_matter_and_code_fences(store: Store) -> None:
+    text = export(store.load(build(store)), "md")
+    front = text.split("---")[1]
+    assert 'title: "Show me code & <tags>"' in front
+    assert 'providers: ["deepinfra", "segmind"]' in front
+    assert "prompt_tokens: 12" in front and "completion_tokens: 30" in front
+    assert "cost_usd: 0.001002" in front
+    assert re.search(r'created: "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"', front)
+    assert CODE in text  # fences intact
+    assert "## Assistant (deepinfra / m8b)" in text
+    assert "(interrupted: Stopped before the reply was complete.)" in text
+    assert "old branch" not in text  # only the active branch
+
+
+def test_html_is_inert_and_themed(store: Store) -> None:
+    page = export(store.load(build(store)), "html")
+    lowered = page.lower()
+    assert "<script" not in lowered
+    assert "onerror=" not in lowered.replace("onerror=alert(1)&gt;", "")
+    assert "<img" not in lowered
+    assert 'href="javascript' not in lowered
+    assert "&lt;script&gt;" in page
+    assert "[bold red]not markup[/]" in page
+    assert "\x1b" not in page and "\x07" not in page
+    assert "default-src 'none'" in page
+    assert "prefers-color-scheme: dark" in page
+    assert '<code class="language-python">' in page
+    assert page.count("<article") == 5  # system prompt + four messages of the active branch
+
+
+def test_plain_text(store: Store) -> None:
+    text = export(store.load(build(store)), "txt")
+    assert text.startswith("Show me code & <tags>\nCreated ")
+    assert "System prompt: You are terse." in text
+    assert "You, " in text and HOSTILE in text
+
+
+def test_json_round_trip_is_lossless(store: Store, tmp_path: Path) -> None:
+    original = to_json_data(store.load(build(store)))
+    assert original["format"] == "llamachat.conversation" and original["version"] == 1
+    assert (
+        len(original["messages"]) == 5 and original["conversation"]["draft"] == "an unsent thought"
+    )
+    with Store(tmp_path / "other.sqlite3") as other:
+        new_id = import_data(other, json.loads(json.dumps(original)))
+        again = to_json_data(other.load(new_id))
+    assert again == original
+
+
+def test_large_message_exports(store: Store) -> None:
+    c = store.create_conversation()
+    big = ("lorem ipsum dolor sit amet " * 8000)[:200_000]
+    store.add_message(c.id, "user", big)
+    view = store.load(c.id)
+    for fmt in ("md", "json", "html", "txt"):
+        assert len(export(view, fmt)) >= 200_000
+
+
+def test_import_openai_messages(store: Store) -> None:
+    cid = import_data(
+        store,
+        {
+            "title": "From another tool",
+            "messages": [
+                {"role": "system", "content": "Be brief."},
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "what is this"},
+                        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}},
+                    ],
+                },
+                {"role": "assistant", "content": "a cat"},
+            ],
+        },
+    )
+    view = store.load(cid)
+    assert view.conversation.system_prompt == "Be brief."
+    assert [(m.role, m.content) for m in view.path] == [
+        ("user", "what is this"),
+        ("assistant", "a cat"),
+    ]
+    assert view.path[0].images == ("data:image/png;base64,AA",)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"format": "llamachat.conversation", "version": 99, "conversation": {}, "messages": []},
+        {"format": "llamachat.conversation", "version": 1, "messages": []},
+        {"what": "ever"},
+        [1, 2, 3],
+    ],
+)
+def test_bad_imports_are_refused_cleanly(store: Store, data: object) -> None:
+    with pytest.raises(ImportError_):
+        import_data(store, data)
+
+
+def test_no_secret_in_exports(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from llamachat.providers.errors import ErrorContext, http_error
+
+    key = "di-secret-key-ABCDEF123456"
+    error = http_error(
+        ErrorContext("DeepInfra", "m", secrets=(key,)), 401, json.dumps({"error": f"bad key {key}"})
+    )
+    c = store.create_conversation()
+    u = store.add_message(c.id, "user", "hi")
+    store.add_message(
+        c.id,
+        "assistant",
+        "",
+        parent_id=u.id,
+        status="failed",
+        error=error.message,
+        error_detail=error.details(),
+    )
+    for fmt in ("md", "json", "html", "txt"):
+        assert key not in export(store.load(c.id), fmt)
