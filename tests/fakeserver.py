@@ -37,6 +37,7 @@ class Recorded:
     query: str
     headers: dict[str, str]
     body: bytes
+    client_port: int = 0
 
     @property
     def json(self) -> Any:
@@ -227,6 +228,7 @@ class FakeServer:
             scope.get("query_string", b"").decode(),
             {k.decode().lower(): v.decode() for k, v in scope["headers"]},
             body,
+            (scope.get("client") or ("", 0))[1],
         )
         with self._lock:
             self.requests.append(recorded)
@@ -254,7 +256,9 @@ class FakeServer:
 
     def start(self) -> FakeServer:
         """Listen on a free loopback port in a background thread."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio then sets TCP_NODELAY, so small SSE writes on a
+        # reused connection are not held back ~40 ms by delayed acknowledgements.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]

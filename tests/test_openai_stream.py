@@ -291,3 +291,16 @@ async def test_list_models_reads_context_and_prices(fake: FakeServer) -> None:
     assert models["b"].context_length == 4096
     assert models["c"].usd_per_mtok_out == 0.05
     assert len(models) == 3
+
+
+async def test_connection_is_reused_after_done(fake: FakeServer) -> None:
+    fake.on("POST", CHAT, sse_reply(stream_events(["one"])))
+    prov = provider(fake)
+    for _ in range(3):
+        async for _event in prov.stream(request()):
+            pass
+    await prov.aclose()
+    ports = {r.client_port for r in fake.received("POST", CHAT)}
+    assert (
+        len(ports) == 1
+    )  # the body after [DONE] was read, so the connection went back to the pool

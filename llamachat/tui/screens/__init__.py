@@ -1,0 +1,1 @@
+"""Modal screens: picker, settings, help, export, confirmations."""

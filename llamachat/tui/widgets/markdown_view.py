@@ -1,0 +1,314 @@
+"""A Markdown view that streams in linear time.
+
+The view is one Line-API widget holding a list of rendered blocks. Finished
+blocks are rendered to strips once (again only if the width changes); only
+the live tail (the open paragraph, or the unfinished line of a code block) is
+rendered again, at most once per frame. Code arrives line by line from the
+:class:`~llamachat.tui.blocks.BlockSplitter` and is highlighted in batches as
+it completes, so an 8,000-token reply with a 1,500-line code block costs the
+same per token at its end as at its start. Textual draws only the visible
+lines. Text is escaped before drawing: Rich markup in a reply shows as typed,
+and control characters never reach the terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from bisect import bisect_right
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import ClassVar
+
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+from rich.console import RenderableType
+from rich.markdown import Markdown as RichMarkdown
+from rich.segment import Segment
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
+
+from llamachat.textsafety import escape_controls
+from llamachat.tui.blocks import (
+    MAX_OPEN_TEXT,
+    BlockSplitter,
+    CodeEnd,
+    CodeLines,
+    CodeStart,
+    TextBlock,
+)
+
+FRAME = 1 / 30
+#: A finished code block up to this many lines is re-highlighted as one piece.
+REHIGHLIGHT_LIMIT = 200
+
+
+def markdown(text: str, code_theme: str) -> RichMarkdown:
+    """A Rich Markdown renderable of untrusted text: escaped, links shown, not clickable."""
+    return RichMarkdown(escape_controls(text), code_theme=code_theme, hyperlinks=False)
+
+
+@lru_cache(maxsize=64)
+def _lexer(language: str) -> Lexer | None:
+    try:
+        return get_lexer_by_name(language) if language else None
+    except ClassNotFound:
+        return None
+
+
+class _Block:
+    """One rendered piece of the view, with its strips cached for one width."""
+
+    __slots__ = ("code", "renderable", "strips", "width")
+
+    def __init__(self, renderable: RenderableType, code: bool = False) -> None:
+        self.renderable = renderable
+        self.code = code
+        self.strips: list[Strip] | None = None
+        self.width = -1
+
+
+class CodeBlock:
+    """A fenced code block: its source, and the blocks of the view that draw it."""
+
+    def __init__(self, view: MarkdownView, language: str, number: int) -> None:
+        self.view = view
+        self.language = language or "text"
+        self.number = number
+        self.lines: list[str] = []
+        self.finished = False
+        self._syntax = Syntax(
+            "",
+            _lexer(language.lower()) or "text",
+            theme=view.code_theme,
+            word_wrap=True,
+            background_color="default",
+        )
+        self._label = view.add_block(Text(f"[{number}] {self.language}", style="dim"), code=True)
+        self._parts: list[_Block] = []
+
+    @property
+    def code(self) -> str:
+        """The block's source text."""
+        return "\n".join(self.lines)
+
+    def highlight(self, code: str) -> Text:
+        """``code`` highlighted in this block's language."""
+        text = self._syntax.highlight(escape_controls(code))
+        text.rstrip()
+        return text
+
+    def add_lines(self, lines: tuple[str, ...]) -> None:
+        """Complete lines, highlighted in one lexer pass and drawn once."""
+        self.lines.extend(lines)
+        self._parts.append(self.view.add_block(self.highlight("\n".join(lines)), code=True))
+
+    def finish(self) -> None:
+        """The block is complete; a streamed block of modest size is re-highlighted whole
+        off the event loop, so multi-line strings and comments come out right."""
+        self.finished = True
+        self.view.add_block(Text(""))
+        if len(self._parts) > 1 and len(self.lines) <= REHIGHLIGHT_LIMIT:
+            self.view.run_worker(self._rehighlight(), group="rehighlight")
+
+    async def _rehighlight(self) -> None:
+        whole = await asyncio.to_thread(self.highlight, self.code)
+        self.view.merge_blocks(self._parts, whole)
+        self._parts = self._parts[:1]
+
+
+class MarkdownView(Widget):
+    """Markdown that can be appended to while it streams, or set whole."""
+
+    DEFAULT_CSS = """
+    MarkdownView { height: auto; }
+    MarkdownView > .markdownview--code { background: $boost; }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"markdownview--code"}
+
+    def __init__(
+        self,
+        text: str = "",
+        *,
+        code_theme: str = "monokai",
+        id: str | None = None,
+        classes: str = "",
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.code_theme = code_theme
+        self._splitter = BlockSplitter()
+        self._pending: list[str] = []
+        self._scheduled = False
+        self._interval = FRAME
+        self._blocks: list[_Block] = []
+        self._tail: _Block | None = None
+        self._starts: list[int] = []
+        self._total = 0
+        self._laid_out = 0
+        self._tail_height = 0
+        self._layout_width = -1
+        self._code: CodeBlock | None = None
+        self.code_blocks: list[CodeBlock] = []
+        self.text_parts: list[str] = [text] if text else []
+        self.streaming = False
+        if text:
+            self._apply(self._splitter.feed(text))
+            self._apply(self._splitter.close())
+
+    @property
+    def text(self) -> str:
+        """Everything received so far."""
+        return "".join(self.text_parts)
+
+    # --- feeding ------------------------------------------------------------------
+
+    def append(self, text: str) -> None:
+        """Add streamed text; it is drawn on the next frame."""
+        if not text:
+            return
+        self.text_parts.append(text)
+        self._pending.append(text)
+        self.streaming = True
+        if not self._scheduled:
+            self._scheduled = True
+            self.set_timer(self._interval, self._draw)
+
+    def finish(self) -> None:
+        """The text is complete: draw everything still pending, close open blocks."""
+        self._draw()
+        self._apply(self._splitter.close())
+        self._set_tail(None)
+        self.streaming = False
+        self._changed()
+
+    def _draw(self) -> None:
+        self._scheduled = False
+        if not self._pending:
+            return
+        new = "".join(self._pending)
+        self._pending.clear()
+        self._apply(self._splitter.feed(new))
+        if self._code is not None:
+            partial = self._splitter.partial_line
+            tail_size = len(partial)
+            self._set_tail(self._code.highlight(partial) if partial else None, code=True)
+        else:
+            tail = self._splitter.open_text()
+            tail_size = len(tail)
+            self._set_tail(markdown(tail, self.code_theme) if tail else None)
+        # A huge unfinished line is redrawn less often, so redraws stay linear overall.
+        self._interval = FRAME * max(1.0, tail_size / MAX_OPEN_TEXT)
+        self._changed()
+
+    def _apply(self, events: Sequence[object]) -> None:
+        for event in events:
+            if isinstance(event, TextBlock):
+                self.add_block(markdown(event.text, self.code_theme))
+                self.add_block(Text(""))
+            elif isinstance(event, CodeStart):
+                self._code = CodeBlock(self, event.language, len(self.code_blocks) + 1)
+                self.code_blocks.append(self._code)
+            elif isinstance(event, CodeLines) and self._code is not None:
+                self._code.add_lines(event.lines)
+            elif isinstance(event, CodeEnd) and self._code is not None:
+                self._code.finish()
+                self._code = None
+
+    # --- blocks -------------------------------------------------------------------
+
+    def add_block(self, renderable: RenderableType, *, code: bool = False) -> _Block:
+        """Append a finished block (before the live tail)."""
+        block = _Block(renderable, code)
+        self._blocks.append(block)
+        return block
+
+    def merge_blocks(self, parts: list[_Block], renderable: RenderableType) -> None:
+        """Replace consecutive ``parts`` with one block drawing ``renderable``."""
+        if not parts:
+            return
+        first = parts[0]
+        first.renderable, first.strips, first.width = renderable, None, -1
+        doomed = {id(p) for p in parts[1:]}
+        self._blocks = [b for b in self._blocks if id(b) not in doomed]
+        self._layout_width = -1  # offsets after the merged block all move
+        self._changed()
+
+    def _set_tail(self, renderable: RenderableType | None, *, code: bool = False) -> None:
+        self._tail = None if renderable is None else _Block(renderable, code)
+
+    def _changed(self) -> None:
+        if self.is_mounted:
+            self.refresh(layout=True)
+
+    # --- rendering ------------------------------------------------------------------
+
+    def _strips_for(self, block: _Block, width: int) -> list[Strip]:
+        if block.strips is not None and block.width == width:
+            return block.strips
+        console = self.app.console
+        if block.code:
+            # Code gets a background and one cell of padding each side, added to the
+            # strips rather than through rich.padding (which doubles the render cost).
+            style = self.get_component_rich_style("markdownview--code", partial=True)
+            inner = max(1, width - 2)
+            options = console.options.update_width(inner).update(highlight=False)
+            pad = Segment(" ", style)
+            strips = [
+                Strip([pad, *line, pad]).adjust_cell_length(width, style).apply_style(style)
+                for line in Segment.split_lines(console.render(block.renderable, options))
+            ]
+        else:
+            options = console.options.update_width(width).update(highlight=False)
+            lines = Segment.split_lines(console.render(block.renderable, options))
+            strips = [Strip(line).adjust_cell_length(width) for line in lines]
+        base = self.rich_style
+        strips = [strip.apply_style(base) for strip in strips]
+        block.strips, block.width = strips, width
+        return strips
+
+    def notify_style_update(self) -> None:
+        """The theme or styles changed: every block is drawn again with the new colours."""
+        super().notify_style_update()
+        self._layout_width = -1
+        for block in self._blocks:
+            block.width = -1
+
+    def _layout(self, width: int) -> None:
+        """Line offsets of every block: recomputed from the first changed block only."""
+        if width != self._layout_width:
+            self._starts, self._total, self._laid_out = [], 0, 0
+            self._layout_width = width
+        while self._laid_out < len(self._blocks):
+            self._starts.append(self._total)
+            self._total += len(self._strips_for(self._blocks[self._laid_out], width))
+            self._laid_out += 1
+        self._tail_height = len(self._strips_for(self._tail, width)) if self._tail else 0
+
+    @property
+    def _height(self) -> int:
+        return self._total + self._tail_height
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        self._layout(width)
+        return self._height
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        self._layout(width)
+        if y < 0 or y >= self._height:
+            return Strip.blank(width, self.rich_style)
+        if y >= self._total:
+            assert self._tail is not None
+            strips, line = self._strips_for(self._tail, width), y - self._total
+        else:
+            index = bisect_right(self._starts, y) - 1
+            strips, line = self._strips_for(self._blocks[index], width), y - self._starts[index]
+        return strips[line] if line < len(strips) else Strip.blank(width, self.rich_style)
+
+
+def plain(text: str) -> Text:
+    """Untrusted text as a Rich ``Text`` with no markup interpreted."""
+    return Text(escape_controls(text))
