@@ -314,7 +314,8 @@ def make_plan(rng: random.Random, messages: int, conversations: int) -> list[Con
                 kinds.append("regenerate" if regenerate else "user")
             else:
                 kinds.append("assistant")
-        offsets, clock = [], 0.0
+        offsets: list[float] = []
+        clock = 0.0
         for kind in kinds:
             clock += _gap(rng, kind) if offsets else 0.0
             offsets.append(clock)
@@ -806,7 +807,7 @@ def _run(store: Store, path: Path, args: argparse.Namespace, say: Callable[[str]
         f"({pinned} pinned, {archived} archived), average {avg_chars:.0f} characters per "
         f"message; conversation {big_id} has {big_count:,} messages"
     )
-    say()
+    say("")
 
     runs, warmups = args.runs, args.warmups
     timings: list[Timing] = []
@@ -868,7 +869,7 @@ def _run(store: Store, path: Path, args: argparse.Namespace, say: Callable[[str]
         if t.note:
             say(f"{'':<{width}}    {t.note}")
     say(f"(median and p95 of {runs} runs after {warmups} warm-ups; the target applies to p95)")
-    say()
+    say("")
 
     sizes = file_sizes(store)
     say(
@@ -879,7 +880,7 @@ def _run(store: Store, path: Path, args: argparse.Namespace, say: Callable[[str]
         say(f"  {name:<28} {mb:>8.1f} MB")
     missed = [t.name for t in timings if t.ok is False]
     say("all targets met" if not missed else f"targets missed: {', '.join(missed)}")
-    say()
+    say("")
 
     summary = {
         "benchmark": "store",

@@ -45,5 +45,8 @@ def user_themes_dir() -> Path:
 
 
 def builtin_themes_dir() -> Path:
-    """The theme files shipped with llamachat."""
-    return Path(__file__).resolve().parent / "themes"
+    """The theme files shipped with llamachat (inside the wheel, or the checkout's ``themes/``)."""
+    packaged = Path(__file__).resolve().parent / "themes"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "themes"

@@ -203,7 +203,8 @@ def test_search_ignores_diacritics_and_syntax(store: Store) -> None:
         "",
     ]:
         store.search(hostile)  # never an FTS syntax error
-    assert fts_query("a-b c") == '"a" "b" "c"*'
+    assert fts_query("a-b cd") == '"a" "b" "cd"*'
+    assert fts_query("x y") == '"x" "y"'
     assert store._read("SELECT COUNT(*) FROM messages")[0][0] == 1
 
 

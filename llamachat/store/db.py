@@ -16,7 +16,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,9 @@ from llamachat.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 #: Queued jobs older than this are gone at the provider (Segmind keeps results one hour).
 JOB_LIFETIME = 3600.0
+#: Only the newest this-many matches of a search are ranked: a word found in every
+#: message ("the") would otherwise be scored 100,000 times.
+RANKED_MATCHES = 1000
 TITLE_LENGTH = 60
 
 INTERRUPTED_SENTENCE = (
@@ -117,7 +120,8 @@ def fts_query(text: str) -> str:
     if not words:
         return ""
     quoted = [f'"{w}"' for w in words]
-    quoted[-1] += "*"
+    if len(words[-1]) >= 2:  # a one-letter prefix would match half the index
+        quoted[-1] += "*"
     return " ".join(quoted)
 
 
@@ -259,7 +263,7 @@ class Store:
                 raise
             self._db.execute("COMMIT")
 
-    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+    def _read(self, sql: str, args: Sequence[Any] | Mapping[str, Any] = ()) -> list[Any]:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
@@ -573,7 +577,9 @@ class Store:
     def search(self, text: str, limit: int = 20) -> list[SearchHit]:
         """Full-text search over titles and message content, best first, with snippets.
 
-        Matches are wrapped in :data:`MATCH_START` and :data:`MATCH_END`.
+        Every word must match; the last may be a prefix. Among very many matches, the
+        newest :data:`RANKED_MATCHES` are ranked. Matches are wrapped in
+        :data:`MATCH_START` and :data:`MATCH_END`.
         """
         query = fts_query(text)
         if not query:
@@ -595,13 +601,19 @@ class Store:
             FROM messages_fts
             JOIN messages m ON m.id = messages_fts.rowid
             JOIN conversations c ON c.id = m.conversation_id
-            WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?
+            WHERE messages_fts MATCH :q AND messages_fts.rowid >= COALESCE((
+                SELECT rowid FROM messages_fts WHERE messages_fts MATCH :q
+                ORDER BY rowid DESC LIMIT 1 OFFSET :ranked - 1), 0)
+            ORDER BY rank LIMIT :limit
             """,
-            (query, limit),
+            {"q": query, "ranked": RANKED_MATCHES, "limit": limit},
         )
-        hits = [SearchHit(r[0], r[1], None, None, r[2], r[3], r[4]) for r in title_rows]
-        hits += [SearchHit(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in message_rows]
-        return hits[:limit]
+        titles = [SearchHit(r[0], r[1], None, None, r[2], r[3], r[4]) for r in title_rows]
+        messages = [SearchHit(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in message_rows]
+        # A few title hits first, then messages: titles must not crowd messages out.
+        title_share = max(1, limit // 4)
+        hits = titles[:title_share] + messages
+        return (hits + titles[title_share:])[:limit]
 
     # --- recovery -------------------------------------------------------------------
 

@@ -104,6 +104,18 @@ ALTER TABLE messages ADD COLUMN heartbeat_at REAL;
 CREATE INDEX messages_live ON messages (status) WHERE status IN ('queued', 'streaming');
 """
 
+# Prefix indexes for two- and three-letter prefixes: searches as you type ("th", "bec")
+# stay fast on 100,000 messages. The triggers of V2 keep working on the new table.
+V4_PREFIX_INDEX = f"""
+DROP TABLE messages_fts;
+CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    content, content='messages', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+);
+INSERT INTO messages_fts (rowid, content)
+    SELECT id, content FROM messages WHERE status NOT IN {LIVE_STATUSES};
+"""
+
 #: Every migration, in order. Never edit one that has shipped: append a new one.
-MIGRATIONS: tuple[str, ...] = (V1_TABLES, V2_SEARCH, V3_OWNERSHIP)
+MIGRATIONS: tuple[str, ...] = (V1_TABLES, V2_SEARCH, V3_OWNERSHIP, V4_PREFIX_INDEX)
 SCHEMA_VERSION = len(MIGRATIONS)

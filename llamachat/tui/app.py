@@ -1,19 +1,611 @@
-"""The llamachat Textual application (placeholder until the chat UI lands)."""
+"""The llamachat Textual application: sidebar, conversation tabs, status bar, modals.
+
+The app owns the config, the store and the provider instances; panes do the
+talking. I/O runs in workers; widgets talk through messages; styles live in
+``app.tcss``; every action is in the command palette and the help screen.
+"""
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import work
 from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from llamachat import locations
+from llamachat.chat import params_dict
+from llamachat.config import (
+    Config,
+    ConfigError,
+    ProviderSettings,
+    default_provider_name,
+    load_config,
+    write_config,
+)
+from llamachat.providers.base import GenerationParams, Provider
+from llamachat.providers.registry import build_provider
+from llamachat.store.db import Store, StoreError
+from llamachat.store.models import Message
+from llamachat.tui.commands import LlamaCommands
+from llamachat.tui.screens.dialogs import ConfirmScreen, DetailsScreen, InputScreen
+from llamachat.tui.themes import load_themes
+from llamachat.tui.widgets.chat_pane import ChatPane
+from llamachat.tui.widgets.sidebar import ConversationList, Sidebar
+from llamachat.tui.widgets.status_bar import StatusBar
+
+KEYLESS_HINT = (
+    "Welcome to llamachat. No provider key was found, so you are talking to the offline demo.\n"
+    "To use Llama 3.1 for real, set one of these and restart, or add a key in Settings (Ctrl+S):\n"
+    "  DeepInfra: DEEPINFRA_API_KEY   ·   E2E Networks TIR: E2E_TIR_ACCESS_TOKEN and "
+    "E2E_TIR_PROJECT_ID   ·   Segmind: SEGMIND_API_KEY\n"
+    "Ctrl+L switches provider and model · F1 lists every key."
+)
 
 
 class LlamaChatApp(App[None]):
-    """The chat application."""
+    """Chat with Llama 3.1 through the provider you pay for."""
 
     TITLE = "llamachat"
+    CSS_PATH = "app.tcss"
+    COMMANDS: ClassVar = App.COMMANDS | {LlamaCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n", "new_chat", "New"),
+        Binding("ctrl+l", "pick_model", "Model"),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar"),
+        Binding("ctrl+f", "search", "Search"),
+        Binding("ctrl+e", "export", "Export"),
+        Binding("ctrl+s", "settings", "Settings"),
+        Binding("ctrl+w", "close_tab", "Close tab", show=False),
+        Binding("ctrl+pagedown", "next_tab", "Next tab", show=False),
+        Binding("ctrl+pageup", "previous_tab", "Previous tab", show=False),
+        Binding("f1", "help", "Help"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        config: Config | None = None,
+        store: Store | None = None,
+        discover_local: bool = True,
+    ) -> None:
+        super().__init__()
+        self._problems: list[str] = []
+        if config is None:
+            try:
+                config = load_config()
+            except ConfigError as error:
+                self._problems.append(f"{error} Using the built-in defaults for now.")
+                config = load_config(Path("/nonexistent/llamachat-defaults.toml"))
+        self.config = config
+        self._problems.extend(config.warnings)
+        if store is None:
+            try:
+                store = Store.open_default()
+            except StoreError as error:
+                self._problems.append(f"{error} Conversations will not be saved this session.")
+        self.store = store
+        self.discover_local = discover_local
+        self._providers: dict[str, Provider] = {}
+        self._pane_ids = itertools.count(1)
+        self.session_cost = 0.0
+        self.sidebar = Sidebar()
+        self.tabs = TabbedContent(id="tabs")
+        self.status_bar = StatusBar()
+
+    # --- layout ---------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(
-            "The chat screen is on its way. Meanwhile: llamachat ask --help", id="placeholder"
-        )
+        yield self.sidebar
+        yield self.tabs
+        yield self.status_bar
         yield Footer()
+
+    def on_mount(self) -> None:
+        self._load_themes()
+        if self.store is not None:
+            self.store.recover()
+        first = self.store.latest_conversation_id() if self.store is not None else None
+        self.open_conversation(first) if first is not None else self.action_new_chat()
+        self.refresh_sidebar()
+        for problem in self._problems:
+            self.notify(problem, severity="warning", timeout=12)
+        if self.store is not None and self.store.resumable_jobs():
+            self.resume_jobs()
+        if not self._any_key():
+            self.call_after_refresh(self._welcome)
+            if self.discover_local:
+                self.find_local_servers()
+
+    def _any_key(self) -> bool:
+        return (
+            any(
+                settings.kind in ("deepinfra", "e2e", "segmind") and settings.key()[0] is not None
+                for settings in self.config.providers.values()
+            )
+            or self.config.path.exists()
+        )
+
+    def _welcome(self) -> None:
+        pane = self.active_pane
+        if pane is not None and not pane._path:
+            pane.show_notice(KEYLESS_HINT)
+
+    # --- themes -------------------------------------------------------------------------
+
+    def _load_themes(self) -> None:
+        themes, problems = load_themes(
+            [locations.builtin_themes_dir(), locations.user_themes_dir()]
+        )
+        for theme in themes:
+            self.register_theme(theme)
+        if problems:
+            self.notify(
+                "Some theme files were skipped: " + "; ".join(problems) + ".",
+                severity="warning",
+                timeout=12,
+            )
+        wanted = self.config.theme or "llama-night"
+        if wanted in self.available_themes:
+            self.theme = wanted
+        else:
+            self.notify(
+                f"The theme '{wanted}' is not available; using llama-night.", severity="warning"
+            )
+            self.theme = "llama-night" if "llama-night" in self.available_themes else "textual-dark"
+        self._theme_ready = True
+
+    def watch_theme(self, theme: str) -> None:
+        """Remember the theme in the config file."""
+        if getattr(self, "_theme_ready", False) and theme != self.config.theme:
+            raw = dict(self.config.raw)
+            raw["theme"] = theme
+            self._save_raw(raw, quiet=True)
+
+    @property
+    def code_theme(self) -> str:
+        """The Pygments style for code blocks, light or dark with the theme."""
+        return "monokai" if self.current_theme.dark else "friendly"
+
+    # --- config and providers -----------------------------------------------------------
+
+    def _save_raw(self, raw: dict[str, Any], *, quiet: bool = False) -> bool:
+        try:
+            path = write_config(raw, self.config.path)
+            self.config = load_config(path)
+        except (OSError, ConfigError) as error:
+            self.notify(f"Settings not saved: {error}", severity="error")
+            return False
+        for provider in self._providers.values():
+            self.run_worker(provider.aclose(), group="close-providers")
+        self._providers.clear()
+        if not quiet:
+            self.notify(f"Settings saved to {path}.")
+        return True
+
+    def get_provider(self, name: str) -> Provider:
+        """The live provider called ``name`` (built on first use)."""
+        provider = self._providers.get(name)
+        if provider is None:
+            provider = build_provider(self.config.provider(name), self.config.network)
+            self._providers[name] = provider
+        return provider
+
+    def display_name(self, name: str | None) -> str:
+        """A provider's human name."""
+        if not name:
+            return "assistant"
+        try:
+            return self.get_provider(name).display_name
+        except ConfigError:
+            return name
+
+    def default_params(self) -> GenerationParams:
+        """Generation defaults from the config."""
+        d = self.config.defaults
+        return GenerationParams(temperature=d.temperature, top_p=d.top_p, max_tokens=d.max_tokens)
+
+    @staticmethod
+    def params_dict(params: GenerationParams) -> dict[str, Any]:
+        """Parameters for storage."""
+        return params_dict(params)
+
+    def add_session_cost(self, cost: float) -> None:
+        """Money spent in this session, shown in the status bar."""
+        self.session_cost += cost
+
+    # --- panes and tabs -------------------------------------------------------------------
+
+    @property
+    def active_pane(self) -> ChatPane | None:
+        """The pane of the active tab."""
+        pane = self.tabs.active_pane
+        if pane is None:
+            return None
+        found = pane.query(ChatPane)
+        return found.first() if found else None
+
+    def panes(self) -> list[ChatPane]:
+        """Every open pane."""
+        return list(self.query(ChatPane))
+
+    def _new_pane(self, conversation_id: int | None) -> ChatPane:
+        name = default_provider_name(self.config)
+        try:
+            provider = self.get_provider(name)
+            model = (
+                self.config.providers[name].default_model
+                or (self.config.default_model if name == self.config.default_provider else None)
+                or provider.default_model()
+                or ""
+            )
+        except ConfigError:
+            name, model = "demo", ""
+        pane_id = f"pane-{next(self._pane_ids)}"
+        return ChatPane(
+            conversation_id=conversation_id,
+            provider=name,
+            model=model,
+            params=self.default_params(),
+            system_prompt=self.config.defaults.system_prompt,
+            pane_id=pane_id,
+        )
+
+    def _add_tab(self, pane: ChatPane, title: str) -> None:
+        tab = TabPane(_tab_title(title), pane, id=f"tab-{pane.id}")
+        self.tabs.add_pane(tab)
+        self.tabs.active = tab.id or ""
+        self.call_after_refresh(pane.prompt.focus)
+
+    def action_new_chat(self) -> None:
+        """A new conversation in a new tab."""
+        pane = self._new_pane(None)
+        self._add_tab(pane, "New chat")
+        self._show_status(pane)
+
+    def open_conversation(self, conversation_id: int, message_id: int | None = None) -> None:
+        """Show a conversation: its tab if open, else a new tab."""
+        for pane in self.panes():
+            if pane.conversation_id == conversation_id:
+                self.tabs.active = f"tab-{pane.id}"
+                if message_id is not None:
+                    pane.load(conversation_id, at_message=message_id)
+                else:
+                    pane.prompt.focus()
+                return
+        pane = self._new_pane(conversation_id)
+        title = "Chat"
+        if self.store is not None:
+            try:
+                title = self.store.conversation(conversation_id).title or "New chat"
+            except KeyError:
+                self.notify(f"Conversation {conversation_id} no longer exists.", severity="warning")
+                return
+        self._add_tab(pane, title)
+        if message_id is not None:
+            self.call_after_refresh(lambda: pane.load(conversation_id, at_message=message_id))
+
+    def action_close_tab(self) -> None:
+        """Close the current tab (its reply, if any, is stopped and kept)."""
+        pane = self.active_pane
+        if pane is None:
+            return
+        pane.save_draft()
+        self.tabs.remove_pane(f"tab-{pane.id}")
+        if not self.panes():
+            self.action_new_chat()
+
+    def action_next_tab(self) -> None:
+        self._cycle_tab(1)
+
+    def action_previous_tab(self) -> None:
+        self._cycle_tab(-1)
+
+    def _cycle_tab(self, step: int) -> None:
+        ids = [f"tab-{p.id}" for p in self.panes()]
+        if self.tabs.active in ids and len(ids) > 1:
+            self.tabs.active = ids[(ids.index(self.tabs.active) + step) % len(ids)]
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane = self.active_pane
+        if pane is not None:
+            self._show_status(pane)
+            pane.prompt.focus()
+            self.refresh_sidebar()
+
+    def on_chat_pane_status_changed(self, event: ChatPane.StatusChanged) -> None:
+        if event.pane is self.active_pane:
+            self._show_status(event.pane)
+
+    def on_chat_pane_title_changed(self, event: ChatPane.TitleChanged) -> None:
+        tab = self.tabs.get_tab(f"tab-{event.pane.id}")
+        tab.label = _tab_title(event.pane.title)
+        self.refresh_sidebar()
+
+    def _show_status(self, pane: ChatPane) -> None:
+        pane.status.provider = self.display_name(pane.provider_name)
+        pane.status.model = pane.model
+        self.status_bar.show(pane.status, self.session_cost)
+
+    # --- sidebar --------------------------------------------------------------------------
+
+    def refresh_sidebar(self) -> None:
+        """Reload the conversation list (unless a search is showing)."""
+        if self.store is None or self.sidebar.searching:
+            return
+        pane = self.active_pane
+        self.sidebar.show_conversations(
+            self.store.list_conversations(200, pinned_first=True),
+            pane.conversation_id if pane else None,
+        )
+
+    def action_toggle_sidebar(self) -> None:
+        """Show or hide the sidebar."""
+        self.sidebar.display = not self.sidebar.display
+
+    def action_search(self) -> None:
+        """Focus the search box."""
+        self.sidebar.display = True
+        self.sidebar.search_box.focus()
+
+    def on_sidebar_search(self, event: Sidebar.Search) -> None:
+        if self.store is None:
+            return
+        if not event.query.strip():
+            self.sidebar.searching = False
+            self.refresh_sidebar()
+            return
+        self.sidebar.show_results(self.store.search(event.query, 50))
+
+    def on_sidebar_open(self, event: Sidebar.Open) -> None:
+        self.open_conversation(event.conversation_id, event.message_id)
+
+    def on_conversation_list_act(self, event: ConversationList.Act) -> None:
+        store = self.store
+        if store is None:
+            return
+        cid = event.conversation_id
+        title = store.conversation(cid).title or "New chat"
+        if event.action == "rename":
+
+            def renamed(value: str | None) -> None:
+                if value and value.strip():
+                    store.rename(cid, value)
+                    for pane in self.panes():
+                        if pane.conversation_id == cid:
+                            pane.title = store.conversation(cid).title
+                            self.on_chat_pane_title_changed(ChatPane.TitleChanged(pane))
+                    self.refresh_sidebar()
+
+            self.push_screen(InputScreen("New title", title), renamed)
+        elif event.action == "delete":
+
+            def deleted(confirmed: bool | None) -> None:
+                if confirmed:
+                    for pane in self.panes():
+                        if pane.conversation_id == cid:
+                            self.tabs.remove_pane(f"tab-{pane.id}")
+                    store.delete_conversation(cid)
+                    self.notify(f"Deleted “{title}”.")
+                    if not self.panes():
+                        self.action_new_chat()
+                    self.refresh_sidebar()
+
+            self.push_screen(ConfirmScreen(f"Delete “{title}” and all its messages?"), deleted)
+        elif event.action == "archive":
+            store.set_archived(cid, True)
+            self.notify(f"Archived “{title}”.")
+            self.refresh_sidebar()
+        elif event.action == "pin":
+            pinned = store.conversation(cid).pinned
+            store.set_pinned(cid, not pinned)
+            self.refresh_sidebar()
+
+    # --- modals -----------------------------------------------------------------------------
+
+    def action_pick_model(self) -> None:
+        """Pick another provider and model for the current conversation."""
+        from llamachat.tui.screens.picker import PickerScreen, ProviderEntry
+
+        pane = self.active_pane
+        if pane is None:
+            return
+        entries = []
+        for name in self.config.providers:
+            try:
+                entries.append(ProviderEntry(name, self.get_provider(name)))
+            except ConfigError:
+                continue
+
+        def picked(choice: tuple[str, str] | None) -> None:
+            if choice is not None:
+                self.switch_model(*choice)
+
+        self.push_screen(PickerScreen(entries, (pane.provider_name, pane.model)), picked)
+
+    def switch_model(self, provider: str, model: str) -> None:
+        """Use ``provider``/``model`` in the current conversation from its next message."""
+        pane = self.active_pane
+        if pane is not None:
+            pane.switch_model(provider, model)
+            self.notify(f"Now using {self.display_name(provider)} · {model}.")
+
+    def action_settings(self) -> None:
+        """Open the settings screen."""
+        from llamachat.tui.screens.settings import (
+            ConversationSettings,
+            SettingsResult,
+            SettingsScreen,
+        )
+
+        pane = self.active_pane
+        conversation = None
+        if pane is not None:
+            conversation = ConversationSettings(
+                pane.system_prompt or "",
+                "" if pane.params.temperature is None else f"{pane.params.temperature:g}",
+                "" if pane.params.max_tokens is None else str(pane.params.max_tokens),
+            )
+
+        def saved(result: SettingsResult | None) -> None:
+            if result is None:
+                return
+            if self._save_raw(result.raw) and result.conversation is not None and pane is not None:
+                self._apply_conversation_settings(pane, result.conversation)
+            if self.config.theme and self.config.theme in self.available_themes:
+                self.theme = self.config.theme
+
+        self.push_screen(
+            SettingsScreen(self.config, sorted(self.available_themes), self.theme, conversation),
+            saved,
+        )
+
+    def _apply_conversation_settings(self, pane: ChatPane, values: Any) -> None:
+        temperature = _parse(values.temperature, float)
+        max_tokens = _parse(values.max_tokens, int)
+        pane.params = replace(pane.params, temperature=temperature, max_tokens=max_tokens)
+        pane.system_prompt = values.system_prompt or None
+        if self.store is not None and pane.conversation_id is not None:
+            self.store.update_settings(
+                pane.conversation_id,
+                system_prompt=pane.system_prompt,
+                params=params_dict(pane.params),
+            )
+
+    def action_help(self) -> None:
+        """Show every key binding."""
+        from llamachat.tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_export(self) -> None:
+        """Export the open conversation to a file."""
+        from llamachat.tui.screens.export import ExportScreen
+
+        pane = self.active_pane
+        if pane is None or pane.conversation_id is None or self.store is None:
+            self.notify("Nothing to export yet: send a message first.", severity="warning")
+            return
+        conversation_id = pane.conversation_id
+
+        def chosen(choice: tuple[str, Path] | None) -> None:
+            if choice is not None:
+                self.export_to(conversation_id, *choice)
+
+        self.push_screen(ExportScreen(pane.title), chosen)
+
+    def export_to(self, conversation_id: int, fmt: str, path: Path) -> None:
+        """Write the export and say where it went."""
+        from llamachat.store.export import export
+
+        assert self.store is not None
+        try:
+            text = export(self.store.load(conversation_id), fmt)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            self.notify(f"Could not write {path}: {error.strerror}.", severity="error")
+            return
+        self.notify(f"Exported to {path}")
+
+    def action_regenerate(self) -> None:
+        if self.active_pane is not None:
+            self.active_pane.action_regenerate()
+
+    def action_stop(self) -> None:
+        if self.active_pane is not None:
+            self.active_pane.action_stop()
+
+    def show_details(self, message: Message) -> None:
+        """The full details of a failed reply."""
+        details = message.error_detail or message.error or "No details were recorded."
+        self.push_screen(DetailsScreen("What went wrong", details))
+
+    def ask_image_path(self, pane: ChatPane) -> None:
+        """Ask for the path of an image to attach."""
+
+        def chosen(path: str | None) -> None:
+            if path:
+                pane.attach_image(path.strip())
+
+        self.push_screen(
+            InputScreen("Path of the image to send", placeholder="~/photo.png"), chosen
+        )
+
+    # --- background work ----------------------------------------------------------------------
+
+    @work(group="resume-jobs")
+    async def resume_jobs(self) -> None:
+        """Fetch the replies of queued jobs left by an earlier run."""
+        from llamachat.jobs import resume_one
+
+        assert self.store is not None
+        for message in self.store.resumable_jobs():
+            outcome = await resume_one(self.store, self.config, message)
+            for pane in self.panes():
+                if pane.conversation_id == message.conversation_id:
+                    pane.rebuild()
+            self.notify(f"Queued job {message.job_id}: {outcome}")
+        self.refresh_sidebar()
+
+    @work(group="discover", exit_on_error=False)
+    async def find_local_servers(self) -> None:
+        """Look for a local OpenAI-compatible server and offer it."""
+        from llamachat.discovery import discover
+
+        for server in await discover():
+            name = "local" if server.port == 8080 else server.label.lower().replace(" ", "-")
+            settings = ProviderSettings(
+                name=name,
+                kind="openai",
+                display_name=f"{server.label} (local)",
+                base_url=server.base_url,
+                models=server.models,
+                default_model=server.models[0] if server.models else None,
+            )
+            providers = dict(self.config.providers)
+            providers[name] = settings
+            self.config = replace(self.config, providers=providers)
+            self._providers.pop(name, None)
+            models = f" with {len(server.models)} models" if server.models else ""
+            self.notify(
+                f"Found {server.label} at {server.base_url}{models}: press Ctrl+L to use it.",
+                timeout=10,
+            )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Any worker that fails unexpectedly becomes one notification, never a traceback."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.notify(
+                f"Something went wrong ({type(error).__name__}: {error}); your text is kept.",
+                severity="error",
+                timeout=10,
+            )
+
+    # --- leaving ----------------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Keep every draft, then quit."""
+        for pane in self.panes():
+            pane.save_draft()
+        for provider in self._providers.values():
+            await provider.aclose()
+        self.exit()
+
+
+def _tab_title(title: str) -> str:
+    title = " ".join(title.split()) or "New chat"
+    return title if len(title) <= 24 else title[:23] + "…"
+
+
+def _parse(text: str, kind: type[int] | type[float]) -> Any:
+    try:
+        return kind(text) if text.strip() else None
+    except ValueError:
+        return None

@@ -1,0 +1,74 @@
+"""The command palette: every action, every conversation, every model and theme."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from llamachat.tui.app import LlamaChatApp
+
+ACTIONS: list[tuple[str, str, str]] = [
+    ("New chat", "new_chat", "Start a new conversation in a new tab"),
+    ("Switch provider or model", "pick_model", "Pick from every provider's models"),
+    ("Search conversations", "search", "Full-text search over every message"),
+    ("Export conversation", "export", "Markdown, HTML, JSON or text"),
+    ("Settings", "settings", "Keys, base URLs, Segmind mode, defaults, theme"),
+    ("Help: keys", "help", "Every key binding"),
+    ("Toggle sidebar", "toggle_sidebar", "Show or hide the conversation list"),
+    ("Regenerate last reply", "regenerate", "Keep the old reply as a branch"),
+    ("Stop the reply", "stop", "Keep what arrived, marked interrupted"),
+    ("Close tab", "close_tab", "Close the current conversation tab"),
+    ("Change theme", "change_theme", "Pick a colour theme"),
+]
+
+
+class LlamaCommands(Provider):
+    """Actions, open conversations by title, switch to a model."""
+
+    @property
+    def chat_app(self) -> LlamaChatApp:
+        return self.app  # type: ignore[return-value]
+
+    def _candidates(self) -> list[tuple[str, object, str]]:
+        app = self.chat_app
+        items: list[tuple[str, object, str]] = [
+            (name, partial(app.run_action, action), help_) for name, action, help_ in ACTIONS
+        ]
+        store = app.store
+        if store is not None:
+            for row in store.list_conversations(50, pinned_first=True):
+                items.append(
+                    (
+                        f"Open: {row.title or 'New chat'}",
+                        partial(app.open_conversation, row.id),
+                        f"{row.message_count} messages",
+                    )
+                )
+        for name in app.config.providers:
+            try:
+                provider = app.get_provider(name)
+            except Exception:
+                continue
+            for model in provider.known_models():
+                items.append(
+                    (
+                        f"Use {provider.display_name}: {model.id}",
+                        partial(app.switch_model, name, model.id),
+                        "from the next message on",
+                    )
+                )
+        return items
+
+    async def discover(self) -> Hits:
+        for name, callback, help_ in self._candidates()[: len(ACTIONS)]:
+            yield DiscoveryHit(name, callback, help=help_)  # type: ignore[arg-type]
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback, help_ in self._candidates():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_)  # type: ignore[arg-type]

@@ -1,0 +1,84 @@
+"""Small typed modals: confirm, ask for a line of text, show details."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from llamachat.textsafety import escape_controls
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Yes or no."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(False)", "Cancel")]
+
+    def __init__(self, question: str, confirm: str = "Delete") -> None:
+        super().__init__(classes="dialog")
+        self.question = question
+        self.confirm = confirm
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(Text(self.question))
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.confirm, variant="error", id="yes")
+                yield Button("Cancel", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class InputScreen(ModalScreen[str | None]):
+    """One line of text (a new title, an image path...)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:
+        super().__init__(classes="dialog")
+        self.question = question
+        self.value = value
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(self.question)
+            yield Input(self.value, placeholder=self.placeholder, id="answer")
+            yield Label(Text("Enter to accept, Esc to cancel", style="dim"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+
+class DetailsScreen(ModalScreen[None]):
+    """Everything known about a failure: sentence, status, raw body (keys already masked)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,d", "dismiss(None)", "Close"),
+        Binding("c", "copy", "Copy"),
+    ]
+
+    def __init__(self, title: str, details: str) -> None:
+        super().__init__(classes="dialog")
+        self.title_text = title
+        self.details = details
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box wide"):
+            yield Label(Text(self.title_text, style="bold"))
+            with VerticalScroll(classes="details"):
+                yield Static(Text(escape_controls(self.details)))
+            yield Label(Text("c copies these details · Esc closes", style="dim"))
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.details)
+        self.app.notify("Details copied to the clipboard.")

@@ -1,0 +1,65 @@
+"""Export the open conversation: pick a format and a path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet
+
+FORMATS = {"md": "Markdown", "html": "HTML", "json": "JSON (re-importable)", "txt": "Plain text"}
+
+
+def default_path(title: str, fmt: str) -> Path:
+    """A file name from the title, in the current directory."""
+    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in title.lower()).strip("-")
+    return Path.cwd() / f"{(stem or 'conversation')[:40]}.{fmt}"
+
+
+class ExportScreen(ModalScreen[tuple[str, Path] | None]):
+    """Returns ``(format, path)``."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, title: str) -> None:
+        super().__init__(classes="dialog")
+        self.conversation_title = title
+        self.fmt = "md"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(Text(f"Export “{self.conversation_title}”", style="bold"))
+            with RadioSet(id="formats"):
+                for key, label in FORMATS.items():
+                    yield RadioButton(label, value=key == "md", name=key)
+            yield Label("Save as")
+            yield Input(str(default_path(self.conversation_title, "md")), id="path")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Export", variant="primary", id="export")
+                yield Button("Cancel", id="cancel")
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        fmt = event.pressed.name or "md"
+        path_input = self.query_one("#path", Input)
+        current = Path(path_input.value)
+        path_input.value = str(current.with_suffix(f".{fmt}"))
+        self.fmt = fmt
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._done()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "export":
+            self._done()
+        else:
+            self.dismiss(None)
+
+    def _done(self) -> None:
+        value = self.query_one("#path", Input).value.strip()
+        if value:
+            self.dismiss((self.fmt, Path(value).expanduser()))

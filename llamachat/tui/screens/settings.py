@@ -1,0 +1,317 @@
+"""Settings, built from each provider's option declarations.
+
+Keys are shown masked, never whole. What is saved goes to ``config.toml``
+atomically (mode 0600). "Test connection" lists the models with the values on
+screen, saved or not, and times the round trip.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
+
+from llamachat.config import Config, ConfigError, parse_config
+from llamachat.providers.base import OptionKind, OptionSpec
+from llamachat.providers.errors import ProviderError
+from llamachat.providers.registry import build_provider, option_specs
+
+
+@dataclass
+class ConversationSettings:
+    """The per-conversation overrides shown in the settings screen."""
+
+    system_prompt: str
+    temperature: str
+    max_tokens: str
+
+
+@dataclass
+class SettingsResult:
+    """What the settings screen hands back."""
+
+    raw: dict[str, Any]
+    conversation: ConversationSettings | None
+
+
+def _field_id(provider: str, option: str) -> str:
+    return f"opt--{provider}--{option}"
+
+
+class SettingsScreen(ModalScreen[SettingsResult | None]):
+    """Every setting, one tab per provider."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(None)", "Cancel"),
+        Binding("ctrl+s", "save", "Save"),
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        themes: list[str],
+        current_theme: str,
+        conversation: ConversationSettings | None,
+    ) -> None:
+        super().__init__(classes="dialog")
+        self.config = config
+        self.themes = themes
+        self.current_theme = current_theme
+        self.conversation = conversation
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box wide tall"):
+            yield Label(Text(f"Settings — saved to {self.config.path}", style="bold"))
+            with TabbedContent(id="settings-tabs"):
+                with TabPane("General", id="tab-general"):
+                    yield from self._general()
+                if self.conversation is not None:
+                    with TabPane("This conversation", id="tab-conversation"):
+                        yield from self._conversation()
+                for name, settings in self.config.providers.items():
+                    with TabPane(name, id=f"tab-{name}"):
+                        yield from self._provider(name, settings.kind)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save (Ctrl+S)", variant="primary", id="save")
+                yield Button("Cancel (Esc)", id="cancel")
+
+    def _general(self) -> ComposeResult:
+        defaults = self.config.defaults
+        network = self.config.network
+        with VerticalScroll():
+            yield Label("Default provider (used for new chats)")
+            yield Select(
+                [(name, name) for name in self.config.providers],
+                value=self.config.default_provider or Select.NULL,
+                id="general--default_provider",
+                allow_blank=True,
+            )
+            yield Label("Theme")
+            yield Select(
+                [(name, name) for name in self.themes],
+                value=self.current_theme if self.current_theme in self.themes else Select.NULL,
+                id="general--theme",
+            )
+            yield Label("Default system prompt")
+            yield TextArea(
+                defaults.system_prompt or "", id="general--system_prompt", classes="short"
+            )
+            yield Label("Default temperature (blank: the provider's)")
+            yield Input(_text(defaults.temperature), id="general--temperature", type="number")
+            yield Label("Default max tokens")
+            yield Input(_text(defaults.max_tokens), id="general--max_tokens", type="integer")
+            yield Label("Connect timeout (s)")
+            yield Input(
+                _text(network.connect_timeout), id="general--connect_timeout", type="number"
+            )
+            yield Label("Longest gap between chunks of a reply (s)")
+            yield Input(_text(network.read_timeout), id="general--read_timeout", type="number")
+
+    def _conversation(self) -> ComposeResult:
+        assert self.conversation is not None
+        with VerticalScroll():
+            yield Label("System prompt for this conversation")
+            yield TextArea(
+                self.conversation.system_prompt, id="conv--system_prompt", classes="short"
+            )
+            yield Label("Temperature for this conversation")
+            yield Input(self.conversation.temperature, id="conv--temperature", type="number")
+            yield Label("Max tokens for this conversation")
+            yield Input(self.conversation.max_tokens, id="conv--max_tokens", type="integer")
+
+    def _provider(self, name: str, kind: str) -> ComposeResult:
+        settings = self.config.providers[name]
+        provider = build_provider(settings, self.config.network)
+        with VerticalScroll():
+            yield Label(Text(f"{provider.display_name} ({kind})", style="bold"))
+            for spec in option_specs(kind):
+                yield Label(Text(spec.label) + Text(f" — {spec.help}", style="dim"))
+                yield self._option_widget(name, spec, settings, provider)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Test connection", id=f"test--{name}")
+            yield Static(id=f"result--{name}", classes="test-result")
+
+    def _option_widget(self, name: str, spec: OptionSpec, settings: Any, provider: Any) -> Any:
+        widget_id = _field_id(name, spec.name)
+        current = getattr(settings, spec.name, None)
+        if spec.kind is OptionKind.SECRET:
+            key, source = settings.key()
+            if key is not None:
+                hint = f"{key.masked()} (from {source}); type a new key to replace it"
+            elif spec.env_vars:
+                hint = f"not set: type a key, or set {spec.env_vars[0]}"
+            else:
+                hint = "not set"
+            return Input(placeholder=hint, password=True, id=widget_id)
+        if spec.kind is OptionKind.CHOICE:
+            value = current or spec.default
+            return Select([(c, c) for c in spec.choices], value=value or Select.NULL, id=widget_id)
+        if spec.kind is OptionKind.MODELS:
+            return Input(", ".join(current or ()), placeholder="model-a, model-b", id=widget_id)
+        if spec.name == "base_url":
+            return Input(current or provider.base_url or "", id=widget_id)
+        if spec.name == "api_key_env":
+            return Input(", ".join(settings.api_key_env), id=widget_id)
+        value = (
+            current if current is not None else (spec.default if spec.default is not None else "")
+        )
+        placeholder = f"or set {spec.env_vars[0]}" if spec.env_vars and not current else ""
+        return Input(_text(value), placeholder=placeholder, id=widget_id)
+
+    # --- collecting -----------------------------------------------------------------
+
+    def _value(self, widget_id: str) -> str:
+        widget = self.query_one(f"#{widget_id}")
+        if isinstance(widget, Input):
+            return widget.value.strip()
+        if isinstance(widget, TextArea):
+            return widget.text
+        if isinstance(widget, Select):
+            return "" if widget.value is Select.NULL else str(widget.value)
+        return ""
+
+    def collect(self) -> dict[str, Any]:
+        """The config as it would be saved, from the values on screen."""
+        raw: dict[str, Any] = copy.deepcopy(dict(self.config.raw))
+        for key in ("default_provider", "theme"):
+            value = self._value(f"general--{key}")
+            if value:
+                raw[key] = value
+            else:
+                raw.pop(key, None)
+        defaults = dict(raw.get("defaults", {}))
+        _put(defaults, "system_prompt", self._value("general--system_prompt") or None)
+        _put(defaults, "temperature", _number(self._value("general--temperature"), float))
+        _put(defaults, "max_tokens", _number(self._value("general--max_tokens"), int))
+        raw["defaults"] = defaults
+        network = dict(raw.get("network", {}))
+        _put(network, "connect_timeout", _number(self._value("general--connect_timeout"), float))
+        _put(network, "read_timeout", _number(self._value("general--read_timeout"), float))
+        raw["network"] = network
+        providers = {k: dict(v) for k, v in raw.get("providers", {}).items()}
+        for name, settings in self.config.providers.items():
+            table = providers.setdefault(name, {})
+            for spec in option_specs(settings.kind):
+                value = self._value(_field_id(name, spec.name))
+                self._store_option(table, spec, value, getattr(settings, spec.name, None))
+            if not table:
+                providers.pop(name)
+        raw["providers"] = providers
+        return {k: v for k, v in raw.items() if v not in ({}, None)}
+
+    def _store_option(
+        self, table: dict[str, Any], spec: OptionSpec, value: str, current: Any
+    ) -> None:
+        if spec.kind is OptionKind.SECRET:
+            if value:
+                table["api_key"] = value
+            return
+        if spec.kind is OptionKind.MODELS or spec.name == "api_key_env":
+            items = [v.strip() for v in value.split(",") if v.strip()]
+            if items or spec.name in table:
+                _put(table, spec.name, items or None)
+            return
+        if spec.kind is OptionKind.FLOAT:
+            number = _number(value, float)
+            if (number is not None and number != spec.default) or spec.name in table:
+                _put(table, spec.name, number)
+            return
+        default = spec.default if spec.default is not None else ""
+        if value and (value != default or spec.name in table):
+            table[spec.name] = value
+        elif not value:
+            table.pop(spec.name, None)
+
+    def _conversation_result(self) -> ConversationSettings | None:
+        if self.conversation is None:
+            return None
+        return ConversationSettings(
+            self._value("conv--system_prompt"),
+            self._value("conv--temperature"),
+            self._value("conv--max_tokens"),
+        )
+
+    # --- actions --------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        """Check the values, then hand them back to be written."""
+        raw = self.collect()
+        try:
+            import tomli_w
+
+            parse_config(tomli_w.dumps(raw), self.config.path)
+        except (ConfigError, ValueError, TypeError) as error:
+            self.notify(f"Not saved: {error}", severity="error")
+            return
+        self.dismiss(SettingsResult(raw, self._conversation_result()))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        button = event.button.id or ""
+        if button == "save":
+            self.action_save()
+        elif button == "cancel":
+            self.dismiss(None)
+        elif button.startswith("test--"):
+            self.test_connection(button.removeprefix("test--"))
+
+    @work(group="settings-test", exclusive=True)
+    async def test_connection(self, name: str) -> None:
+        """List the provider's models with the values on screen, and time it."""
+        result = self.query_one(f"#result--{name}", Static)
+        result.update(Text("Testing…", style="dim"))
+        try:
+            import tomli_w
+
+            config = parse_config(tomli_w.dumps(self.collect()), self.config.path)
+            settings = config.providers[name]
+        except (ConfigError, KeyError, ValueError) as error:
+            result.update(Text(f"✗ {error}", style="red"))
+            return
+        provider = build_provider(replace(settings), config.network)
+        started = time.perf_counter()
+        try:
+            models = await provider.list_models()
+            if provider.capabilities.reports_credits:
+                credits = await provider.fetch_credits()
+            else:
+                credits = None
+        except ProviderError as error:
+            result.update(Text(f"✗ {error.message}", style="red"))
+            return
+        finally:
+            await provider.aclose()
+        elapsed = (time.perf_counter() - started) * 1000
+        line = f"✓ {len(models)} models in {elapsed:.0f} ms"
+        if credits is not None:
+            line += f" · credits ${credits.remaining_usd:.4f}"
+        names = ", ".join(m.id for m in models[:5])
+        result.update(Text(f"{line}\n{names}", style="green"))
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _number(text: str, kind: type[int] | type[float]) -> int | float | None:
+    if not text:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        return None
+
+
+def _put(table: dict[str, Any], key: str, value: Any) -> None:
+    if value is None:
+        table.pop(key, None)
+    else:
+        table[key] = value

@@ -1,0 +1,72 @@
+"""Theme files: TOML files in ``themes/`` (shipped) and beside the config (your own).
+
+A file holds one theme: ``name``, ``dark`` and the colours Textual's ``Theme``
+takes (``primary``, ``secondary``, ``accent``, ``background``, ``surface``,
+``panel``, ``foreground``, ``warning``, ``error``, ``success``), plus an
+optional ``[variables]`` table. A broken file is reported, never fatal.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual.color import Color, ColorParseError
+from textual.theme import Theme
+
+_COLOURS = (
+    "primary", "secondary", "accent", "background", "surface", "panel", "foreground",
+    "warning", "error", "success", "boost",
+)  # fmt: skip
+
+
+def load_theme(path: Path) -> Theme:
+    """The theme in ``path``; ``ValueError`` with a plain reason if it is broken."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"cannot be read ({error})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"is not valid TOML ({error})") from None
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise ValueError("has no name")
+    if not isinstance(data.get("primary"), str):
+        raise ValueError("has no primary colour")
+    colours: dict[str, str] = {}
+    for key in _COLOURS:
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise ValueError(f"has a {key} that is not a colour")
+        try:
+            Color.parse(value)
+        except ColorParseError:
+            raise ValueError(f"has an invalid {key} colour {value!r}") from None
+        colours[key] = value
+    variables = data.get("variables", {})
+    if not isinstance(variables, dict):
+        raise ValueError("has [variables] that is not a table")
+    return Theme(
+        name=name,
+        dark=bool(data.get("dark", True)),
+        variables={str(k): str(v) for k, v in variables.items()},
+        **colours,  # type: ignore[arg-type]
+    )
+
+
+def load_themes(directories: Iterable[Path]) -> tuple[list[Theme], list[str]]:
+    """Every theme file in ``directories``, and one sentence per broken file."""
+    themes: list[Theme] = []
+    problems: list[str] = []
+    for directory in directories:
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.glob("*.toml")):
+            try:
+                themes.append(load_theme(path))
+            except ValueError as reason:
+                problems.append(f"{path.name} {reason}")
+    return themes, problems

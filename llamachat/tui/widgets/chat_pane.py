@@ -1,0 +1,651 @@
+"""One open conversation: its messages, its prompt, and its own streaming worker.
+
+Each pane streams on its own (a worker group per pane), so a reply keeps
+streaming in a pane you are not looking at. Everything is recorded through
+:mod:`llamachat.chat`; the pane only draws events. Long conversations mount
+their last messages first and older ones as you scroll up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import mimetypes
+import time
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message as TextualMessage
+from textual.widgets import Static
+from textual.worker import Worker
+
+from llamachat.chat import ChatEvent, ReplyStarted, params_from, reply, resume, send
+from llamachat.providers.base import (
+    Credits,
+    Finished,
+    GenerationParams,
+    JobQueued,
+    JobStatus,
+    Provider,
+    Retrying,
+    TextDelta,
+    Usage,
+)
+from llamachat.providers.errors import ProviderError
+from llamachat.store.models import ConversationView, Message, MessageStatus
+from llamachat.tui.widgets.message import MessageView
+from llamachat.tui.widgets.prompt import PromptInput
+from llamachat.tui.widgets.status_bar import PaneStatus
+
+if TYPE_CHECKING:
+    from llamachat.tui.app import LlamaChatApp
+
+#: Messages mounted when a conversation opens; older ones load as you scroll up.
+WINDOW = 40
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+
+
+class ImageError(ValueError):
+    """An image cannot be attached; the message is the sentence to show."""
+
+
+def image_data_uri(path: Path) -> str:
+    """The file at ``path`` as a ``data:`` URI, or :class:`ImageError` saying why not."""
+    mime, _ = mimetypes.guess_type(path.name)
+    if not mime or not mime.startswith("image/"):
+        raise ImageError(f"{path.name} is not an image (png, jpeg, gif or webp).")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ImageError(f"There is no file {path}.") from None
+    except OSError as error:
+        raise ImageError(f"Cannot read {path}: {error.strerror}.") from None
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ImageError(f"{path.name} is larger than 20 MB; send a smaller image.")
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+class MessageList(VerticalScroll):
+    """The scrolling list of messages; it follows a stream until you scroll up."""
+
+    DEFAULT_CSS = """
+    MessageList { height: 1fr; padding: 0 1; }
+    MessageList > #earlier { color: $text-muted; text-align: center; height: 1; }
+    """
+
+    @dataclass
+    class NearTop(TextualMessage):
+        """Scrolled to the top: time to mount older messages."""
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value <= 0 < old_value:
+            self.post_message(self.NearTop())
+
+
+class ChatPane(Vertical):
+    """A conversation being read and written."""
+
+    DEFAULT_CSS = """
+    ChatPane { height: 1fr; }
+    ChatPane > #notice { height: auto; max-height: 12; padding: 0 2; color: $text-muted; }
+    ChatPane > #notice.-error { color: $error; }
+    ChatPane > #attachments { height: auto; padding: 0 2; color: $accent; }
+    ChatPane > PromptInput { margin: 0 1; border: tall $panel; }
+    ChatPane > PromptInput:focus { border: tall $accent; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "stop", "Stop", show=True),
+        Binding("ctrl+r", "regenerate", "Regenerate", show=True),
+        Binding("ctrl+o", "attach", "Image", show=False),
+        Binding("ctrl+u", "load_earlier", "Earlier", show=False),
+    ]
+
+    @dataclass
+    class StatusChanged(TextualMessage):
+        """The pane's status (provider, job, credits, money, tokens) changed."""
+
+        pane: ChatPane
+
+    @dataclass
+    class TitleChanged(TextualMessage):
+        """The conversation got a title or an id (its first message was stored)."""
+
+        pane: ChatPane
+
+    def __init__(
+        self,
+        *,
+        conversation_id: int | None,
+        provider: str,
+        model: str,
+        params: GenerationParams,
+        system_prompt: str | None,
+        pane_id: str,
+    ) -> None:
+        super().__init__(id=pane_id)
+        self.conversation_id = conversation_id
+        self.provider_name = provider
+        self.model = model
+        self.params = params
+        self.system_prompt = system_prompt
+        self.title = "New chat"
+        self.status = PaneStatus(provider=provider, model=model)
+        self.messages = MessageList(id="messages")
+        self.notice = Static(id="notice")
+        self.attachments_label = Static(id="attachments")
+        self.prompt = PromptInput(id="prompt")
+        self.attachments: list[str] = []
+        self._path: list[Message] = []
+        self._first_mounted = 0
+        self._views: dict[int, MessageView] = {}
+        self._worker: Worker[None] | None = None
+        self._edit_parent: int | bool | None = False
+        self._retry_parent: int | bool | None = False
+        self._last_prompt = ""
+
+    @property
+    def chat_app(self) -> LlamaChatApp:
+        """The app, typed."""
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def busy(self) -> bool:
+        """Whether a reply is being received."""
+        return self._worker is not None and self._worker.is_running
+
+    def compose(self) -> ComposeResult:
+        yield self.messages
+        yield self.notice
+        yield self.attachments_label
+        yield self.prompt
+
+    def on_mount(self) -> None:
+        self.messages.anchor()
+        self.notice.display = False
+        self.attachments_label.display = False
+        if self.conversation_id is not None:
+            self.load(self.conversation_id)
+
+    # --- loading ------------------------------------------------------------------
+
+    def load(self, conversation_id: int, at_message: int | None = None) -> None:
+        """Show a stored conversation: its settings, its draft, its last messages."""
+        store = self.chat_app.store
+        if store is None:
+            return
+        view = store.load(conversation_id)
+        self.conversation_id = conversation_id
+        conversation = view.conversation
+        self.title = conversation.title or "New chat"
+        if conversation.provider:
+            self.provider_name = conversation.provider
+        if conversation.model:
+            self.model = conversation.model
+        self.params = self.chat_app.default_params().merged(params_from(conversation.params))
+        self.system_prompt = conversation.system_prompt
+        if conversation.draft and not self.prompt.text:
+            self.prompt.load_text(conversation.draft)
+        self._show(view, at_message)
+        self._recount(view)
+
+    def _recount(self, view: ConversationView) -> None:
+        s = self.status
+        s.provider, s.model = self.chat_app.display_name(self.provider_name), self.model
+        s.conversation_cost = sum(m.cost_usd or 0 for m in view.all_messages)
+        s.tokens_in = sum(m.prompt_tokens or 0 for m in view.path)
+        s.tokens_out = sum(m.completion_tokens or 0 for m in view.path)
+        credits = [m.credits_usd for m in view.path if m.credits_usd is not None]
+        s.credits = credits[-1] if credits else s.credits
+        self.post_message(self.StatusChanged(self))
+
+    def _show(self, view: ConversationView, at_message: int | None = None) -> None:
+        self._path = view.path
+        self._branches = view.branches
+        start = max(0, len(self._path) - WINDOW)
+        if at_message is not None:
+            index = next((i for i, m in enumerate(self._path) if m.id == at_message), None)
+            if index is None:  # the hit is on another branch: show that branch
+                store = self.chat_app.store
+                assert store is not None
+                store.switch_to(at_message)
+                self._show(store.load(view.conversation.id), at_message)
+                return
+            start = min(start, max(0, index - 5))
+        self.messages.remove_children()
+        self._views.clear()
+        self._first_mounted = start
+        earlier = Static(id="earlier")
+        self.messages.mount(earlier)
+        self._update_earlier(earlier)
+        self.messages.mount_all([self._view_for(m) for m in self._path[start:]])
+        if at_message is not None and at_message in self._views:
+            target = self._views[at_message]
+            self.call_after_refresh(lambda: self._focus_message(target))
+        else:
+            self.call_after_refresh(lambda: self.messages.scroll_end(animate=False))
+
+    def _focus_message(self, target: MessageView) -> None:
+        self.messages.scroll_to_widget(target, animate=False, top=True)
+        target.focus()
+
+    def _update_earlier(self, label: Static) -> None:
+        hidden = self._first_mounted
+        label.update(Text(f"↑ {hidden:,} earlier messages (scroll up or Ctrl+U)", style="dim"))
+        label.display = hidden > 0
+
+    def _view_for(self, message: Message) -> MessageView:
+        view = MessageView(
+            message,
+            display_name=self.chat_app.display_name(message.provider) if message.provider else None,
+            branch=self._branches.get(message.id) if hasattr(self, "_branches") else None,
+            code_theme=self.chat_app.code_theme,
+        )
+        self._views[message.id] = view
+        return view
+
+    def on_message_list_near_top(self, event: MessageList.NearTop) -> None:
+        event.stop()
+        self.action_load_earlier()
+
+    def action_load_earlier(self) -> None:
+        """Mount the next batch of older messages, keeping the reading position."""
+        if self._first_mounted <= 0:
+            return
+        start = max(0, self._first_mounted - WINDOW)
+        batch = [self._view_for(m) for m in self._path[start : self._first_mounted]]
+        anchor = self._views.get(self._path[self._first_mounted].id)
+        self._first_mounted = start
+        earlier = self.messages.query_one("#earlier", Static)
+        self.messages.mount_all(batch, after=earlier)
+        self._update_earlier(earlier)
+        if anchor is not None:
+            self.call_after_refresh(
+                lambda: self.messages.scroll_to_widget(anchor, animate=False, top=True)
+            )
+
+    def rebuild(self) -> None:
+        """Redraw from the store (after a branch switch, an edit or a regenerate)."""
+        store = self.chat_app.store
+        if store is not None and self.conversation_id is not None:
+            view = store.load(self.conversation_id)
+            self._show(view)
+            self._recount(view)
+
+    # --- sending ------------------------------------------------------------------
+
+    def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
+        event.stop()
+        self.submit(event.text)
+
+    def submit(self, text: str) -> None:
+        """Send ``text`` (with any attached images) as the next prompt."""
+        if self.busy:
+            self.chat_app.notify("A reply is still arriving: press Esc to stop it first.")
+            return
+        provider = self._provider()
+        if provider is None:
+            return
+        store = self.chat_app.store
+        if store is not None and self.conversation_id is None:
+            conversation = store.create_conversation(
+                system_prompt=self.system_prompt,
+                provider=self.provider_name,
+                model=self.model,
+                params=self.chat_app.params_dict(self.params),
+            )
+            self.conversation_id = conversation.id
+        parent: int | None
+        if self._edit_parent is not False:
+            parent = self._edit_parent
+        elif self._retry_parent is not False:
+            parent = self._retry_parent
+        else:
+            parent = self._path[-1].id if self._path else None
+        branching = parent != (self._path[-1].id if self._path else None)
+        self._edit_parent = self._retry_parent = False
+        images = list(self.attachments)
+        self.attachments.clear()
+        self._show_attachments()
+        self._last_prompt = text
+        self.prompt.clear()
+        self._hide_notice()
+        if store is not None and self.conversation_id is not None:
+            store.save_draft(self.conversation_id, "")
+        events = send(
+            store,
+            provider,
+            conversation_id=self.conversation_id,
+            prompt=text,
+            images=images,
+            model=self.model,
+            params=self.params,
+            system_prompt=self.system_prompt,
+            parent_id=parent,
+        )
+        if store is None:
+            # Nothing is stored: show the prompt ourselves.
+            self._append_view(
+                Message(0, 0, None, "user", text, tuple(images), created_at=time.time())
+            )
+        self._start(events, rebuild=branching, user_text=text)
+
+    def _provider(self) -> Provider | None:
+        try:
+            return self.chat_app.get_provider(self.provider_name)
+        except Exception as error:
+            self.show_notice(f"{error}", error=True)
+            return None
+
+    def action_regenerate(self) -> None:
+        """Ask again for the last reply (the old one is kept as a branch)."""
+        last_user = next((m for m in reversed(self._path) if m.role == "user"), None)
+        if last_user is not None:
+            self.regenerate(last_user)
+
+    def regenerate(self, user_message: Message) -> None:
+        """A new reply to ``user_message``, beside the existing ones."""
+        if self.busy:
+            self.chat_app.notify("A reply is still arriving: press Esc to stop it first.")
+            return
+        provider = self._provider()
+        store = self.chat_app.store
+        if provider is None or store is None or self.conversation_id is None:
+            return
+        events = reply(
+            store,
+            provider,
+            conversation_id=self.conversation_id,
+            parent=user_message,
+            model=self.model,
+            params=self.params,
+            system_prompt=self.system_prompt,
+            user_id=user_message.id,
+        )
+        self._start(events, rebuild=True)
+
+    def resume_job(self, message: Message) -> None:
+        """Poll a queued job of this conversation again."""
+        store = self.chat_app.store
+        provider = self._provider()
+        if store is None or provider is None or self.busy:
+            return
+        if not store.claim(message.id):
+            return
+        self._start(resume(store, provider, message), rebuild=False, resuming=message.id)
+
+    def _start(
+        self,
+        events: AsyncGenerator[ChatEvent, None],
+        *,
+        rebuild: bool,
+        user_text: str = "",
+        resuming: int | None = None,
+    ) -> None:
+        self._worker = self.run_worker(
+            self._consume(events, rebuild=rebuild, user_text=user_text, resuming=resuming),
+            group=f"reply-{self.id}",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def action_stop(self) -> None:
+        """Stop the reply: what arrived is kept, marked interrupted."""
+        if self._edit_parent is not False and not self.busy:
+            self._edit_parent = False
+            self.prompt.clear()
+            self._hide_notice()
+            return
+        if self._worker is not None and self._worker.is_running:
+            self._worker.cancel()
+
+    # --- receiving ----------------------------------------------------------------
+
+    async def _consume(
+        self,
+        events: AsyncGenerator[ChatEvent, None],
+        *,
+        rebuild: bool,
+        user_text: str,
+        resuming: int | None,
+    ) -> None:
+        store = self.chat_app.store
+        status = self.status
+        status.streaming = True
+        status.provider = self.chat_app.display_name(self.provider_name)
+        status.model = self.model
+        self.post_message(self.StatusChanged(self))
+        view: MessageView | None = self._views.get(resuming) if resuming else None
+        reply_id: int | None = resuming
+        user_id: int | None = None
+        try:
+            async with aclosing(events):
+                async for event in events:
+                    if type(event) is TextDelta:
+                        if view is not None:
+                            view.body.append(event.text)
+                        continue
+                    if isinstance(event, ReplyStarted):
+                        reply_id, user_id = event.reply_id, event.user_id
+                        view = self._reply_started(event, rebuild) if resuming is None else view
+                        if store is not None and self.conversation_id is not None:
+                            self.title = store.conversation(self.conversation_id).title
+                            self.post_message(self.TitleChanged(self))
+                    else:
+                        self._on_event(event, view)
+        except ProviderError as error:
+            if view is not None:
+                view.body.finish()
+            self._failed(error, user_id, user_text)
+        except asyncio.CancelledError:
+            if view is not None:
+                view.body.finish()
+            raise
+        else:
+            if view is not None:
+                view.body.finish()
+        finally:
+            status.streaming = False
+            status.retry_at = None
+            status.job_id = status.job_status = None
+            self._refresh_reply(view, reply_id)
+            self.post_message(self.StatusChanged(self))
+
+    def _reply_started(self, event: ReplyStarted, rebuild: bool) -> MessageView:
+        store = self.chat_app.store
+        if store is not None and event.reply_id is not None:
+            if rebuild:
+                self.rebuild()
+                return self._views[event.reply_id]
+            if event.user_id is not None:
+                self._append_view(store.message(event.user_id))
+            return self._append_view(store.message(event.reply_id))
+        transient = Message(
+            0,
+            0,
+            None,
+            "assistant",
+            "",
+            provider=self.provider_name,
+            model=self.model,
+            status=MessageStatus.STREAMING,
+            created_at=time.time(),
+        )
+        return self._append_view(transient)
+
+    def _append_view(self, message: Message) -> MessageView:
+        self._path.append(message)
+        view = self._view_for(message)
+        self.messages.mount(view)
+        if self.messages.is_anchored:
+            self.messages.scroll_end(animate=False)
+        return view
+
+    def _on_event(self, event: object, view: MessageView | None) -> None:
+        s = self.status
+        now = time.time()
+        if isinstance(event, JobQueued):
+            s.job_id, s.job_status, s.job_since = event.job_id, "QUEUED", now
+            if view is not None:
+                view.update_message(
+                    replace(view.message, status=MessageStatus.QUEUED, job_id=event.job_id)
+                )
+        elif isinstance(event, JobStatus):
+            s.job_id, s.job_status = event.job_id, event.status
+            s.job_since = now - event.waited
+            s.next_poll_at = now + event.next_poll_in if event.next_poll_in else None
+            if view is not None:
+                view.update_message(replace(view.message, job_status=event.status))
+        elif isinstance(event, Retrying):
+            s.retry_at = now + event.delay
+            s.retry_attempt = f"{event.attempt}/{event.max_attempts}"
+            s.retry_reason = event.reason
+            self.show_notice(f"Retrying in {event.delay:.0f} s: {event.reason}")
+        elif isinstance(event, Usage):
+            s.tokens_in += event.prompt_tokens or 0
+            s.tokens_out += event.completion_tokens or 0
+            if event.cost_usd is not None:
+                s.conversation_cost += event.cost_usd
+                self.chat_app.add_session_cost(event.cost_usd)
+        elif isinstance(event, Credits):
+            s.credits = event.remaining_usd
+        elif isinstance(event, Finished):
+            self._hide_notice()
+        self.post_message(self.StatusChanged(self))
+
+    def _refresh_reply(self, view: MessageView | None, reply_id: int | None) -> None:
+        store = self.chat_app.store
+        if view is None:
+            return
+        if store is not None and reply_id:
+            stored = store.message(reply_id)
+            view.update_message(stored)
+            self._path = [stored if m.id == stored.id else m for m in self._path]
+        else:
+            view.update_message(replace(view.message, status=MessageStatus.COMPLETE))
+
+    def _failed(self, error: ProviderError, user_id: int | None, user_text: str) -> None:
+        """One sentence in the pane, and the prompt back in the input so nothing is lost."""
+        if user_text and not self.prompt.text.strip():
+            self.prompt.load_text(user_text)
+            self.prompt.move_cursor(self.prompt.document.end)
+            store = self.chat_app.store
+            if store is not None and user_id is not None:
+                # Sending it again makes a sibling of the failed attempt, not a follow-up.
+                self._retry_parent = store.message(user_id).parent_id
+        self.show_notice(f"{error.message} Your prompt is back in the input.", error=True)
+
+    # --- message actions ----------------------------------------------------------
+
+    def on_message_view_action(self, event: MessageView.Action) -> None:
+        event.stop()
+        message = event.view.message
+        app = self.chat_app
+        if event.action == "copy":
+            app.copy_to_clipboard(message.content)
+            app.notify("Message copied to the clipboard.")
+        elif event.action == "copy_code":
+            blocks = event.view.body.code_blocks
+            if 1 <= event.argument <= len(blocks):
+                app.copy_to_clipboard(blocks[event.argument - 1].code)
+                app.notify(f"Code block {event.argument} copied to the clipboard.")
+            else:
+                app.notify(f"This message has no code block {event.argument}.", severity="warning")
+        elif event.action == "edit" and message.role == "user":
+            self._edit_parent = message.parent_id
+            self.prompt.load_text(message.content)
+            self.prompt.focus()
+            self.show_notice("Editing: Enter sends it as a new branch; Esc cancels.")
+        elif event.action == "regenerate":
+            target = message if message.role == "user" else None
+            if target is None and message.parent_id is not None and app.store is not None:
+                target = app.store.message(message.parent_id)
+            if target is not None:
+                self.regenerate(target)
+        elif event.action == "branch":
+            self._step_branch(message, event.argument)
+        elif event.action == "details":
+            app.show_details(message)
+
+    def _step_branch(self, message: Message, step: int) -> None:
+        branch = self._branches.get(message.id)
+        store = self.chat_app.store
+        if branch is None or branch.count < 2 or store is None or self.busy:
+            return
+        index = (branch.index - 1 + step) % branch.count
+        store.switch_to(branch.sibling_ids[index])
+        self.rebuild()
+        target = self._views.get(branch.sibling_ids[index])
+        if target is not None:
+            self.call_after_refresh(target.focus)
+
+    # --- attachments, notices, drafts ---------------------------------------------
+
+    def action_attach(self) -> None:
+        """Ask for an image path to send with the next prompt."""
+        self.chat_app.ask_image_path(self)
+
+    def attach_image(self, path_text: str) -> None:
+        """Attach the image at ``path_text`` if the model accepts images."""
+        provider = self._provider()
+        if provider is None:
+            return
+        info = provider.model_info(self.model)
+        if not provider.capabilities.vision or (info is not None and not info.vision):
+            self.show_notice(
+                f"'{self.model}' on {provider.display_name} does not accept images: pick a model "
+                "that does (Ctrl+L), or send text only.",
+                error=True,
+            )
+            return
+        try:
+            self.attachments.append(image_data_uri(Path(path_text).expanduser()))
+        except ImageError as error:
+            self.show_notice(str(error), error=True)
+            return
+        self._show_attachments()
+
+    def _show_attachments(self) -> None:
+        count = len(self.attachments)
+        self.attachments_label.update(f"🖼 {count} image{'s' if count != 1 else ''} attached")
+        self.attachments_label.display = count > 0
+
+    def show_notice(self, text: str, *, error: bool = False) -> None:
+        """A line above the prompt (an error sentence, a retry, an editing hint)."""
+        self.notice.update(Text(text))
+        self.notice.set_class(error, "-error")
+        self.notice.display = True
+
+    def _hide_notice(self) -> None:
+        self.notice.display = False
+
+    def save_draft(self) -> None:
+        """Keep the unsent prompt with the conversation (creating it if needed)."""
+        store = self.chat_app.store
+        text = self.prompt.text
+        if store is None:
+            return
+        if self.conversation_id is None:
+            if not text.strip():
+                return
+            self.conversation_id = store.create_conversation(
+                provider=self.provider_name, model=self.model, system_prompt=self.system_prompt
+            ).id
+        store.save_draft(self.conversation_id, text)
+
+    def switch_model(self, provider: str, model: str) -> None:
+        """Use another provider or model from the next message on."""
+        self.provider_name, self.model = provider, model
+        store = self.chat_app.store
+        if store is not None and self.conversation_id is not None:
+            store.update_settings(self.conversation_id, provider=provider, model=model)
+        self.status.provider = self.chat_app.display_name(provider)
+        self.status.model = model
+        self.post_message(self.StatusChanged(self))

@@ -1,0 +1,147 @@
+"""One message of a conversation: a quiet badge, then the Markdown body."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message as TextualMessage
+from textual.widgets import Static
+
+from llamachat.store.models import Branch, Message, MessageStatus
+from llamachat.textsafety import one_line
+from llamachat.tui.widgets.markdown_view import MarkdownView
+
+
+def money(value: float) -> str:
+    """A dollar amount with enough digits to be meaningful for tiny costs."""
+    if value == 0:
+        return "$0"
+    return f"${value:.6f}" if value < 0.01 else f"${value:.4f}"
+
+
+def badge(message: Message, display_name: str | None = None) -> Text:
+    """The quiet line above a message: who produced it, at what cost and speed, and its state."""
+    text = Text(style="dim")
+    when = datetime.fromtimestamp(message.created_at).strftime("%H:%M")
+    if message.role == "user":
+        text.append("You", style="bold")
+        text.append(f" · {when}")
+        return text
+    text.append(display_name or message.provider or "assistant", style="bold")
+    if message.model:
+        text.append(f" · {message.model}")
+    if message.completion_tokens is not None or message.prompt_tokens is not None:
+        text.append(f" · {message.prompt_tokens or 0}→{message.completion_tokens or 0} tok")
+    if message.cost_usd is not None:
+        text.append(f" · {money(message.cost_usd)}")
+    if message.ttft is not None:
+        text.append(f" · TTFT {message.ttft:.2f} s")
+    if message.tokens_per_second is not None:
+        text.append(f" · {message.tokens_per_second:.0f} tok/s")
+    if message.finish_reason == "length":
+        text.append(" · cut at max tokens", style="yellow")
+    status = message.status
+    if status is not MessageStatus.COMPLETE:
+        colour = {"failed": "red", "interrupted": "yellow"}.get(status.value, "cyan")
+        label = status.value
+        if status is MessageStatus.QUEUED and message.job_status:
+            label = f"queued · {message.job_status.lower()}"
+        text.append(f"  {label}", style=f"bold {colour}")
+    return text
+
+
+class MessageView(Vertical, can_focus=True):
+    """A message; focus it to copy it or a code block, edit, regenerate or step branches."""
+
+    DEFAULT_CSS = """
+    MessageView { height: auto; padding: 0 1; margin: 0 0 1 0; }
+    MessageView.-user { background: $boost; }
+    MessageView:focus { background: $primary 10%; }
+    MessageView > .badge { height: 1; }
+    MessageView > .error { color: $error; height: auto; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "copy", "Copy"),
+        Binding("e", "edit", "Edit"),
+        Binding("r", "regenerate", "Regenerate"),
+        Binding("left,[", "branch(-1)", "Prev branch", show=False),
+        Binding("right,]", "branch(1)", "Next branch", show=False),
+        Binding("d", "details", "Details", show=False),
+        *[Binding(str(n), f"copy_code({n})", show=False) for n in range(1, 10)],
+    ]
+
+    @dataclass
+    class Action(TextualMessage):
+        """A person asked for something to be done with this message."""
+
+        view: MessageView
+        action: str
+        argument: int = 0
+
+        @property
+        def control(self) -> MessageView:
+            return self.view
+
+    def __init__(
+        self,
+        message: Message,
+        *,
+        display_name: str | None = None,
+        branch: Branch | None = None,
+        code_theme: str = "monokai",
+    ) -> None:
+        super().__init__(classes=f"-{message.role}")
+        self.message = message
+        self.display_name = display_name
+        self.branch = branch
+        self._badge = Static(classes="badge")
+        self._error = Static(classes="error")
+        self.body = MarkdownView(message.content, code_theme=code_theme)
+
+    def compose(self) -> ComposeResult:
+        yield self._badge
+        yield self.body
+        yield self._error
+
+    def on_mount(self) -> None:
+        self.refresh_badge()
+
+    def refresh_badge(self) -> None:
+        """Redraw the badge and error line from :attr:`message`."""
+        line = badge(self.message, self.display_name)
+        if self.branch is not None and self.branch.count > 1:
+            line.append(f"  ‹ {self.branch.index}/{self.branch.count} ›", style="bold")
+        self._badge.update(line)
+        error = self.message.error if self.message.status is MessageStatus.FAILED else None
+        if error:
+            self._error.update(Text(f"⚠ {one_line(error, 400)}  (press d for details)"))
+        self._error.display = bool(error)
+
+    def update_message(self, message: Message) -> None:
+        """Take the stored state of the message (status, usage, error...)."""
+        self.message = message
+        self.refresh_badge()
+
+    def action_copy(self) -> None:
+        self.post_message(self.Action(self, "copy"))
+
+    def action_copy_code(self, number: int) -> None:
+        self.post_message(self.Action(self, "copy_code", number))
+
+    def action_edit(self) -> None:
+        self.post_message(self.Action(self, "edit"))
+
+    def action_regenerate(self) -> None:
+        self.post_message(self.Action(self, "regenerate"))
+
+    def action_branch(self, step: int) -> None:
+        self.post_message(self.Action(self, "branch", step))
+
+    def action_details(self) -> None:
+        self.post_message(self.Action(self, "details"))

@@ -1,0 +1,67 @@
+"""The prompt: a multi-line input where Enter sends and a documented key adds a newline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import TextArea
+
+#: Keys that insert a newline instead of sending. Shift+Enter works where the terminal
+#: reports it (kitty keyboard protocol, WezTerm, foot, recent xterm); Ctrl+J and
+#: Alt+Enter work everywhere.
+NEWLINE_KEYS = ("shift+enter", "ctrl+j", "alt+enter", "ctrl+enter")
+
+
+class PromptInput(TextArea):
+    """Multi-line prompt. Enter sends; Shift+Enter, Ctrl+J or Alt+Enter insert a newline."""
+
+    DEFAULT_CSS = """
+    PromptInput { height: auto; min-height: 3; max-height: 12; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "submit", "Send", priority=True, show=True),
+        Binding("ctrl+j", "newline", "Newline", show=True, key_display="^j"),
+    ]
+
+    @dataclass
+    class Submitted(Message):
+        """The person pressed Enter on a non-empty prompt."""
+
+        prompt: PromptInput
+        text: str
+
+        @property
+        def control(self) -> PromptInput:
+            return self.prompt
+
+    def __init__(self, text: str = "", *, id: str | None = None) -> None:
+        super().__init__(
+            text,
+            id=id,
+            soft_wrap=True,
+            tab_behavior="focus",
+            show_line_numbers=False,
+            highlight_cursor_line=False,
+            compact=True,
+        )
+
+    def action_submit(self) -> None:
+        """Send the prompt (nothing happens when it is blank)."""
+        if self.text.strip():
+            self.post_message(self.Submitted(self, self.text))
+
+    def action_newline(self) -> None:
+        """Insert a line break at the cursor."""
+        self.insert("\n")
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key in NEWLINE_KEYS:
+            event.stop()
+            event.prevent_default()
+            self.action_newline()
+            return
+        await super()._on_key(event)

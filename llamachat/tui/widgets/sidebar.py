@@ -1,0 +1,147 @@
+"""The sidebar: conversations newest first, and full-text search with highlighted snippets."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option, OptionDoesNotExist
+
+from llamachat.store.models import MATCH_END, MATCH_START, ConversationSummary, SearchHit
+from llamachat.textsafety import one_line
+
+
+def highlighted(snippet: str) -> Text:
+    """A search snippet with its matches in reverse video; untrusted text stays text."""
+    text = Text()
+    inside = False
+    for piece in snippet.replace(MATCH_END, MATCH_START).split(MATCH_START):
+        text.append(one_line(piece, 10_000), style="reverse bold" if inside else "")
+        inside = not inside
+    return text
+
+
+def _when(timestamp: float) -> str:
+    moment = datetime.fromtimestamp(timestamp)
+    if moment.date() == datetime.now().date():
+        return moment.strftime("%H:%M")
+    return moment.strftime("%d %b")
+
+
+class ConversationList(OptionList):
+    """The list itself; keys act on the highlighted conversation."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f2", "act('rename')", "Rename"),
+        Binding("delete", "act('delete')", "Delete"),
+        Binding("a", "act('archive')", "Archive"),
+        Binding("p", "act('pin')", "Pin"),
+    ]
+
+    @dataclass
+    class Act(Message):
+        """Rename, delete, archive or pin the highlighted conversation."""
+
+        conversation_id: int
+        action: str
+
+    def action_act(self, action: str) -> None:
+        option = self.highlighted_option
+        if option is not None and option.id:
+            self.post_message(self.Act(int(option.id.split(":")[0][1:]), action))
+
+
+class Sidebar(Vertical):
+    """Conversations and search."""
+
+    DEFAULT_CSS = """
+    Sidebar { width: 36; dock: left; border-right: vkey $panel; }
+    Sidebar > Input { margin: 0; }
+    Sidebar > ConversationList { height: 1fr; border: none; }
+    """
+
+    @dataclass
+    class Open(Message):
+        """Open a conversation, at a message when a search hit was picked."""
+
+        conversation_id: int
+        message_id: int | None = None
+
+    @dataclass
+    class Search(Message):
+        """The search box changed."""
+
+        query: str
+
+    def __init__(self) -> None:
+        super().__init__(id="sidebar")
+        self.search_box = Input(placeholder="Search all conversations…", id="search")
+        self.items = ConversationList(id="conversations")
+        self.searching = False
+
+    def compose(self) -> ComposeResult:
+        yield self.search_box
+        yield self.items
+
+    def show_conversations(self, rows: list[ConversationSummary], current: int | None) -> None:
+        """List conversations (pinned first), keeping the current one highlighted."""
+        self.searching = False
+        options = []
+        for row in rows:
+            label = Text(no_wrap=True, overflow="ellipsis")
+            if row.pinned:
+                label.append("📌 ")
+            title = one_line(row.title or "New chat", 80)
+            label.append(title, style="bold" if row.id == current else "")
+            label.append(f"\n{_when(row.updated_at)} · {row.message_count} msgs", style="dim")
+            if row.providers:
+                label.append(f" · {', '.join(row.providers)}", style="dim")
+            options.append(Option(label, id=f"c{row.id}"))
+        self._replace(options, f"c{current}" if current else None)
+
+    def show_results(self, hits: list[SearchHit]) -> None:
+        """List search hits with highlighted snippets."""
+        self.searching = True
+        options = []
+        for hit in hits:
+            label = Text(no_wrap=False)
+            label.append(one_line(hit.title or "New chat", 60), style="bold")
+            where = "title" if hit.message_id is None else (hit.role or "message")
+            label.append(f"  {where}\n", style="dim")
+            label.append_text(highlighted(hit.snippet))
+            target = f"c{hit.conversation_id}:{hit.message_id or ''}"
+            options.append(Option(label, id=target))
+        if not options:
+            options.append(Option(Text("Nothing matches.", style="dim"), disabled=True))
+        self._replace(options, None)
+
+    def _replace(self, options: list[Option], highlight: str | None) -> None:
+        self.items.clear_options()
+        self.items.add_options(options)
+        if highlight is not None:
+            with contextlib.suppress(OptionDoesNotExist):
+                self.items.highlighted = self.items.get_option_index(highlight)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(self.Search(event.value))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.items.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        option_id = event.option.id or ""
+        if not option_id.startswith("c"):
+            return
+        conversation, _, message = option_id[1:].partition(":")
+        self.post_message(self.Open(int(conversation), int(message) if message else None))

@@ -1,0 +1,87 @@
+"""The status bar: provider and model, queue and retry state, credits, money and tokens."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual.widgets import Static
+
+from llamachat.tui.widgets.message import money
+
+
+@dataclass
+class PaneStatus:
+    """What the status bar shows for one conversation pane."""
+
+    provider: str = ""
+    model: str = ""
+    streaming: bool = False
+    job_id: str | None = None
+    job_status: str | None = None
+    job_since: float | None = None
+    next_poll_at: float | None = None
+    retry_at: float | None = None
+    retry_reason: str = ""
+    retry_attempt: str = ""
+    credits: float | None = None
+    conversation_cost: float = 0.0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class StatusBar(Static):
+    """One line at the bottom, refreshed every half second while something is waiting."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="status-bar")
+        self.status = PaneStatus()
+        self.session_cost = 0.0
+
+    def on_mount(self) -> None:
+        self.set_interval(0.5, self._tick)
+
+    def show(self, status: PaneStatus, session_cost: float) -> None:
+        """Show ``status`` (the active pane's) and the session's spend."""
+        self.status = status
+        self.session_cost = session_cost
+        self.update(self.render_status())
+
+    def _tick(self) -> None:
+        s = self.status
+        if s.job_id or s.retry_at or s.streaming:
+            self.update(self.render_status())
+
+    def render_status(self) -> Text:
+        """The bar's text."""
+        s = self.status
+        now = time.time()
+        text = Text()
+        text.append(s.provider or "no provider", style="bold")
+        if s.model:
+            text.append(f" · {s.model}")
+        if s.retry_at and s.retry_at > now:
+            text.append(
+                f"  ⟳ retry {s.retry_attempt} in {s.retry_at - now:.0f} s", style="bold yellow"
+            )
+        if s.job_id:
+            waited = now - s.job_since if s.job_since else 0
+            text.append(f"  ⧗ {(s.job_status or 'queued').lower()}", style="bold cyan")
+            text.append(f" job {s.job_id[:12]} · {waited:.0f} s")
+            if s.next_poll_at and s.next_poll_at > now:
+                text.append(f" · next poll {s.next_poll_at - now:.0f} s")
+        elif s.streaming:
+            text.append("  ● streaming", style="bold green")
+        if s.credits is not None:
+            text.append(f"  credits {money(s.credits)}")
+        text.append(
+            f"  spent {money(s.conversation_cost)} here · {money(self.session_cost)} session"
+        )
+        text.append(f"  tokens {s.tokens_in:,} in · {s.tokens_out:,} out")
+        return text
