@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -59,9 +60,9 @@ class LlamaChatApp(App[None]):
         Binding("ctrl+l", "pick_model", "Model"),
         Binding("ctrl+b", "toggle_sidebar", "Sidebar"),
         Binding("ctrl+f", "search", "Search"),
-        Binding("ctrl+e", "export", "Export"),
+        Binding("ctrl+t", "export", "Export"),
         Binding("ctrl+s", "settings", "Settings"),
-        Binding("ctrl+w", "close_tab", "Close tab", show=False),
+        Binding("alt+w", "close_tab", "Close tab", show=False),
         Binding("ctrl+pagedown", "next_tab", "Next tab", show=False),
         Binding("ctrl+pageup", "previous_tab", "Previous tab", show=False),
         Binding("f1", "help", "Help"),
@@ -101,8 +102,9 @@ class LlamaChatApp(App[None]):
     # --- layout ---------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield self.sidebar
-        yield self.tabs
+        with Horizontal(id="main"):
+            yield self.sidebar
+            yield self.tabs
         yield self.status_bar
         yield Footer()
 

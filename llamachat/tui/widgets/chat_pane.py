@@ -105,7 +105,6 @@ class ChatPane(Vertical):
         Binding("escape", "stop", "Stop", show=True),
         Binding("ctrl+r", "regenerate", "Regenerate", show=True),
         Binding("ctrl+o", "attach", "Image", show=False),
-        Binding("ctrl+u", "load_earlier", "Earlier", show=False),
     ]
 
     @dataclass
@@ -138,7 +137,8 @@ class ChatPane(Vertical):
         self.system_prompt = system_prompt
         self.title = "New chat"
         self.status = PaneStatus(provider=provider, model=model)
-        self.messages = MessageList(id="messages")
+        self.earlier = Static(id="earlier")
+        self.messages = MessageList(self.earlier, id="messages")
         self.notice = Static(id="notice")
         self.attachments_label = Static(id="attachments")
         self.prompt = PromptInput(id="prompt")
@@ -170,6 +170,7 @@ class ChatPane(Vertical):
     def on_mount(self) -> None:
         self.messages.anchor()
         self.notice.display = False
+        self.earlier.display = False
         self.attachments_label.display = False
         if self.conversation_id is not None:
             self.load(self.conversation_id)
@@ -219,12 +220,10 @@ class ChatPane(Vertical):
                 self._show(store.load(view.conversation.id), at_message)
                 return
             start = min(start, max(0, index - 5))
-        self.messages.remove_children()
+        self.messages.query(MessageView).remove()
         self._views.clear()
         self._first_mounted = start
-        earlier = Static(id="earlier")
-        self.messages.mount(earlier)
-        self._update_earlier(earlier)
+        self._update_earlier(self.earlier)
         self.messages.mount_all([self._view_for(m) for m in self._path[start:]])
         if at_message is not None and at_message in self._views:
             target = self._views[at_message]
@@ -238,7 +237,7 @@ class ChatPane(Vertical):
 
     def _update_earlier(self, label: Static) -> None:
         hidden = self._first_mounted
-        label.update(Text(f"↑ {hidden:,} earlier messages (scroll up or Ctrl+U)", style="dim"))
+        label.update(Text(f"↑ {hidden:,} earlier messages: scroll up to load them", style="dim"))
         label.display = hidden > 0
 
     def _view_for(self, message: Message) -> MessageView:
@@ -263,9 +262,8 @@ class ChatPane(Vertical):
         batch = [self._view_for(m) for m in self._path[start : self._first_mounted]]
         anchor = self._views.get(self._path[self._first_mounted].id)
         self._first_mounted = start
-        earlier = self.messages.query_one("#earlier", Static)
-        self.messages.mount_all(batch, after=earlier)
-        self._update_earlier(earlier)
+        self.messages.mount_all(batch, after=self.earlier)
+        self._update_earlier(self.earlier)
         if anchor is not None:
             self.call_after_refresh(
                 lambda: self.messages.scroll_to_widget(anchor, animate=False, top=True)

@@ -20,7 +20,7 @@ class PromptInput(TextArea):
     """Multi-line prompt. Enter sends; Shift+Enter, Ctrl+J or Alt+Enter insert a newline."""
 
     DEFAULT_CSS = """
-    PromptInput { height: auto; min-height: 3; max-height: 12; }
+    PromptInput { height: auto; min-height: 3; max-height: 14; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "submit", "Send", priority=True, show=True),
@@ -46,7 +46,7 @@ class PromptInput(TextArea):
             tab_behavior="focus",
             show_line_numbers=False,
             highlight_cursor_line=False,
-            compact=True,
+            placeholder="Message Llama…  (Enter sends · Ctrl+J or Alt+Enter: new line)",
         )
 
     def action_submit(self) -> None:

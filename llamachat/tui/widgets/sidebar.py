@@ -63,7 +63,7 @@ class Sidebar(Vertical):
     """Conversations and search."""
 
     DEFAULT_CSS = """
-    Sidebar { width: 36; dock: left; border-right: vkey $panel; }
+    Sidebar { width: 36; height: 1fr; border-right: vkey $panel; }
     Sidebar > Input { margin: 0; }
     Sidebar > ConversationList { height: 1fr; border: none; }
     """
@@ -121,7 +121,7 @@ class Sidebar(Vertical):
             options.append(Option(label, id=target))
         if not options:
             options.append(Option(Text("Nothing matches.", style="dim"), disabled=True))
-        self._replace(options, None)
+        self._replace(options, options[0].id)
 
     def _replace(self, options: list[Option], highlight: str | None) -> None:
         self.items.clear_options()
