@@ -272,18 +272,25 @@ class Store:
         return int(self._read("PRAGMA user_version")[0][0])
 
     def _migrate(self) -> None:
-        version = self.schema_version()
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"The conversation database {self.path} was written by a newer llamachat "
-                f"(schema {version}; this version knows {SCHEMA_VERSION}): upgrade llamachat "
-                "to open it. Nothing was changed."
-            )
-        for number in range(version, SCHEMA_VERSION):
+        """Apply missing migrations, one transaction each.
+
+        The version is read again under the write lock, so two processes opening a
+        new database at once never apply the same migration twice.
+        """
+        while True:
             with self._write() as db:
-                for statement in _statements(MIGRATIONS[number]):
+                version = int(db.execute("PRAGMA user_version").fetchone()[0])
+                if version > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"The conversation database {self.path} was written by a newer "
+                        f"llamachat (schema {version}; this version knows {SCHEMA_VERSION}): "
+                        "upgrade llamachat to open it. Nothing was changed."
+                    )
+                if version == SCHEMA_VERSION:
+                    return
+                for statement in _statements(MIGRATIONS[version]):
                     db.execute(statement)
-                db.execute(f"PRAGMA user_version = {number + 1}")
+                db.execute(f"PRAGMA user_version = {version + 1}")
 
     def integrity_check(self) -> str:
         """``PRAGMA integrity_check``'s verdict: ``ok`` when the file is sound."""
