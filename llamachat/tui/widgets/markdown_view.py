@@ -25,6 +25,7 @@ from pygments.util import ClassNotFound
 from rich.console import RenderableType
 from rich.markdown import Markdown as RichMarkdown
 from rich.segment import Segment
+from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.geometry import Size
@@ -125,7 +126,7 @@ class MarkdownView(Widget):
 
     DEFAULT_CSS = """
     MarkdownView { height: auto; }
-    MarkdownView > .markdownview--code { background: $boost; }
+    MarkdownView > .markdownview--code { background: $panel; }
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {"markdownview--code"}
 
@@ -253,16 +254,21 @@ class MarkdownView(Widget):
             # Code gets a background and one cell of padding each side, added to the
             # strips rather than through rich.padding (which doubles the render cost).
             style = self.get_component_rich_style("markdownview--code", partial=True)
+            background = Style(bgcolor=style.bgcolor)
             inner = max(1, width - 2)
             options = console.options.update_width(inner).update(highlight=False)
             pad = Segment(" ", style)
             strips = [
-                Strip([pad, *line, pad]).adjust_cell_length(width, style).apply_style(style)
+                Strip(
+                    Segment.apply_style([pad, *line, pad], post_style=background)
+                ).adjust_cell_length(width, style)
                 for line in Segment.split_lines(console.render(block.renderable, options))
             ]
         else:
             options = console.options.update_width(width).update(highlight=False)
-            lines = Segment.split_lines(console.render(block.renderable, options))
+            lines = list(Segment.split_lines(console.render(block.renderable, options)))
+            while len(lines) > 1 and not "".join(s.text for s in lines[0]).strip():
+                lines.pop(0)  # Rich opens lists and some blocks with a blank line
             strips = [Strip(line).adjust_cell_length(width) for line in lines]
         base = self.rich_style
         strips = [strip.apply_style(base) for strip in strips]

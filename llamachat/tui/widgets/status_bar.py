@@ -72,7 +72,7 @@ class StatusBar(Static):
             )
         if s.job_id:
             waited = now - s.job_since if s.job_since else 0
-            text.append(f"  ⧗ {(s.job_status or 'queued').lower()}", style="bold cyan")
+            text.append(f"  queue: {(s.job_status or 'queued').lower()}", style="bold cyan")
             text.append(f" job {s.job_id[:12]} · {waited:.0f} s")
             if s.next_poll_at and s.next_poll_at > now:
                 text.append(f" · next poll {s.next_poll_at - now:.0f} s")
