@@ -16,6 +16,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -225,8 +226,11 @@ class LlamaChatApp(App[None]):
 
     @property
     def active_pane(self) -> ChatPane | None:
-        """The pane of the active tab."""
-        pane = self.tabs.active_pane
+        """The pane of the active tab (``None`` while tabs are being built or torn down)."""
+        try:
+            pane = self.tabs.active_pane
+        except NoMatches:
+            return None
         if pane is None:
             return None
         found = pane.query(ChatPane)
