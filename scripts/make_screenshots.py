@@ -36,26 +36,50 @@ def seed_history() -> None:
 
     base = 1_795_300_000.0
     conversations = [
-        ("Sourdough starter schedule", "How often should I feed a sourdough starter?",
-         "Feed it **once a day** at room temperature, or once a week if it lives in the fridge."),
-        ("SQLite WAL mode explained", "Explain WAL mode in SQLite in three sentences.",
-         "In WAL mode, changes are appended to a separate *write-ahead log* instead of "
-         "overwriting the database file.\n\nReaders keep reading the old pages while a writer "
-         "appends, so readers never block the writer.\n\nA checkpoint later copies the log back "
-         "into the main file."),
-        ("Rust lifetimes, briefly", "What is a lifetime in Rust?",
-         "A lifetime names the region of code where a reference is valid."),
+        (
+            "Sourdough starter schedule",
+            "How often should I feed a sourdough starter?",
+            "Feed it **once a day** at room temperature, or once a week if it lives in the fridge.",
+        ),
+        (
+            "SQLite WAL mode explained",
+            "Explain WAL mode in SQLite in three sentences.",
+            "In WAL mode, changes are appended to a separate *write-ahead log* instead of "
+            "overwriting the database file.\n\nReaders keep reading the old pages while a writer "
+            "appends, so readers never block the writer.\n\nA checkpoint later copies the log back "
+            "into the main file.",
+        ),
+        (
+            "Rust lifetimes, briefly",
+            "What is a lifetime in Rust?",
+            "A lifetime names the region of code where a reference is valid.",
+        ),
     ]
     with Store.open_default() as store:
         for n, (title, question, answer) in enumerate(conversations):
             at = base + n * 3600
-            c = store.create_conversation(title=title, provider="deepinfra",
-                                          model="meta-llama/Meta-Llama-3.1-70B-Instruct", created_at=at)
+            c = store.create_conversation(
+                title=title,
+                provider="deepinfra",
+                model="meta-llama/Meta-Llama-3.1-70B-Instruct",
+                created_at=at,
+            )
             u = store.add_message(c.id, "user", question, created_at=at + 1)
-            store.add_message(c.id, "assistant", answer, parent_id=u.id, provider="deepinfra",
-                              model="meta-llama/Meta-Llama-3.1-70B-Instruct", created_at=at + 2,
-                              prompt_tokens=31, completion_tokens=58, cost_usd=0.000052, ttft=0.31,
-                              tokens_per_second=142.0, finish_reason="stop")
+            store.add_message(
+                c.id,
+                "assistant",
+                answer,
+                parent_id=u.id,
+                provider="deepinfra",
+                model="meta-llama/Meta-Llama-3.1-70B-Instruct",
+                created_at=at + 2,
+                prompt_tokens=31,
+                completion_tokens=58,
+                cost_usd=0.000052,
+                ttft=0.31,
+                tokens_per_second=142.0,
+                finish_reason="stop",
+            )
 
 
 async def shoot() -> None:
@@ -67,19 +91,40 @@ async def shoot() -> None:
     OUT.mkdir(exist_ok=True)
     with FakeServer() as fake:
         slug = "llama-v3p1-405b-instruct"
-        write_config({
-            "default_provider": "demo",
-            "providers": {
-                "demo": {"tokens_per_second": 60},
-                "segmind": {"base_url": fake.url, "mode": "async", "poll_interval": 1.0,
-                            "api_key": "SG_screenshot_key_000"},
-            },
-        })
+        write_config(
+            {
+                "default_provider": "demo",
+                "providers": {
+                    "demo": {"tokens_per_second": 60},
+                    "segmind": {
+                        "base_url": fake.url,
+                        "mode": "async",
+                        "poll_interval": 1.0,
+                        "api_key": "SG_screenshot_key_000",
+                    },
+                },
+            }
+        )
         seed_history()
-        fake.on("POST", f"/v2/{slug}", json_reply({"request_id": "b7c1f0e2-6a1d-4c55", "status": "QUEUED",
-                                                     "status_url": "s", "response_url": "r"}))
-        fake.on("GET", "/v2/requests/b7c1f0e2-6a1d-4c55/status", json_reply({"status": "QUEUED"}),
-                json_reply({"status": "QUEUED"}), json_reply({"status": "PROCESSING"}))
+        fake.on(
+            "POST",
+            f"/v2/{slug}",
+            json_reply(
+                {
+                    "request_id": "b7c1f0e2-6a1d-4c55",
+                    "status": "QUEUED",
+                    "status_url": "s",
+                    "response_url": "r",
+                }
+            ),
+        )
+        fake.on(
+            "GET",
+            "/v2/requests/b7c1f0e2-6a1d-4c55/status",
+            json_reply({"status": "QUEUED"}),
+            json_reply({"status": "QUEUED"}),
+            json_reply({"status": "PROCESSING"}),
+        )
         fake.on("GET", "/v1/get-user-credits", json_reply({"credits": 8.42, "free-credits": 0.5}))
 
         app = LlamaChatApp(config=load_config(), store=Store.open_default(), discover_local=False)

@@ -59,7 +59,7 @@ class LlamaChatApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new_chat", "New"),
         Binding("ctrl+l", "pick_model", "Model"),
-        Binding("ctrl+b", "toggle_sidebar", "Sidebar"),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False),
         Binding("ctrl+f", "search", "Search"),
         Binding("ctrl+t", "export", "Export"),
         Binding("ctrl+s", "settings", "Settings"),

@@ -63,7 +63,7 @@ class MessageView(Vertical, can_focus=True):
     MessageView { height: auto; padding: 0 1; margin: 0 0 1 0; }
     MessageView.-user { background: $boost; }
     MessageView:focus { background: $primary 10%; }
-    MessageView > .badge { height: 1; }
+    MessageView > .badge { height: auto; }
     MessageView > .error { color: $error; height: auto; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [

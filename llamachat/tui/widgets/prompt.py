@@ -24,7 +24,7 @@ class PromptInput(TextArea):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "submit", "Send", priority=True, show=True),
-        Binding("ctrl+j", "newline", "Newline", show=True, key_display="^j"),
+        Binding("ctrl+j", "newline", "Newline", show=False),
     ]
 
     @dataclass
