@@ -465,3 +465,12 @@ async def test_stream_event_error_keeps_text(fake: FakeServer) -> None:
         assert reply.body.text == "partial "
         assert reply.message.status is MessageStatus.FAILED
         assert "overloaded" in str(reply._error.render())
+
+
+def test_readme_documents_every_key() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for _, keys in HelpScreen.keys_by_group():
+        for key, what in keys:
+            assert f"| {key} | {what} |" in readme

@@ -87,3 +87,8 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self) -> None:
         super().__init__(classes="dialog")
+
+    @staticmethod
+    def keys_by_group() -> list[tuple[str, list[tuple[str, str]]]]:
+        """Every binding, grouped as the screen and the README show them."""
+        return KEYS
