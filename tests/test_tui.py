@@ -474,3 +474,79 @@ def test_readme_documents_every_key() -> None:
     for _, keys in HelpScreen.keys_by_group():
         for key, what in keys:
             assert f"| {key} | {what} |" in readme
+
+
+async def test_pasted_text_stays_intact() -> None:
+    from textual import events
+
+    configure()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        pasted = "line one\n    indented line two\n\nline four"
+        app.post_message(events.Paste(pasted))  # as the terminal driver delivers it
+        await pilot.pause()
+        assert pane(app).prompt.text == pasted
+
+
+async def test_newline_keys_do_not_send() -> None:
+    configure()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a", "ctrl+j", "b", "alt+enter", "c")
+        assert pane(app).prompt.text == "a\nb\nc"
+        assert views(app) == []
+
+
+async def test_image_sent_as_data_uri_to_a_vision_model(fake: FakeServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    fake.on("POST", CHAT, sse_reply(stream_events(["a red square"])))
+    configure(fake)
+    image = tmp_path / "square.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\nfake-png-bytes")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        pane(app).attach_image(str(image))
+        assert len(pane(app).attachments) == 1 and pane(app).attachments_label.display
+        await pilot.press(*"what is this?", "enter")
+        await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)
+        content = fake.received("POST")[0].json["messages"][-1]["content"]
+        assert content[0] == {"type": "text", "text": "what is this?"}
+        assert content[1]["image_url"]["url"].startswith("data:image/png;base64,")
+        assert views(app)[0].message.images
+
+
+async def test_theme_choice_is_remembered() -> None:
+    configure()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.theme = "andes-day"
+        await pilot.pause()
+    assert 'theme = "andes-day"' in locations.config_path().read_text()
+    app2 = make_app()
+    async with app2.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app2.theme == "andes-day"
+
+
+async def test_draft_is_saved_while_typing(fake: FakeServer) -> None:
+    fake.on("POST", CHAT, sse_reply(stream_events(["ok"])))
+    configure(fake)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"hello", "enter")
+        await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)
+        await pilot.press(*"unsent words")
+        cid = pane(app).conversation_id
+        assert cid is not None
+        with Store.open_default() as store:
+            await wait_for(lambda: store.conversation(cid).draft == "unsent words", pilot, limit=5)
+
+
+async def test_local_server_discovery(fake: FakeServer) -> None:
+    from llamachat.discovery import discover
+
+    fake.on("GET", "/v1/models", json_reply({"data": [{"id": "llama3.1:8b"}]}))
+    found = await discover({fake.port: "Ollama", 9: "nothing here"})
+    assert len(found) == 1 and found[0].models == ("llama3.1:8b",) and found[0].label == "Ollama"

@@ -204,7 +204,7 @@ class HTTPProvider:
             )
         if any(m.has_images for m in request.messages):
             info = self.model_info(request.model)
-            if not self.capabilities.vision or (info is not None and not info.vision):
+            if not self.capabilities.vision or (info is not None and info.vision is False):
                 raise ProviderError(
                     ErrorKind.UNSUPPORTED,
                     f"'{request.model}' on {self.display_name} does not accept images: "

@@ -238,7 +238,8 @@ class ModelInfo:
     context_length: int | None = None
     usd_per_mtok_in: float | None = None
     usd_per_mtok_out: float | None = None
-    vision: bool = False
+    #: Whether the model accepts images: ``None`` when unknown (then images are allowed).
+    vision: bool | None = None
 
     def cost(self, usage: Usage) -> float | None:
         """The price of ``usage`` by this model's list prices, or ``None`` if unknown."""

@@ -24,11 +24,11 @@ class DeepInfraProvider(OpenAIProvider):
     label: ClassVar[str] = "DeepInfra"
     default_base_url: ClassVar[str | None] = DEEPINFRA_BASE_URL
     preset_models: ClassVar[tuple[ModelInfo, ...]] = (
-        ModelInfo("meta-llama/Meta-Llama-3.1-8B-Instruct", _CONTEXT, 0.055, 0.055),
-        ModelInfo("meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo", _CONTEXT),
-        ModelInfo("meta-llama/Meta-Llama-3.1-70B-Instruct", _CONTEXT),
-        ModelInfo("meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo", _CONTEXT),
-        ModelInfo("meta-llama/Meta-Llama-3.1-405B-Instruct", _CONTEXT),
+        ModelInfo("meta-llama/Meta-Llama-3.1-8B-Instruct", _CONTEXT, 0.055, 0.055, vision=False),
+        ModelInfo("meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo", _CONTEXT, vision=False),
+        ModelInfo("meta-llama/Meta-Llama-3.1-70B-Instruct", _CONTEXT, vision=False),
+        ModelInfo("meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo", _CONTEXT, vision=False),
+        ModelInfo("meta-llama/Meta-Llama-3.1-405B-Instruct", _CONTEXT, vision=False),
     )
     options: ClassVar[tuple[OptionSpec, ...]] = (
         KEY_OPTION.with_env(DEEPINFRA_KEY_ENV),

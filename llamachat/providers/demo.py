@@ -78,8 +78,8 @@ class DemoProvider:
     kind: ClassVar[str] = "demo"
     label: ClassVar[str] = "Demo (offline)"
     preset_models: ClassVar[tuple[ModelInfo, ...]] = (
-        ModelInfo(STREAM_MODEL, 8192, _PRICE, _PRICE),
-        ModelInfo(QUEUED_MODEL, 8192, _PRICE, _PRICE),
+        ModelInfo(STREAM_MODEL, 8192, _PRICE, _PRICE, vision=False),
+        ModelInfo(QUEUED_MODEL, 8192, _PRICE, _PRICE, vision=False),
     )
     options: ClassVar[tuple[OptionSpec, ...]] = (
         OptionSpec(

@@ -30,9 +30,9 @@ class E2EProvider(OpenAIProvider):
     label: ClassVar[str] = "E2E Networks TIR"
     default_base_url: ClassVar[str | None] = E2E_BASE_URL
     preset_models: ClassVar[tuple[ModelInfo, ...]] = (
-        ModelInfo("llama3_1_8b_instruct", 131_072),
-        ModelInfo("llama_3_3_70b_instruct_fp8", 131_072),
-        ModelInfo("llama3_2_3b_instruct", 131_072),
+        ModelInfo("llama3_1_8b_instruct", 131_072, vision=False),
+        ModelInfo("llama_3_3_70b_instruct_fp8", 131_072, vision=False),
+        ModelInfo("llama3_2_3b_instruct", 131_072, vision=False),
     )
     options: ClassVar[tuple[OptionSpec, ...]] = (
         KEY_OPTION.with_env(E2E_KEY_ENV),

@@ -205,7 +205,7 @@ def model_from_listing(entry: Mapping[str, Any], known: ModelInfo | None) -> Mod
         usd_per_mtok_out=price_out
         if price_out is not None
         else (known.usd_per_mtok_out if known else None),
-        vision=known.vision if known else False,
+        vision=known.vision if known else None,
     )
 
 

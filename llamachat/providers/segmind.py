@@ -91,8 +91,8 @@ class SegmindProvider(HTTPProvider):
     key_header: ClassVar[str] = "x-api-key"
     key_prefix: ClassVar[str] = ""
     preset_models: ClassVar[tuple[ModelInfo, ...]] = (
-        ModelInfo("llama-v3p1-8b-instruct", 131_072),
-        ModelInfo("llama-v3p1-70b-instruct", 131_072),
+        ModelInfo("llama-v3p1-8b-instruct", 131_072, vision=False),
+        ModelInfo("llama-v3p1-70b-instruct", 131_072, vision=False),
         ModelInfo("llama-v3p1-405b-instruct", 131_072, vision=True),
     )
     options: ClassVar[tuple[OptionSpec, ...]] = (

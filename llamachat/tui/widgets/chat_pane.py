@@ -23,6 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message as TextualMessage
+from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import Worker
 
@@ -150,6 +151,7 @@ class ChatPane(Vertical):
         self._edit_parent: int | bool | None = False
         self._retry_parent: int | bool | None = False
         self._last_prompt = ""
+        self._draft_timer: Timer | None = None
 
     @property
     def chat_app(self) -> LlamaChatApp:
@@ -196,6 +198,8 @@ class ChatPane(Vertical):
             self.prompt.load_text(conversation.draft)
         self._show(view, at_message)
         self._recount(view)
+        if self.status.credits is None:
+            self.refresh_credits()
 
     def _recount(self, view: ConversationView) -> None:
         s = self.status
@@ -596,7 +600,7 @@ class ChatPane(Vertical):
         if provider is None:
             return
         info = provider.model_info(self.model)
-        if not provider.capabilities.vision or (info is not None and not info.vision):
+        if not provider.capabilities.vision or (info is not None and info.vision is False):
             self.show_notice(
                 f"'{self.model}' on {provider.display_name} does not accept images: pick a model "
                 "that does (Ctrl+L), or send text only.",
@@ -646,4 +650,31 @@ class ChatPane(Vertical):
             store.update_settings(self.conversation_id, provider=provider, model=model)
         self.status.provider = self.chat_app.display_name(provider)
         self.status.model = model
+        self.status.credits = None  # another provider's balance would mislead
         self.post_message(self.StatusChanged(self))
+        self.refresh_credits()
+
+    def refresh_credits(self) -> None:
+        """Ask the provider for its balance, where it has a call for that."""
+        provider = self._provider()
+        if provider is not None and provider.capabilities.reports_credits and provider.has_key:
+            self.run_worker(
+                self._fetch_credits(provider), group=f"credits-{self.id}", exclusive=True
+            )
+
+    async def _fetch_credits(self, provider: Provider) -> None:
+        try:
+            credits = await provider.fetch_credits()
+        except ProviderError:
+            return  # the balance is a nicety; a failure here is not worth a message
+        if credits is not None and provider.name == self.provider_name:
+            self.status.credits = credits.remaining_usd
+            self.post_message(self.StatusChanged(self))
+
+    def on_text_area_changed(self, event: PromptInput.Changed) -> None:
+        """Keep the draft a second after typing stops, so even a crash loses nothing."""
+        if self.conversation_id is None:
+            return
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(1.0, self.save_draft)
