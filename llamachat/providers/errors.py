@@ -16,9 +16,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import httpx
+from typing import TYPE_CHECKING
 
 from llamachat.secrets import redact
+
+if TYPE_CHECKING:  # httpx is imported where requests are made, not at start-up
+    import httpx
 from llamachat.textsafety import one_line
 
 
@@ -383,6 +386,8 @@ def transport_error(
     A request that must not run twice (``idempotent=False``) is retried only
     when the failure proves it never reached the server.
     """
+    import httpx
+
     host = exc.request.url.host if _has_request(exc) else "the server"
     causes = list(_walk_causes(exc))
     text = " ".join(str(c) for c in causes).lower()

@@ -49,7 +49,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
             ("c", "copy the message"),
             ("1 … 9", "copy code block N"),
             ("e", "edit this prompt and resend it as a new branch"),
-            ("r", "regenerate this reply"),
+            ("r", "regenerate this reply (resume it, if it is a stopped queued job)"),
             ("← / → or [ / ]", "step through sibling branches"),
             ("d", "details of a failure"),
         ],

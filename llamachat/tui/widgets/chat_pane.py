@@ -565,6 +565,12 @@ class ChatPane(Vertical):
             self.prompt.load_text(message.content)
             self.prompt.focus()
             self.show_notice("Editing: Enter sends it as a new branch; Esc cancels.")
+        elif (
+            event.action == "regenerate"
+            and message.job_id
+            and message.status is MessageStatus.QUEUED
+        ):
+            self.resume_job(message)  # a stopped queued job: fetch its reply rather than pay again
         elif event.action == "regenerate":
             target = message if message.role == "user" else None
             if target is None and message.parent_id is not None and app.store is not None:
