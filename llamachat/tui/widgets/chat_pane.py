@@ -148,8 +148,10 @@ class ChatPane(Vertical):
         self._first_mounted = 0
         self._views: dict[int, MessageView] = {}
         self._worker: Worker[None] | None = None
-        self._edit_parent: int | bool | None = False
-        self._retry_parent: int | bool | None = False
+        # Where the next prompt attaches when it is not simply the next turn: the parent of an
+        # edited prompt, or of a failed one being sent again (a sibling, not a follow-up).
+        self._branch_from: tuple[int | None] | None = None
+        self._editing = False
         self._last_prompt = ""
         self._draft_timer: Timer | None = None
 
@@ -304,15 +306,10 @@ class ChatPane(Vertical):
                 params=self.chat_app.params_dict(self.params),
             )
             self.conversation_id = conversation.id
-        parent: int | None
-        if self._edit_parent is not False:
-            parent = self._edit_parent
-        elif self._retry_parent is not False:
-            parent = self._retry_parent
-        else:
-            parent = self._path[-1].id if self._path else None
-        branching = parent != (self._path[-1].id if self._path else None)
-        self._edit_parent = self._retry_parent = False
+        last = self._path[-1].id if self._path else None
+        parent = self._branch_from[0] if self._branch_from is not None else last
+        branching = parent != last
+        self._branch_from, self._editing = None, False
         images = list(self.attachments)
         self.attachments.clear()
         self._show_attachments()
@@ -400,8 +397,8 @@ class ChatPane(Vertical):
 
     def action_stop(self) -> None:
         """Stop the reply: what arrived is kept, marked interrupted."""
-        if self._edit_parent is not False and not self.busy:
-            self._edit_parent = False
+        if self._editing and not self.busy:
+            self._branch_from, self._editing = None, False
             self.prompt.clear()
             self._hide_notice()
             return
@@ -541,7 +538,7 @@ class ChatPane(Vertical):
             store = self.chat_app.store
             if store is not None and user_id is not None:
                 # Sending it again makes a sibling of the failed attempt, not a follow-up.
-                self._retry_parent = store.message(user_id).parent_id
+                self._branch_from = (store.message(user_id).parent_id,)
         self.show_notice(f"{error.message} Your prompt is back in the input.", error=True)
 
     # --- message actions ----------------------------------------------------------
@@ -561,7 +558,7 @@ class ChatPane(Vertical):
             else:
                 app.notify(f"This message has no code block {event.argument}.", severity="warning")
         elif event.action == "edit" and message.role == "user":
-            self._edit_parent = message.parent_id
+            self._branch_from, self._editing = (message.parent_id,), True
             self.prompt.load_text(message.content)
             self.prompt.focus()
             self.show_notice("Editing: Enter sends it as a new branch; Esc cancels.")
