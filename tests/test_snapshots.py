@@ -69,6 +69,7 @@ def test_main_screen(snap_compare: Any, fixed_env: None) -> None:
 
 def test_picker(snap_compare: Any, fixed_env: None) -> None:
     async def open_picker(pilot: Any) -> None:
+        await settle(pilot)
         await pilot.press("ctrl+l")
         await settle(pilot)
         await pilot.press(*"8B")
@@ -79,6 +80,7 @@ def test_picker(snap_compare: Any, fixed_env: None) -> None:
 
 def test_help(snap_compare: Any, fixed_env: None) -> None:
     async def open_help(pilot: Any) -> None:
+        await settle(pilot)
         await pilot.press("f1")
         await settle(pilot)
 
@@ -87,6 +89,7 @@ def test_help(snap_compare: Any, fixed_env: None) -> None:
 
 def test_settings(snap_compare: Any, fixed_env: None) -> None:
     async def open_settings(pilot: Any) -> None:
+        await settle(pilot)
         await pilot.press("ctrl+s")
         await settle(pilot)
 

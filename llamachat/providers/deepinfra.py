@@ -12,24 +12,21 @@ from llamachat.providers.adapter import (
 )
 from llamachat.providers.base import Capabilities, ModelInfo, OptionSpec
 from llamachat.providers.openai import OpenAIProvider
-from llamachat.providers.presets import DEEPINFRA_BASE_URL, DEEPINFRA_KEY_ENV
-
-_CONTEXT = 131_072
+from llamachat.providers.presets import (
+    DEEPINFRA_BASE_URL,
+    DEEPINFRA_KEY_ENV,
+    LABELS,
+    PRESET_MODELS,
+)
 
 
 class DeepInfraProvider(OpenAIProvider):
     """DeepInfra's OpenAI endpoint; ``usage.estimated_cost`` is reported as the cost."""
 
     kind: ClassVar[str] = "deepinfra"
-    label: ClassVar[str] = "DeepInfra"
+    label: ClassVar[str] = LABELS["deepinfra"]
     default_base_url: ClassVar[str | None] = DEEPINFRA_BASE_URL
-    preset_models: ClassVar[tuple[ModelInfo, ...]] = (
-        ModelInfo("meta-llama/Meta-Llama-3.1-8B-Instruct", _CONTEXT, 0.055, 0.055, vision=False),
-        ModelInfo("meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo", _CONTEXT, vision=False),
-        ModelInfo("meta-llama/Meta-Llama-3.1-70B-Instruct", _CONTEXT, vision=False),
-        ModelInfo("meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo", _CONTEXT, vision=False),
-        ModelInfo("meta-llama/Meta-Llama-3.1-405B-Instruct", _CONTEXT, vision=False),
-    )
+    preset_models: ClassVar[tuple[ModelInfo, ...]] = PRESET_MODELS["deepinfra"]
     options: ClassVar[tuple[OptionSpec, ...]] = (
         KEY_OPTION.with_env(DEEPINFRA_KEY_ENV),
         BASE_URL_OPTION.with_default(default_base_url),

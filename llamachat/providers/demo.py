@@ -29,10 +29,17 @@ from llamachat.providers.base import (
     TextDelta,
     Usage,
 )
+from llamachat.providers.presets import (
+    DEMO_PRICE,
+    DEMO_QUEUED_MODEL,
+    DEMO_STREAM_MODEL,
+    LABELS,
+    PRESET_MODELS,
+)
 
-STREAM_MODEL = "llama-3.1-8b-demo"
-QUEUED_MODEL = "llama-3.1-405b-demo-queued"
-_PRICE = 0.20  # invented USD per million tokens, so the cost display has something to show
+STREAM_MODEL = DEMO_STREAM_MODEL
+QUEUED_MODEL = DEMO_QUEUED_MODEL
+_PRICE = DEMO_PRICE
 _TOKEN = re.compile(r"\s*\S+|\s+")
 
 _REPLY = """\
@@ -76,11 +83,8 @@ class DemoProvider:
     """An offline stand-in for a real provider."""
 
     kind: ClassVar[str] = "demo"
-    label: ClassVar[str] = "Demo (offline)"
-    preset_models: ClassVar[tuple[ModelInfo, ...]] = (
-        ModelInfo(STREAM_MODEL, 8192, _PRICE, _PRICE, vision=False),
-        ModelInfo(QUEUED_MODEL, 8192, _PRICE, _PRICE, vision=False),
-    )
+    label: ClassVar[str] = LABELS["demo"]
+    preset_models: ClassVar[tuple[ModelInfo, ...]] = PRESET_MODELS["demo"]
     options: ClassVar[tuple[OptionSpec, ...]] = (
         OptionSpec(
             "tokens_per_second",

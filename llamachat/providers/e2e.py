@@ -18,7 +18,13 @@ from llamachat.providers.base import (
 )
 from llamachat.providers.errors import ErrorKind, ProviderError
 from llamachat.providers.openai import OpenAIProvider
-from llamachat.providers.presets import E2E_BASE_URL, E2E_KEY_ENV, E2E_PROJECT_ENV
+from llamachat.providers.presets import (
+    E2E_BASE_URL,
+    E2E_KEY_ENV,
+    E2E_PROJECT_ENV,
+    LABELS,
+    PRESET_MODELS,
+)
 
 PROJECT_ENV = E2E_PROJECT_ENV
 
@@ -27,13 +33,9 @@ class E2EProvider(OpenAIProvider):
     """TIR's OpenAI-compatible endpoint; the model goes in the path and in the body."""
 
     kind: ClassVar[str] = "e2e"
-    label: ClassVar[str] = "E2E Networks TIR"
+    label: ClassVar[str] = LABELS["e2e"]
     default_base_url: ClassVar[str | None] = E2E_BASE_URL
-    preset_models: ClassVar[tuple[ModelInfo, ...]] = (
-        ModelInfo("llama3_1_8b_instruct", 131_072, vision=False),
-        ModelInfo("llama_3_3_70b_instruct_fp8", 131_072, vision=False),
-        ModelInfo("llama3_2_3b_instruct", 131_072, vision=False),
-    )
+    preset_models: ClassVar[tuple[ModelInfo, ...]] = PRESET_MODELS["e2e"]
     options: ClassVar[tuple[OptionSpec, ...]] = (
         KEY_OPTION.with_env(E2E_KEY_ENV),
         OptionSpec(

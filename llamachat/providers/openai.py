@@ -43,6 +43,7 @@ from llamachat.providers.errors import (
     looks_like_html,
     stream_error,
 )
+from llamachat.providers.presets import LABELS
 from llamachat.providers.sse import aiter_events
 
 
@@ -213,7 +214,7 @@ class OpenAIProvider(HTTPProvider):
     """Any server that speaks OpenAI Chat Completions at a base URL."""
 
     kind: ClassVar[str] = "openai"
-    label: ClassVar[str] = "OpenAI-compatible"
+    label: ClassVar[str] = LABELS["openai"]
     options: ClassVar[tuple[OptionSpec, ...]] = (
         BASE_URL_OPTION,
         OptionSpec(

@@ -49,7 +49,7 @@ from llamachat.providers.errors import (
     server_message,
 )
 from llamachat.providers.openai import parse_completion
-from llamachat.providers.presets import SEGMIND_BASE_URL, SEGMIND_KEY_ENV
+from llamachat.providers.presets import LABELS, PRESET_MODELS, SEGMIND_BASE_URL, SEGMIND_KEY_ENV
 from llamachat.providers.retry import retry_after
 
 DEFAULT_POLL_INTERVAL = 1.0
@@ -86,15 +86,11 @@ class SegmindProvider(HTTPProvider):
     """Segmind's serverless Llama 3.1 models, sync (v1) or queued (v2)."""
 
     kind: ClassVar[str] = "segmind"
-    label: ClassVar[str] = "Segmind"
+    label: ClassVar[str] = LABELS["segmind"]
     default_base_url: ClassVar[str | None] = SEGMIND_BASE_URL
     key_header: ClassVar[str] = "x-api-key"
     key_prefix: ClassVar[str] = ""
-    preset_models: ClassVar[tuple[ModelInfo, ...]] = (
-        ModelInfo("llama-v3p1-8b-instruct", 131_072, vision=False),
-        ModelInfo("llama-v3p1-70b-instruct", 131_072, vision=False),
-        ModelInfo("llama-v3p1-405b-instruct", 131_072, vision=True),
-    )
+    preset_models: ClassVar[tuple[ModelInfo, ...]] = PRESET_MODELS["segmind"]
     options: ClassVar[tuple[OptionSpec, ...]] = (
         KEY_OPTION.with_env(SEGMIND_KEY_ENV),
         OptionSpec(

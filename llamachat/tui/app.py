@@ -31,6 +31,7 @@ from llamachat.config import (
     write_config,
 )
 from llamachat.providers.base import GenerationParams, Provider
+from llamachat.providers.presets import LABELS, PRESET_MODELS
 from llamachat.providers.registry import build_provider
 from llamachat.store.db import Store, StoreError
 from llamachat.store.models import Message
@@ -203,10 +204,12 @@ class LlamaChatApp(App[None]):
         """A provider's human name."""
         if not name:
             return "assistant"
-        try:
-            return self.get_provider(name).display_name
-        except ConfigError:
+        if name in self._providers:
+            return self._providers[name].display_name
+        settings = self.config.providers.get(name)
+        if settings is None:
             return name
+        return settings.display_name or LABELS.get(settings.kind, name)
 
     def default_params(self) -> GenerationParams:
         """Generation defaults from the config."""
@@ -242,16 +245,20 @@ class LlamaChatApp(App[None]):
 
     def _new_pane(self, conversation_id: int | None) -> ChatPane:
         name = default_provider_name(self.config)
-        try:
-            provider = self.get_provider(name)
-            model = (
-                self.config.providers[name].default_model
-                or (self.config.default_model if name == self.config.default_provider else None)
-                or provider.default_model()
-                or ""
-            )
-        except ConfigError:
-            name, model = "demo", ""
+        settings = self.config.providers.get(name)
+        if settings is None:
+            name, settings = "demo", self.config.providers["demo"]
+        # The model is read from the settings and presets: building the provider here would
+        # import httpx before the first paint.
+        presets = PRESET_MODELS.get(settings.kind, ())
+        model = (
+            settings.default_model
+            or (self.config.default_model if name == self.config.default_provider else None)
+            or (settings.models[0] if settings.models else None)
+            or (presets[0].id if presets else None)
+            or self.get_provider(name).default_model()
+            or ""
+        )
         pane_id = f"pane-{next(self._pane_ids)}"
         return ChatPane(
             conversation_id=conversation_id,

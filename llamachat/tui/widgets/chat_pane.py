@@ -48,8 +48,10 @@ from llamachat.tui.widgets.status_bar import PaneStatus
 if TYPE_CHECKING:
     from llamachat.tui.app import LlamaChatApp
 
-#: Messages mounted when a conversation opens; older ones load as you scroll up.
-WINDOW = 40
+#: Messages mounted when a conversation opens (more if they do not fill the screen);
+#: older ones load, a batch at a time, as you scroll up.
+WINDOW = 8
+BATCH = 20
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
 
@@ -77,7 +79,7 @@ class MessageList(VerticalScroll):
     """The scrolling list of messages; it follows a stream until you scroll up."""
 
     DEFAULT_CSS = """
-    MessageList { height: 1fr; padding: 0 1; }
+    MessageList { height: 1fr; padding: 0 1; scrollbar-gutter: stable; }
     MessageList > #earlier { color: $text-muted; text-align: center; height: 1; }
     """
 
@@ -235,7 +237,15 @@ class ChatPane(Vertical):
             target = self._views[at_message]
             self.call_after_refresh(lambda: self._focus_message(target))
         else:
-            self.call_after_refresh(lambda: self.messages.scroll_end(animate=False))
+            self.call_after_refresh(self._fill_screen)
+
+    def _fill_screen(self) -> None:
+        """Mount older messages until the view can scroll (so scrolling up can load more)."""
+        if self._first_mounted > 0 and self.messages.max_scroll_y <= 0:
+            self.action_load_earlier()
+            self.call_after_refresh(self._fill_screen)
+        else:
+            self.messages.scroll_end(animate=False)
 
     def _focus_message(self, target: MessageView) -> None:
         self.messages.scroll_to_widget(target, animate=False, top=True)
@@ -264,7 +274,7 @@ class ChatPane(Vertical):
         """Mount the next batch of older messages, keeping the reading position."""
         if self._first_mounted <= 0:
             return
-        start = max(0, self._first_mounted - WINDOW)
+        start = max(0, self._first_mounted - BATCH)
         batch = [self._view_for(m) for m in self._path[start : self._first_mounted]]
         anchor = self._views.get(self._path[self._first_mounted].id)
         self._first_mounted = start

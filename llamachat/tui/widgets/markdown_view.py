@@ -250,28 +250,35 @@ class MarkdownView(Widget):
         if block.strips is not None and block.width == width:
             return block.strips
         console = self.app.console
+        base = self.rich_style
+        apply_style = Segment.apply_style
+        adjust = Segment.adjust_line_length
         if block.code:
             # Code gets a background and one cell of padding each side, added to the
-            # strips rather than through rich.padding (which doubles the render cost).
-            style = self.get_component_rich_style("markdownview--code", partial=True)
+            # segments rather than through rich.padding (which doubles the render cost).
+            style = base + self.get_component_rich_style("markdownview--code", partial=True)
             background = Style(bgcolor=style.bgcolor)
-            inner = max(1, width - 2)
-            options = console.options.update_width(inner).update(highlight=False)
+            options = console.options.update_width(max(1, width - 2)).update(highlight=False)
             pad = Segment(" ", style)
+            lines = Segment.split_lines(console.render(block.renderable, options))
+            # One Strip per line, built once: Strips are not cheap, and a long code block
+            # has thousands of lines.
             strips = [
                 Strip(
-                    Segment.apply_style([pad, *line, pad], post_style=background)
-                ).adjust_cell_length(width, style)
-                for line in Segment.split_lines(console.render(block.renderable, options))
+                    adjust(list(apply_style([pad, *line, pad], base, background)), width, style),
+                    width,
+                )
+                for line in lines
             ]
         else:
             options = console.options.update_width(width).update(highlight=False)
-            lines = list(Segment.split_lines(console.render(block.renderable, options)))
-            while len(lines) > 1 and not "".join(s.text for s in lines[0]).strip():
-                lines.pop(0)  # Rich opens lists and some blocks with a blank line
-            strips = [Strip(line).adjust_cell_length(width) for line in lines]
-        base = self.rich_style
-        strips = [strip.apply_style(base) for strip in strips]
+            text_lines = list(Segment.split_lines(console.render(block.renderable, options)))
+            while len(text_lines) > 1 and not "".join(s.text for s in text_lines[0]).strip():
+                text_lines.pop(0)  # Rich opens lists and some blocks with a blank line
+            strips = [
+                Strip(adjust(list(apply_style(line, base)), width, base), width)
+                for line in text_lines
+            ]
         block.strips, block.width = strips, width
         return strips
 
