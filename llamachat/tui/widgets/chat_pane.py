@@ -156,6 +156,7 @@ class ChatPane(Vertical):
         self._editing = False
         self._last_prompt = ""
         self._draft_timer: Timer | None = None
+        self._filling = False
 
     @property
     def chat_app(self) -> LlamaChatApp:
@@ -239,12 +240,19 @@ class ChatPane(Vertical):
         else:
             self.call_after_refresh(self._fill_screen)
 
-    def _fill_screen(self) -> None:
+    def _fill_screen(self, attempts: int = 20) -> None:
         """Mount older messages until the view can scroll (so scrolling up can load more)."""
-        if self._first_mounted > 0 and self.messages.max_scroll_y <= 0:
-            self.action_load_earlier()
-            self.call_after_refresh(self._fill_screen)
+        mounted = list(self._views.values())
+        if attempts and any(not view.size.height for view in mounted):
+            self.call_after_refresh(self._fill_screen, attempts - 1)  # not laid out yet
+            return
+        filled = sum(view.outer_size.height for view in mounted) > self.messages.size.height
+        if self._first_mounted > 0 and not filled:
+            self._filling = True
+            self._mount_earlier(keep_position=False)
+            self.call_after_refresh(self._fill_screen, attempts)
         else:
+            self._filling = False
             self.messages.scroll_end(animate=False)
 
     def _focus_message(self, target: MessageView) -> None:
@@ -268,10 +276,14 @@ class ChatPane(Vertical):
 
     def on_message_list_near_top(self, event: MessageList.NearTop) -> None:
         event.stop()
-        self.action_load_earlier()
+        if not self._filling:
+            self.action_load_earlier()
 
     def action_load_earlier(self) -> None:
         """Mount the next batch of older messages, keeping the reading position."""
+        self._mount_earlier(keep_position=True)
+
+    def _mount_earlier(self, *, keep_position: bool) -> None:
         if self._first_mounted <= 0:
             return
         start = max(0, self._first_mounted - BATCH)
@@ -280,7 +292,7 @@ class ChatPane(Vertical):
         self._first_mounted = start
         self.messages.mount_all(batch, after=self.earlier)
         self._update_earlier(self.earlier)
-        if anchor is not None:
+        if anchor is not None and keep_position:
             self.call_after_refresh(
                 lambda: self.messages.scroll_to_widget(anchor, animate=False, top=True)
             )
