@@ -152,6 +152,8 @@ class MarkdownView(Widget):
         self._tail_height = 0
         self._layout_width = -1
         self._code: CodeBlock | None = None
+        self._header: _Block | None = None
+        self._footer: _Block | None = None
         self.code_blocks: list[CodeBlock] = []
         self.text_parts: list[str] = [text] if text else []
         self.streaming = False
@@ -221,10 +223,36 @@ class MarkdownView(Widget):
     # --- blocks -------------------------------------------------------------------
 
     def add_block(self, renderable: RenderableType, *, code: bool = False) -> _Block:
-        """Append a finished block (before the live tail)."""
+        """Append a finished block (before the live tail and any footer)."""
         block = _Block(renderable, code)
-        self._blocks.append(block)
+        if self._footer is not None:
+            self._blocks.insert(len(self._blocks) - 1, block)
+            self._layout_width = -1
+        else:
+            self._blocks.append(block)
         return block
+
+    def set_header(self, renderable: RenderableType) -> None:
+        """Draw ``renderable`` above the Markdown (a message's badge); replaces the last one."""
+        if self._header is None:
+            self._header = _Block(renderable)
+            self._blocks.insert(0, self._header)
+        else:
+            self._header.renderable, self._header.strips = renderable, None
+            self._header.width = -1
+        self._layout_width = -1
+        self._changed()
+
+    def set_footer(self, renderable: RenderableType | None) -> None:
+        """Draw ``renderable`` below everything (an error line), or remove it."""
+        if self._footer is not None:
+            self._blocks.remove(self._footer)
+            self._footer = None
+        if renderable is not None:
+            self._footer = _Block(renderable)
+            self._blocks.append(self._footer)
+        self._layout_width = -1
+        self._changed()
 
     def merge_blocks(self, parts: list[_Block], renderable: RenderableType) -> None:
         """Replace consecutive ``parts`` with one block drawing ``renderable``."""

@@ -7,11 +7,8 @@ from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.message import Message as TextualMessage
-from textual.widgets import Static
 
 from llamachat.store.models import Branch, Message, MessageStatus
 from llamachat.textsafety import one_line
@@ -56,15 +53,18 @@ def badge(message: Message, display_name: str | None = None) -> Text:
     return text
 
 
-class MessageView(Vertical, can_focus=True):
-    """A message; focus it to copy it or a code block, edit, regenerate or step branches."""
+class MessageView(MarkdownView, can_focus=True):
+    """A message: its badge, its Markdown, and an error line when it failed.
+
+    It is one Line-API widget (the badge and error are blocks of the view), so a
+    conversation costs one widget per message. Focus it to copy it or a code
+    block, edit, regenerate or step through branches.
+    """
 
     DEFAULT_CSS = """
     MessageView { height: auto; padding: 0 1; margin: 0 0 1 0; }
     MessageView.-user { background: $boost; }
     MessageView:focus { background: $primary 10%; }
-    MessageView > .badge { height: auto; }
-    MessageView > .error { color: $error; height: auto; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "copy", "Copy"),
@@ -96,32 +96,35 @@ class MessageView(Vertical, can_focus=True):
         branch: Branch | None = None,
         code_theme: str = "monokai",
     ) -> None:
-        super().__init__(classes=f"-{message.role}")
+        super().__init__(message.content, code_theme=code_theme, classes=f"-{message.role}")
         self.message = message
         self.display_name = display_name
         self.branch = branch
-        self._badge = Static(classes="badge")
-        self._error = Static(classes="error")
-        self.body = MarkdownView(message.content, code_theme=code_theme)
-
-    def compose(self) -> ComposeResult:
-        yield self._badge
-        yield self.body
-        yield self._error
-
-    def on_mount(self) -> None:
         self.refresh_badge()
 
-    def refresh_badge(self) -> None:
-        """Redraw the badge and error line from :attr:`message`."""
+    @property
+    def body(self) -> MarkdownView:
+        """The Markdown part (this widget itself)."""
+        return self
+
+    def badge_text(self) -> Text:
+        """The badge line as shown."""
         line = badge(self.message, self.display_name)
         if self.branch is not None and self.branch.count > 1:
             line.append(f"  ‹ {self.branch.index}/{self.branch.count} ›", style="bold")
-        self._badge.update(line)
+        return line
+
+    def error_text(self) -> Text | None:
+        """The error line as shown, when the message failed."""
         error = self.message.error if self.message.status is MessageStatus.FAILED else None
-        if error:
-            self._error.update(Text(f"⚠ {one_line(error, 400)}  (press d for details)"))
-        self._error.display = bool(error)
+        if not error:
+            return None
+        return Text(f"⚠ {one_line(error, 400)}  (press d for details)", style="bold red")
+
+    def refresh_badge(self) -> None:
+        """Redraw the badge and error line from :attr:`message`."""
+        self.set_header(self.badge_text())
+        self.set_footer(self.error_text())
 
     def update_message(self, message: Message) -> None:
         """Take the stored state of the message (status, usage, error...)."""
