@@ -1,0 +1,82 @@
+"""Opening a 2,000-message conversation in a running app, until its last screen is painted.
+
+``bench_tui.py`` measures the same conversation opened during a cold start; this
+measures what a person feels when they pick it in the sidebar: a new tab, the
+store read, the newest messages mounted and laid out. Target: under 300 ms.
+
+Run from the repository root: ``python benchmarks/bench_open.py [--runs N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.bench_tui import build_conversation
+from llamachat.store.db import Store
+from llamachat.tui.app import LlamaChatApp
+from llamachat.tui.widgets.message import MessageView
+
+
+async def open_once(conversation_id: int) -> float:
+    """Milliseconds from ``open_conversation`` to its last message laid out and painted."""
+    app = LlamaChatApp(discover_local=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        started = time.perf_counter()
+        app.open_conversation(conversation_id)
+
+        def painted() -> bool:
+            pane = app.active_pane
+            if pane is None or pane.conversation_id != conversation_id or pane._filling:
+                return False
+            views = list(pane.query(MessageView))
+            return (
+                bool(views)
+                and views[-1].message.id == pane._path[-1].id
+                and views[-1].region.height > 0
+            )
+
+        while not painted():
+            await pilot.pause(0.002)
+        await pilot.pause(0)
+        return (time.perf_counter() - started) * 1000
+
+
+async def main(runs: int) -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as tmp:
+        build_conversation(tmp)
+        with Store.open_default() as store:
+            big = store.latest_conversation_id()
+            assert big is not None
+            small = store.create_conversation(title="a short chat")  # the app opens this first
+            store.add_message(small.id, "user", "hello")
+        timings = [await open_once(big) for _ in range(runs)]
+    return {
+        "open_2000_messages_ms": {
+            "median": statistics.median(timings),
+            "min": min(timings),
+            "runs": [round(t, 1) for t in timings],
+            "target": 300,
+        }
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    result = asyncio.run(main(parser.parse_args().runs))
+    figures = result["open_2000_messages_ms"]
+    assert isinstance(figures, dict)
+    print(
+        f"open a 2,000-message conversation: median {figures['median']:.0f} ms, min {figures['min']:.0f} ms (target < 300 ms)"
+    )
+    print(json.dumps(result))
