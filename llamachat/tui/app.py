@@ -483,8 +483,10 @@ class LlamaChatApp(App[None]):
         )
 
     def _apply_conversation_settings(self, pane: ChatPane, values: Any) -> None:
-        temperature = _parse(values.temperature, float)
-        max_tokens = _parse(values.max_tokens, int)
+        from llamachat.tui.screens.settings import parse_number
+
+        temperature = parse_number(values.temperature, float)
+        max_tokens = parse_number(values.max_tokens, int)
         pane.params = replace(pane.params, temperature=temperature, max_tokens=max_tokens)
         pane.system_prompt = values.system_prompt or None
         if self.store is not None and pane.conversation_id is not None:
@@ -619,10 +621,3 @@ class LlamaChatApp(App[None]):
 def _tab_title(title: str) -> str:
     title = " ".join(title.split()) or "New chat"
     return title if len(title) <= 24 else title[:23] + "…"
-
-
-def _parse(text: str, kind: type[int] | type[float]) -> Any:
-    try:
-        return kind(text) if text.strip() else None
-    except ValueError:
-        return None

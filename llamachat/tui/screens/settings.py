@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import work
@@ -41,6 +42,9 @@ class SettingsResult:
 
     raw: dict[str, Any]
     conversation: ConversationSettings | None
+
+
+N = TypeVar("N", int, float)
 
 
 def _field_id(provider: str, option: str) -> str:
@@ -190,12 +194,14 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
                 raw.pop(key, None)
         defaults = dict(raw.get("defaults", {}))
         _put(defaults, "system_prompt", self._value("general--system_prompt") or None)
-        _put(defaults, "temperature", _number(self._value("general--temperature"), float))
-        _put(defaults, "max_tokens", _number(self._value("general--max_tokens"), int))
+        _put(defaults, "temperature", parse_number(self._value("general--temperature"), float))
+        _put(defaults, "max_tokens", parse_number(self._value("general--max_tokens"), int))
         raw["defaults"] = defaults
         network = dict(raw.get("network", {}))
-        _put(network, "connect_timeout", _number(self._value("general--connect_timeout"), float))
-        _put(network, "read_timeout", _number(self._value("general--read_timeout"), float))
+        _put(
+            network, "connect_timeout", parse_number(self._value("general--connect_timeout"), float)
+        )
+        _put(network, "read_timeout", parse_number(self._value("general--read_timeout"), float))
         raw["network"] = network
         providers = {k: dict(v) for k, v in raw.get("providers", {}).items()}
         for name, settings in self.config.providers.items():
@@ -221,7 +227,7 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
                 _put(table, spec.name, items or None)
             return
         if spec.kind is OptionKind.FLOAT:
-            number = _number(value, float)
+            number = parse_number(value, float)
             if (number is not None and number != spec.default) or spec.name in table:
                 _put(table, spec.name, number)
             return
@@ -301,7 +307,9 @@ def _text(value: Any) -> str:
     return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _number(text: str, kind: type[int] | type[float]) -> int | float | None:
+def parse_number(text: str, kind: Callable[[str], N]) -> N | None:
+    """``text`` as a number of ``kind``; ``None`` when blank or not a number."""
+    text = text.strip()
     if not text:
         return None
     try:

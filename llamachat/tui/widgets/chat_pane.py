@@ -40,7 +40,7 @@ from llamachat.providers.base import (
     Usage,
 )
 from llamachat.providers.errors import ProviderError
-from llamachat.store.models import ConversationView, Message, MessageStatus
+from llamachat.store.models import Branch, ConversationView, Message, MessageStatus
 from llamachat.tui.widgets.message import MessageView
 from llamachat.tui.widgets.prompt import PromptInput
 from llamachat.tui.widgets.status_bar import PaneStatus
@@ -154,7 +154,7 @@ class ChatPane(Vertical):
         # edited prompt, or of a failed one being sent again (a sibling, not a follow-up).
         self._branch_from: tuple[int | None] | None = None
         self._editing = False
-        self._last_prompt = ""
+        self._branches: dict[int, Branch] = {}
         self._draft_timer: Timer | None = None
         self._filling = False
 
@@ -268,7 +268,7 @@ class ChatPane(Vertical):
         view = MessageView(
             message,
             display_name=self.chat_app.display_name(message.provider) if message.provider else None,
-            branch=self._branches.get(message.id) if hasattr(self, "_branches") else None,
+            branch=self._branches.get(message.id),
             code_theme=self.chat_app.code_theme,
         )
         self._views[message.id] = view
@@ -335,7 +335,6 @@ class ChatPane(Vertical):
         images = list(self.attachments)
         self.attachments.clear()
         self._show_attachments()
-        self._last_prompt = text
         self.prompt.clear()
         self._hide_notice()
         if store is not None and self.conversation_id is not None:
@@ -527,7 +526,6 @@ class ChatPane(Vertical):
         elif isinstance(event, Retrying):
             s.retry_at = now + event.delay
             s.retry_attempt = f"{event.attempt}/{event.max_attempts}"
-            s.retry_reason = event.reason
             self.show_notice(f"Retrying in {event.delay:.0f} s: {event.reason}")
         elif isinstance(event, Usage):
             s.tokens_in += event.prompt_tokens or 0

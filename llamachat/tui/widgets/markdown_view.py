@@ -80,7 +80,6 @@ class CodeBlock:
         self.language = language or "text"
         self.number = number
         self.lines: list[str] = []
-        self.finished = False
         self._syntax = Syntax(
             "",
             _lexer(language.lower()) or "text",
@@ -88,7 +87,7 @@ class CodeBlock:
             word_wrap=True,
             background_color="default",
         )
-        self._label = view.add_block(Text(f"[{number}] {self.language}", style="dim"), code=True)
+        view.add_block(Text(f"[{number}] {self.language}", style="dim"), code=True)
         self._parts: list[_Block] = []
 
     @property
@@ -110,7 +109,6 @@ class CodeBlock:
     def finish(self) -> None:
         """The block is complete; a streamed block of modest size is re-highlighted whole
         off the event loop, so multi-line strings and comments come out right."""
-        self.finished = True
         self.view.add_block(Text(""))
         if len(self._parts) > 1 and len(self.lines) <= REHIGHLIGHT_LIMIT:
             self.view.run_worker(self._rehighlight(), group="rehighlight")
@@ -348,8 +346,3 @@ class MarkdownView(Widget):
             index = bisect_right(self._starts, y) - 1
             strips, line = self._strips_for(self._blocks[index], width), y - self._starts[index]
         return strips[line] if line < len(strips) else Strip.blank(width, self.rich_style)
-
-
-def plain(text: str) -> Text:
-    """Untrusted text as a Rich ``Text`` with no markup interpreted."""
-    return Text(escape_controls(text))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual.widgets import Static
@@ -23,13 +23,11 @@ class PaneStatus:
     job_since: float | None = None
     next_poll_at: float | None = None
     retry_at: float | None = None
-    retry_reason: str = ""
     retry_attempt: str = ""
     credits: float | None = None
     conversation_cost: float = 0.0
     tokens_in: int = 0
     tokens_out: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 class StatusBar(Static):
