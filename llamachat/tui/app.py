@@ -18,7 +18,8 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.screen import Screen
+from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from llamachat import locations
@@ -40,6 +41,7 @@ from llamachat.tui.commands import LlamaCommands
 from llamachat.tui.screens.dialogs import ConfirmScreen, DetailsScreen, InputScreen
 from llamachat.tui.themes import load_themes
 from llamachat.tui.widgets.chat_pane import ChatPane
+from llamachat.tui.widgets.footer import KeyFooter
 from llamachat.tui.widgets.sidebar import ConversationList, Sidebar
 from llamachat.tui.widgets.status_bar import StatusBar
 
@@ -50,6 +52,12 @@ KEYLESS_HINT = (
     "E2E_TIR_PROJECT_ID   ·   Segmind: SEGMIND_API_KEY\n"
     "Ctrl+L switches provider and model · F1 lists every key."
 )
+
+
+class MainScreen(Screen[None]):
+    """The screen under every modal: conversations, tabs, status bar and footer."""
+
+    AUTO_FOCUS = ""  # the app focuses the open tab's prompt itself
 
 
 class LlamaChatApp(App[None]):
@@ -104,12 +112,16 @@ class LlamaChatApp(App[None]):
 
     # --- layout ---------------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen[None]:
+        # Textual's auto focus would give the search box the focus before the prompt.
+        return MainScreen(id="_default")
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
             yield self.sidebar
             yield self.tabs
         yield self.status_bar
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._load_themes()
@@ -277,7 +289,7 @@ class LlamaChatApp(App[None]):
         tab = TabPane(_tab_title(title), pane, id=f"tab-{pane.id}")
         self.tabs.add_pane(tab)
         self.tabs.active = tab.id or ""
-        self.call_after_refresh(pane.prompt.focus)
+        self._focus_prompt_soon(pane, opening=True)
 
     def action_new_chat(self) -> None:
         """A new conversation in a new tab."""
@@ -332,8 +344,28 @@ class LlamaChatApp(App[None]):
         pane = self.active_pane
         if pane is not None:
             self._show_status(pane)
-            pane.prompt.focus()
+            self._focus_prompt_soon(pane)
             self.refresh_sidebar()
+
+    def _focus_prompt_soon(self, pane: ChatPane, *, opening: bool = False) -> None:
+        """Focus ``pane``'s prompt once it can take focus, unless the person is in the sidebar.
+
+        A tab being ``opening`` from the sidebar (a conversation picked there) takes the
+        focus; otherwise the sidebar keeps it, so Ctrl+F typed while a tab was still
+        opening keeps the search box.
+        """
+        take_from_sidebar = opening and self._sidebar_has_focus()
+
+        def focus() -> None:
+            if take_from_sidebar or not self._sidebar_has_focus():
+                pane.prompt.focus()
+
+        # ``Widget.focus`` is itself deferred: checking after the queue keeps the order of requests.
+        (self.call_after_refresh if opening else self.call_later)(focus)
+
+    def _sidebar_has_focus(self) -> bool:
+        focused = self.focused
+        return focused is not None and self.sidebar in focused.ancestors_with_self
 
     def on_chat_pane_status_changed(self, event: ChatPane.StatusChanged) -> None:
         if event.pane is self.active_pane:
