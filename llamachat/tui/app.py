@@ -325,7 +325,20 @@ class LlamaChatApp(App[None]):
         if pane is None:
             return
         pane.save_draft()
-        self.tabs.remove_pane(f"tab-{pane.id}")
+        self.call_later(self._close_panes, [pane])
+
+    async def _delete_conversation(self, conversation_id: int, title: str) -> None:
+        """Close the conversation's tabs (stopping any reply), then delete it."""
+        await self._close_panes([p for p in self.panes() if p.conversation_id == conversation_id])
+        if self.store is not None:
+            self.store.delete_conversation(conversation_id)
+        self.notify(f"Deleted “{title}”.")
+        self.refresh_sidebar()
+
+    async def _close_panes(self, panes: list[ChatPane]) -> None:
+        """Remove these panes' tabs; a new chat takes the place of the last one."""
+        for pane in panes:
+            await self.tabs.remove_pane(f"tab-{pane.id}")
         if not self.panes():
             self.action_new_chat()
 
@@ -388,14 +401,23 @@ class LlamaChatApp(App[None]):
         if self.store is None or self.sidebar.searching:
             return
         pane = self.active_pane
+        archived = self.sidebar.showing_archived
         self.sidebar.show_conversations(
-            self.store.list_conversations(200, pinned_first=True),
+            self.store.list_conversations(200, archived=archived, pinned_first=True),
             pane.conversation_id if pane else None,
         )
 
     def action_toggle_sidebar(self) -> None:
         """Show or hide the sidebar."""
         self.sidebar.display = not self.sidebar.display
+
+    def action_toggle_archived(self) -> None:
+        """List archived conversations in the sidebar, or the others again."""
+        self.sidebar.display = True
+        self.sidebar.showing_archived = not self.sidebar.showing_archived
+        self.sidebar.searching = False
+        self.refresh_sidebar()
+        self.sidebar.items.focus()
 
     def action_search(self) -> None:
         """Focus the search box."""
@@ -436,19 +458,16 @@ class LlamaChatApp(App[None]):
 
             def deleted(confirmed: bool | None) -> None:
                 if confirmed:
-                    for pane in self.panes():
-                        if pane.conversation_id == cid:
-                            self.tabs.remove_pane(f"tab-{pane.id}")
-                    store.delete_conversation(cid)
-                    self.notify(f"Deleted “{title}”.")
-                    if not self.panes():
-                        self.action_new_chat()
-                    self.refresh_sidebar()
+                    self.call_later(self._delete_conversation, cid, title)
 
             self.push_screen(ConfirmScreen(f"Delete “{title}” and all its messages?"), deleted)
         elif event.action == "archive":
-            store.set_archived(cid, True)
-            self.notify(f"Archived “{title}”.")
+            archive = not store.conversation(cid).archived
+            store.set_archived(cid, archive)
+            if archive:
+                self.notify(f"Archived “{title}”: v in the sidebar lists archived conversations.")
+            else:
+                self.notify(f"Restored “{title}”.")
             self.refresh_sidebar()
         elif event.action == "pin":
             pinned = store.conversation(cid).pinned

@@ -18,6 +18,7 @@ ACTIONS: list[tuple[str, str, str]] = [
     ("Settings", "settings", "Keys, base URLs, Segmind mode, defaults, theme"),
     ("Help: keys", "help", "Every key binding"),
     ("Toggle sidebar", "toggle_sidebar", "Show or hide the conversation list"),
+    ("Archived conversations", "toggle_archived", "List archived conversations, or the others"),
     ("Regenerate last reply", "regenerate", "Keep the old reply as a branch"),
     ("Stop the reply", "stop", "Keep what arrived, marked interrupted"),
     ("Close tab", "close_tab", "Close the current conversation tab"),

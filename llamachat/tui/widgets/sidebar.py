@@ -44,11 +44,12 @@ class ConversationList(OptionList):
         Binding("delete", "act('delete')", "Delete"),
         Binding("a", "act('archive')", "Archive"),
         Binding("p", "act('pin')", "Pin"),
+        Binding("v", "app.toggle_archived", "Archived"),
     ]
 
     @dataclass
     class Act(Message):
-        """Rename, delete, archive or pin the highlighted conversation."""
+        """Rename, delete, archive (or restore) or pin the highlighted conversation."""
 
         conversation_id: int
         action: str
@@ -86,15 +87,22 @@ class Sidebar(Vertical):
         self.search_box = Input(placeholder="Search all conversations…", id="search")
         self.items = ConversationList(id="conversations")
         self.searching = False
+        self.showing_archived = False
 
     def compose(self) -> ComposeResult:
         yield self.search_box
         yield self.items
 
     def show_conversations(self, rows: list[ConversationSummary], current: int | None) -> None:
-        """List conversations (pinned first), keeping the current one highlighted."""
+        """List conversations (pinned first), keeping the current one highlighted.
+
+        When :attr:`showing_archived`, ``rows`` are the archived ones, under a heading.
+        """
         self.searching = False
         options = []
+        if self.showing_archived:
+            heading = "Archived: a restores, v shows the others" if rows else "Nothing archived."
+            options.append(Option(Text(heading, style="dim italic"), disabled=True))
         for row in rows:
             label = Text(no_wrap=True, overflow="ellipsis")
             if row.pinned:

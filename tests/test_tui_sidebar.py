@@ -1,0 +1,129 @@
+"""The sidebar driven by Pilot: open, rename, pin, archive and restore, delete, footer keys."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from llamachat.store.db import Store
+from llamachat.tui.app import LlamaChatApp
+from llamachat.tui.screens.dialogs import ConfirmScreen, InputScreen
+from llamachat.tui.widgets.footer import KeyFooter
+from llamachat.tui.widgets.prompt import PromptInput
+from tests.tui_helpers import SIZE, configure, make_app, pane, wait_for
+
+
+def seed(*titles: str) -> list[int]:
+    """Conversations with one message each, the last title the newest."""
+    ids = []
+    with Store.open_default() as store:
+        for title in titles:
+            conversation = store.create_conversation(title=title)
+            store.add_message(conversation.id, "user", f"about {title}")
+            ids.append(conversation.id)
+    return ids
+
+
+def listed(app: LlamaChatApp) -> list[str]:
+    """The ids of the options the sidebar shows, in order (headings have none)."""
+    items = app.sidebar.items
+    return [
+        option.id
+        for option in (items.get_option_at_index(i) for i in range(items.option_count))
+        if option.id
+    ]
+
+
+async def highlight(app: LlamaChatApp, pilot: object, conversation_id: int) -> None:
+    app.sidebar.items.focus()
+    await wait_for(lambda: app.sidebar.items.has_focus, pilot)
+    app.sidebar.items.highlighted = app.sidebar.items.get_option_index(f"c{conversation_id}")
+
+
+def footer_keys(app: LlamaChatApp) -> set[str]:
+    return {key.description for key in app.query_one(KeyFooter).query("FooterKey")}  # type: ignore[attr-defined]
+
+
+async def test_enter_opens_a_conversation_with_its_prompt_focused() -> None:
+    configure()
+    alpha, _beta = seed("alpha", "beta")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await highlight(app, pilot, alpha)
+        await pilot.press("enter")
+        await wait_for(lambda: pane(app).conversation_id == alpha, pilot)
+        await wait_for(lambda: isinstance(app.focused, PromptInput), pilot)
+        assert app.focused is pane(app).prompt
+        assert len(app.panes()) == 2
+
+        await pilot.press("alt+w", "alt+w")  # closing the last tab leaves a new chat
+        await wait_for(lambda: len(app.panes()) == 1 and pane(app).conversation_id is None, pilot)
+        await wait_for(lambda: app.focused is pane(app).prompt, pilot)
+
+
+async def test_rename_pin_archive_restore_and_delete() -> None:
+    configure()
+    alpha, beta, gamma = seed("alpha", "beta", "gamma")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        store = app.store
+        assert store is not None
+        assert listed(app)[:3] == [f"c{gamma}", f"c{beta}", f"c{alpha}"]
+
+        await highlight(app, pilot, alpha)
+        await pilot.press("f2")
+        await wait_for(lambda: isinstance(app.screen, InputScreen), pilot)
+        app.screen.query_one(Input).value = ""
+        await pilot.press(*"Renamed", "enter")
+        await wait_for(lambda: store.conversation(alpha).title == "Renamed", pilot)
+
+        await highlight(app, pilot, alpha)
+        await pilot.press("p")
+        await wait_for(lambda: listed(app)[0] == f"c{alpha}", pilot)
+        assert store.conversation(alpha).pinned
+
+        await highlight(app, pilot, beta)
+        await pilot.press("a")
+        await wait_for(lambda: f"c{beta}" not in listed(app), pilot)
+        assert store.conversation(beta).archived
+        assert any("Archived “beta”" in n.message for n in app._notifications)
+
+        await pilot.press("v")  # the archived list
+        await wait_for(lambda: listed(app) == [f"c{beta}"], pilot)
+        await highlight(app, pilot, beta)
+        await pilot.press("a")  # restore
+        await wait_for(lambda: not store.conversation(beta).archived, pilot)
+        await wait_for(lambda: listed(app) == [], pilot)
+        await pilot.press("v")
+        await wait_for(lambda: f"c{beta}" in listed(app), pilot)
+
+        await highlight(app, pilot, gamma)  # gamma is open in the tab: deleting closes it
+        assert pane(app).conversation_id == gamma
+        await pilot.press("delete")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen), pilot)
+        await pilot.press("enter")  # Cancel has the focus: nothing is deleted
+        await wait_for(lambda: not isinstance(app.screen, ConfirmScreen), pilot)
+        assert store.conversation(gamma).title == "gamma"
+        await pilot.press("delete")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen), pilot)
+        await pilot.click("#yes")
+        await wait_for(lambda: f"c{gamma}" not in listed(app), pilot)
+        with pytest.raises(KeyError):
+            store.conversation(gamma)
+        await wait_for(lambda: pane(app).conversation_id != gamma, pilot)
+
+
+async def test_footer_shows_the_keys_of_what_has_focus() -> None:
+    configure()
+    seed("alpha")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: "Stop" in footer_keys(app), pilot)
+        assert "Rename" not in footer_keys(app)
+        app.sidebar.items.focus()
+        await wait_for(lambda: "Rename" in footer_keys(app), pilot)
+        assert "Stop" not in footer_keys(app)
+        pane(app).prompt.focus()
+        await wait_for(
+            lambda: "Stop" in footer_keys(app) and "Rename" not in footer_keys(app), pilot
+        )
