@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -12,6 +11,7 @@ from textual.message import Message as TextualMessage
 
 from llamachat.store.models import Branch, Message, MessageStatus
 from llamachat.textsafety import one_line
+from llamachat.tui.when import when
 from llamachat.tui.widgets.markdown_view import MarkdownView
 
 
@@ -25,10 +25,10 @@ def money(value: float) -> str:
 def badge(message: Message, display_name: str | None = None) -> Text:
     """The quiet line above a message: who produced it, at what cost and speed, and its state."""
     text = Text(style="dim")
-    when = datetime.fromtimestamp(message.created_at).strftime("%H:%M")
+    sent = when(message.created_at)
     if message.role == "user":
         text.append("You", style="bold")
-        text.append(f" · {when}")
+        text.append(f" · {sent}")
         return text
     text.append(display_name or message.provider or "assistant", style="bold")
     if message.model:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -17,6 +16,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from llamachat.store.models import MATCH_END, MATCH_START, ConversationSummary, SearchHit
 from llamachat.textsafety import one_line
+from llamachat.tui.when import when
 
 
 def highlighted(snippet: str) -> Text:
@@ -27,13 +27,6 @@ def highlighted(snippet: str) -> Text:
         text.append(one_line(piece, 10_000), style="reverse bold" if inside else "")
         inside = not inside
     return text
-
-
-def _when(timestamp: float) -> str:
-    moment = datetime.fromtimestamp(timestamp)
-    if moment.date() == datetime.now().date():
-        return moment.strftime("%H:%M")
-    return moment.strftime("%d %b")
 
 
 class ConversationList(OptionList):
@@ -109,7 +102,8 @@ class Sidebar(Vertical):
                 label.append("📌 ")
             title = one_line(row.title or "New chat", 80)
             label.append(title, style="bold" if row.id == current else "")
-            label.append(f"\n{_when(row.updated_at)} · {row.message_count} msgs", style="dim")
+            updated = when(row.updated_at, with_time=False)
+            label.append(f"\n{updated} · {row.message_count} msgs", style="dim")
             if row.providers:
                 label.append(f" · {', '.join(row.providers)}", style="dim")
             options.append(Option(label, id=f"c{row.id}"))
