@@ -501,6 +501,26 @@ async def test_newline_keys_do_not_send() -> None:
         assert views(app) == []
 
 
+async def test_enter_typed_in_a_burst_sends_every_key_before_it(fake: FakeServer) -> None:
+    """Keys arriving together (typeahead, a paste without bracketed paste) keep their order."""
+    from textual import events
+
+    fake.on("POST", CHAT, sse_reply(stream_events(["ok"])))
+    configure(fake)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: isinstance(app.focused, PromptInput), pilot)
+        typed = "a whole sentence with [bold]markup[/bold]"
+        for character in typed:  # as the driver delivers one read of the terminal
+            app.post_message(events.Key(character, character))
+        app.post_message(events.Key("enter", "\r"))
+        for character in "next":  # typed on before the reply: kept for the next prompt
+            app.post_message(events.Key(character, character))
+        await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)
+        assert views(app)[0].message.content == typed
+        assert pane(app).prompt.text == "next"
+
+
 async def test_image_sent_as_data_uri_to_a_vision_model(fake: FakeServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
     fake.on("POST", CHAT, sse_reply(stream_events(["a red square"])))
     configure(fake)

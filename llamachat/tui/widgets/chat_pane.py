@@ -335,10 +335,10 @@ class ChatPane(Vertical):
         images = list(self.attachments)
         self.attachments.clear()
         self._show_attachments()
-        self.prompt.clear()
+        self.prompt.remove_sent(text)
         self._hide_notice()
         if store is not None and self.conversation_id is not None:
-            store.save_draft(self.conversation_id, "")
+            store.save_draft(self.conversation_id, self.prompt.text)
         events = send(
             store,
             provider,

@@ -23,7 +23,9 @@ class PromptInput(TextArea):
     PromptInput { height: auto; min-height: 3; max-height: 14; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "submit", "Send", priority=True, show=True),
+        # Shown in the footer; the key itself is handled in ``_on_key``, in order with the
+        # keys typed before it (a priority binding would run ahead of them and send half).
+        Binding("enter", "submit", "Send", show=True),
         Binding("ctrl+j", "newline", "Newline", show=False),
     ]
 
@@ -54,14 +56,19 @@ class PromptInput(TextArea):
         if self.text.strip():
             self.post_message(self.Submitted(self, self.text))
 
+    def remove_sent(self, sent: str) -> None:
+        """Clear ``sent`` from the prompt, keeping whatever was typed after Enter."""
+        text = self.text
+        self.load_text(text[len(sent) :] if text.startswith(sent) else "")
+
     def action_newline(self) -> None:
         """Insert a line break at the cursor."""
         self.insert("\n")
 
     async def _on_key(self, event: events.Key) -> None:
-        if event.key in NEWLINE_KEYS:
+        if event.key == "enter" or event.key in NEWLINE_KEYS:
             event.stop()
             event.prevent_default()
-            self.action_newline()
+            self.action_submit() if event.key == "enter" else self.action_newline()
             return
         await super()._on_key(event)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -94,7 +93,7 @@ class Sidebar(Vertical):
         self.searching = False
         options = []
         if self.showing_archived:
-            heading = "Archived: a restores, v shows the others" if rows else "Nothing archived."
+            heading = "Archived · a restores · v: back" if rows else "Nothing archived · v: back"
             options.append(Option(Text(heading, style="dim italic"), disabled=True))
         for row in rows:
             label = Text(no_wrap=True, overflow="ellipsis")
@@ -128,9 +127,11 @@ class Sidebar(Vertical):
     def _replace(self, options: list[Option], highlight: str | None) -> None:
         self.items.clear_options()
         self.items.add_options(options)
-        if highlight is not None:
-            with contextlib.suppress(OptionDoesNotExist):
-                self.items.highlighted = self.items.get_option_index(highlight)
+        try:
+            self.items.highlighted = self.items.get_option_index(highlight or "")
+        except OptionDoesNotExist:  # the first conversation, not a heading
+            first = next((i for i, option in enumerate(options) if option.id), None)
+            self.items.highlighted = first
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
