@@ -521,6 +521,31 @@ async def test_enter_typed_in_a_burst_sends_every_key_before_it(fake: FakeServer
         assert pane(app).prompt.text == "next"
 
 
+async def test_view_follows_the_stream_until_the_person_reads_back(fake: FakeServer) -> None:
+    pieces = [f"line {i}\n\n" for i in range(150)]
+    fake.on("POST", CHAT, sse_reply(stream_events(pieces), delay=0.02))  # 3 s of reply
+    configure(fake)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"talk for a while", "enter")
+        messages = pane(app).messages
+        await wait_for(lambda: messages.max_scroll_y > 20, pilot)
+        assert messages.scroll_y == messages.max_scroll_y  # following
+        await pilot.press("pageup")  # from the prompt: read back
+        assert app.focused is pane(app).prompt
+        reading_at = messages.scroll_y
+        assert reading_at < messages.max_scroll_y
+        bottom = messages.max_scroll_y
+        await wait_for(lambda: messages.max_scroll_y > bottom + 10, pilot)
+        assert messages.scroll_y == reading_at  # more arrived; the view stayed put
+        while messages.scroll_y < messages.max_scroll_y:
+            await pilot.press("pagedown")
+        await wait_for(lambda: not pane(app).busy, pilot)
+        await pilot.pause(0.1)
+        assert messages.scroll_y == messages.max_scroll_y  # back at the end: following again
+        assert "line 149" in views(app)[-1].body.text
+
+
 async def test_image_sent_as_data_uri_to_a_vision_model(fake: FakeServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
     fake.on("POST", CHAT, sse_reply(stream_events(["a red square"])))
     configure(fake)

@@ -39,8 +39,12 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
             ("Esc", "stop the reply (what arrived is kept); cancel an edit"),
             ("Ctrl+R", "regenerate the last reply (the old one stays as a branch)"),
             ("Ctrl+O", "attach an image (models that accept images)"),
-            ("PgUp / scroll up", "read back; earlier messages load at the top"),
-            ("Tab / Shift+Tab", "move focus to the messages and back"),
+            (
+                "PgUp / PgDn or the wheel",
+                "read back and on (the prompt keeps focus); earlier messages load at the top;"
+                " at the bottom the view follows the reply again",
+            ),
+            ("Shift+Tab / Tab", "focus the messages, newest first, then back to the prompt"),
         ],
     ),
     (

@@ -307,6 +307,13 @@ class ChatPane(Vertical):
 
     # --- sending ------------------------------------------------------------------
 
+    def on_prompt_input_read_back(self, event: PromptInput.ReadBack) -> None:
+        event.stop()
+        if event.pages < 0:
+            self.messages.scroll_page_up(animate=False)  # releases the anchor: stops following
+        else:
+            self.messages.scroll_page_down(animate=False)  # at the bottom, following resumes
+
     def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
         event.stop()
         self.submit(event.text)

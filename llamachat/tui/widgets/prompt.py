@@ -27,7 +27,15 @@ class PromptInput(TextArea):
         # keys typed before it (a priority binding would run ahead of them and send half).
         Binding("enter", "submit", "Send", show=True),
         Binding("ctrl+j", "newline", "Newline", show=False),
+        Binding("pageup", "read_back(-1)", "Read back", show=False),
+        Binding("pagedown", "read_back(1)", "Read on", show=False),
     ]
+
+    @dataclass
+    class ReadBack(Message):
+        """Scroll the conversation a page up (``pages`` < 0) or down, the prompt keeping focus."""
+
+        pages: int
 
     @dataclass
     class Submitted(Message):
@@ -60,6 +68,10 @@ class PromptInput(TextArea):
         """Clear ``sent`` from the prompt, keeping whatever was typed after Enter."""
         text = self.text
         self.load_text(text[len(sent) :] if text.startswith(sent) else "")
+
+    def action_read_back(self, pages: int) -> None:
+        """Page through the conversation without leaving the prompt."""
+        self.post_message(self.ReadBack(pages))
 
     def action_newline(self) -> None:
         """Insert a line break at the cursor."""
