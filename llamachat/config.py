@@ -291,7 +291,7 @@ def load_config(path: Path | None = None) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return Config(path=path, providers=dict(BUILTIN_PROVIDERS))
+        return config_defaults(path)
     except UnicodeDecodeError:
         raise ConfigError(
             f"{path}: the file is not UTF-8 text. Fix the file or move it aside."
@@ -310,6 +310,22 @@ def default_provider_name(config: Config, environ: Mapping[str, str] | None = No
         if settings is not None and settings.key(environ)[0] is not None:
             return name
     return "demo"
+
+
+def config_defaults(path: Path | None = None) -> Config:
+    """The built-in configuration, as if no file existed at ``path``."""
+    return Config(
+        path=locations.config_path() if path is None else path, providers=dict(BUILTIN_PROVIDERS)
+    )
+
+
+def keep_aside(path: Path) -> Path | None:
+    """Rename a config file that cannot be read to ``<name>.broken`` (never over another file)."""
+    if not path.exists():
+        return None
+    kept = locations.unused_path(path.with_name(f"{path.name}.broken"))
+    path.rename(kept)
+    return kept
 
 
 def write_config(raw: Mapping[str, Any], path: Path | None = None) -> Path:

@@ -50,3 +50,12 @@ def builtin_themes_dir() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "themes"
+
+
+def unused_path(path: Path) -> Path:
+    """``path`` if nothing is there, else ``name-2.ext``, ``name-3.ext``... the first free one."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate

@@ -28,7 +28,9 @@ from llamachat.config import (
     Config,
     ConfigError,
     ProviderSettings,
+    config_defaults,
     default_provider_name,
+    keep_aside,
     load_config,
     write_config,
 )
@@ -88,12 +90,14 @@ class LlamaChatApp(App[None]):
     ) -> None:
         super().__init__()
         self._problems: list[str] = []
+        self._config_broken = False  # the file could not be read: kept as it is until a save
         if config is None:
             try:
                 config = load_config()
             except ConfigError as error:
                 self._problems.append(f"{error} Using the built-in defaults for now.")
-                config = load_config(Path("/nonexistent/llamachat-defaults.toml"))
+                self._config_broken = True
+                config = replace(config_defaults(), path=locations.config_path())
         self.config = config
         self._problems.extend(config.warnings)
         if store is None:
@@ -195,12 +199,21 @@ class LlamaChatApp(App[None]):
     # --- config and providers -----------------------------------------------------------
 
     def _save_raw(self, raw: dict[str, Any], *, quiet: bool = False) -> bool:
+        """Write the config; a broken file is moved aside first (only on an explicit save)."""
+        kept: Path | None = None
         try:
+            if self._config_broken:
+                if quiet:
+                    return False  # a theme change does not replace a file the person must fix
+                kept = keep_aside(self.config.path)
             path = write_config(raw, self.config.path)
             self.config = load_config(path)
         except (OSError, ConfigError) as error:
             self.notify(f"Settings not saved: {error}", severity="error")
             return False
+        self._config_broken = False
+        if kept is not None:
+            self.notify(f"The config file had an error; it was kept as {kept}.", timeout=12)
         for provider in self._providers.values():
             self.run_worker(provider.aclose(), group="close-providers")
         self._providers.clear()

@@ -1,0 +1,35 @@
+"""Settings with a config file that cannot be read: the app runs, and nothing of the file is lost."""
+
+from __future__ import annotations
+
+from llamachat import locations
+from llamachat.config import load_config
+from llamachat.store.db import Store
+from llamachat.tui.app import LlamaChatApp
+from llamachat.tui.screens.settings import SettingsScreen
+from tests.tui_helpers import SIZE, wait_for
+
+BROKEN = 'default_provider = "deepinfra"\n[providers.deepinfra\napi_key = "di-kept-safe-0123456789"\n'
+
+
+async def test_saving_settings_keeps_a_broken_config_aside() -> None:
+    path = locations.config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(BROKEN)
+    app = LlamaChatApp(store=Store.open_default(), discover_local=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: any("line 2" in n.message for n in app._notifications), pilot)
+        assert app.config.path == path
+        app.theme = "andes-day"  # remembering a theme does not replace the file
+        await pilot.pause(0.1)
+        assert path.read_text() == BROKEN
+
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen), pilot)
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)
+        kept = path.with_name("config.toml.broken")
+        assert kept.read_text() == BROKEN
+        assert load_config(path).path == path  # the new file reads
+        assert any(str(kept) in n.message for n in app._notifications)
+        assert all("0123456789" not in n.message for n in app._notifications)
