@@ -9,7 +9,9 @@ from llamachat.tui.app import LlamaChatApp
 from llamachat.tui.screens.settings import SettingsScreen
 from tests.tui_helpers import SIZE, wait_for
 
-BROKEN = 'default_provider = "deepinfra"\n[providers.deepinfra\napi_key = "di-kept-safe-0123456789"\n'
+BROKEN = (
+    'default_provider = "deepinfra"\n[providers.deepinfra\napi_key = "di-kept-safe-0123456789"\n'
+)
 
 
 async def test_saving_settings_keeps_a_broken_config_aside() -> None:

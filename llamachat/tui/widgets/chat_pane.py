@@ -154,6 +154,7 @@ class ChatPane(Vertical):
         # edited prompt, or of a failed one being sent again (a sibling, not a follow-up).
         self._branch_from: tuple[int | None] | None = None
         self._editing = False
+        self._draft_before_edit = ""  # what the prompt held when an edit began
         self._branches: dict[int, Branch] = {}
         self._draft_timer: Timer | None = None
         self._filling = False
@@ -200,7 +201,7 @@ class ChatPane(Vertical):
         self.params = self.chat_app.default_params().merged(params_from(conversation.params))
         self.system_prompt = conversation.system_prompt
         if conversation.draft and not self.prompt.text:
-            self.prompt.load_text(conversation.draft)
+            self.prompt.show_text(conversation.draft)
         self._show(view, at_message)
         self._recount(view)
         if self.status.credits is None:
@@ -229,6 +230,9 @@ class ChatPane(Vertical):
                 self._show(store.load(view.conversation.id), at_message)
                 return
             start = min(start, max(0, index - 5))
+        focused = self.app.focused
+        if isinstance(focused, MessageView) and focused.parent is self.messages:
+            self.prompt.focus()  # its view is going: the prompt, not whatever comes next
         self.messages.query(MessageView).remove()
         self._views.clear()
         self._first_mounted = start
@@ -338,11 +342,14 @@ class ChatPane(Vertical):
         last = self._path[-1].id if self._path else None
         parent = self._branch_from[0] if self._branch_from is not None else last
         branching = parent != last
+        was_editing = self._editing
         self._branch_from, self._editing = None, False
         images = list(self.attachments)
         self.attachments.clear()
         self._show_attachments()
         self.prompt.remove_sent(text)
+        if was_editing and not self.prompt.text:
+            self.prompt.show_text(self._draft_before_edit)  # the draft the edit set aside
         self._hide_notice()
         if store is not None and self.conversation_id is not None:
             store.save_draft(self.conversation_id, self.prompt.text)
@@ -427,7 +434,7 @@ class ChatPane(Vertical):
         """Stop the reply: what arrived is kept, marked interrupted."""
         if self._editing and not self.busy:
             self._branch_from, self._editing = None, False
-            self.prompt.clear()
+            self.prompt.show_text(self._draft_before_edit)
             self._hide_notice()
             return
         if self._worker is not None and self._worker.is_running:
@@ -559,9 +566,9 @@ class ChatPane(Vertical):
 
     def _failed(self, error: ProviderError, user_id: int | None, user_text: str) -> None:
         """One sentence in the pane, and the prompt back in the input so nothing is lost."""
-        if user_text and not self.prompt.text.strip():
-            self.prompt.load_text(user_text)
-            self.prompt.move_cursor(self.prompt.document.end)
+        if user_text and user_text not in self.prompt.text:
+            typed = self.prompt.text.strip("\n")  # typed since, or a draft set aside by an edit
+            self.prompt.show_text(f"{user_text}\n\n{typed}" if typed else user_text)
             store = self.chat_app.store
             if store is not None and user_id is not None:
                 # Sending it again makes a sibling of the failed attempt, not a follow-up.
@@ -585,8 +592,10 @@ class ChatPane(Vertical):
             else:
                 app.notify(f"This message has no code block {event.argument}.", severity="warning")
         elif event.action == "edit" and message.role == "user":
+            if not self._editing:
+                self._draft_before_edit = self.prompt.text
             self._branch_from, self._editing = (message.parent_id,), True
-            self.prompt.load_text(message.content)
+            self.prompt.show_text(message.content)
             self.prompt.focus()
             self.show_notice("Editing: Enter sends it as a new branch; Esc cancels.")
         elif (

@@ -64,6 +64,11 @@ class PromptInput(TextArea):
         if self.text.strip():
             self.post_message(self.Submitted(self, self.text))
 
+    def show_text(self, text: str) -> None:
+        """Replace the prompt's text, the cursor at its end, ready to type on."""
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+
     def remove_sent(self, sent: str) -> None:
         """Clear ``sent`` from the prompt, keeping whatever was typed after Enter."""
         text = self.text
@@ -83,4 +88,7 @@ class PromptInput(TextArea):
             event.prevent_default()
             self.action_submit() if event.key == "enter" else self.action_newline()
             return
+        if event.key.startswith("alt+"):
+            event.prevent_default()  # not text (TextArea would type the letter): it bubbles on
+            return  # to the app's bindings (Alt+W closes the tab)
         await super()._on_key(event)
