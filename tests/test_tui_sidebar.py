@@ -76,9 +76,9 @@ async def test_rename_pin_archive_restore_and_delete() -> None:
         app.screen.query_one(Input).value = ""
         await pilot.press(*"Renamed", "enter")
         await wait_for(lambda: store.conversation(alpha).title == "Renamed", pilot)
+        await wait_for(lambda: app.sidebar.items.has_focus, pilot)
 
-        await highlight(app, pilot, alpha)
-        await pilot.press("p")
+        await pilot.press("p")  # the renamed conversation is still the highlighted one
         await wait_for(lambda: listed(app)[0] == f"c{alpha}", pilot)
         assert store.conversation(alpha).pinned
 
@@ -126,3 +126,12 @@ async def test_footer_shows_the_keys_of_what_has_focus() -> None:
         await wait_for(
             lambda: "Stop" in footer_keys(app) and "Rename" not in footer_keys(app), pilot
         )
+
+
+def test_search_snippets_keep_the_spaces_around_a_match() -> None:
+    from llamachat.store.models import MATCH_END, MATCH_START
+    from llamachat.tui.widgets.sidebar import highlighted
+
+    text = highlighted(f"a long story about {MATCH_START}cats{MATCH_END} and dogs")
+    assert text.plain == "a long story about cats and dogs"
+    assert [text.plain[span.start : span.end] for span in text.spans] == ["cats"]

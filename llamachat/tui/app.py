@@ -346,7 +346,7 @@ class LlamaChatApp(App[None]):
         if self.store is not None:
             self.store.delete_conversation(conversation_id)
         self.notify(f"Deleted “{title}”.")
-        self.refresh_sidebar()
+        self.refresh_sidebar(keep=conversation_id)
 
     async def _close_panes(self, panes: list[ChatPane]) -> None:
         """Remove these panes' tabs; a new chat takes the place of the last one."""
@@ -409,8 +409,8 @@ class LlamaChatApp(App[None]):
 
     # --- sidebar --------------------------------------------------------------------------
 
-    def refresh_sidebar(self) -> None:
-        """Reload the conversation list (unless a search is showing)."""
+    def refresh_sidebar(self, keep: int | None = None) -> None:
+        """Reload the conversation list (unless a search is showing); ``keep`` stays highlighted."""
         if self.store is None or self.sidebar.searching:
             return
         pane = self.active_pane
@@ -418,6 +418,7 @@ class LlamaChatApp(App[None]):
         self.sidebar.show_conversations(
             self.store.list_conversations(200, archived=archived, pinned_first=True),
             pane.conversation_id if pane else None,
+            keep,
         )
 
     def action_toggle_sidebar(self) -> None:
@@ -464,7 +465,7 @@ class LlamaChatApp(App[None]):
                         if pane.conversation_id == cid:
                             pane.title = store.conversation(cid).title
                             self.on_chat_pane_title_changed(ChatPane.TitleChanged(pane))
-                    self.refresh_sidebar()
+                    self.refresh_sidebar(keep=cid)
 
             self.push_screen(InputScreen("New title", title), renamed)
         elif event.action == "delete":
@@ -481,11 +482,11 @@ class LlamaChatApp(App[None]):
                 self.notify(f"Archived “{title}”: v in the sidebar lists archived conversations.")
             else:
                 self.notify(f"Restored “{title}”.")
-            self.refresh_sidebar()
+            self.refresh_sidebar(keep=cid)
         elif event.action == "pin":
             pinned = store.conversation(cid).pinned
             store.set_pinned(cid, not pinned)
-            self.refresh_sidebar()
+            self.refresh_sidebar(keep=cid)
 
     # --- modals -----------------------------------------------------------------------------
 

@@ -52,10 +52,10 @@ def describe_model(model: ModelInfo) -> str:
 
 def key_state(provider: Provider) -> str:
     """Whether the provider can be used as it is."""
-    if not provider.capabilities.needs_key:
-        return "no key needed"
     if provider.has_key:
         return f"key from {provider.key_source}"
+    if not provider.capabilities.needs_key:
+        return "no key needed"
     hint = provider.key_env[0] if provider.key_env else "a key"
     return f"needs {hint}"
 

@@ -155,6 +155,7 @@ class ChatPane(Vertical):
         self._branch_from: tuple[int | None] | None = None
         self._editing = False
         self._draft_before_edit = ""  # what the prompt held when an edit began
+        self._retry_notice = False  # the notice is a retry countdown, to clear when it is over
         self._branches: dict[int, Branch] = {}
         self._draft_timer: Timer | None = None
         self._filling = False
@@ -213,7 +214,11 @@ class ChatPane(Vertical):
         s.conversation_cost = sum(m.cost_usd or 0 for m in view.all_messages)
         s.tokens_in = sum(m.prompt_tokens or 0 for m in view.path)
         s.tokens_out = sum(m.completion_tokens or 0 for m in view.path)
-        credits = [m.credits_usd for m in view.path if m.credits_usd is not None]
+        credits = [  # another provider's balance would mislead
+            m.credits_usd
+            for m in view.path
+            if m.credits_usd is not None and m.provider == self.provider_name
+        ]
         s.credits = credits[-1] if credits else s.credits
         self.post_message(self.StatusChanged(self))
 
@@ -465,6 +470,8 @@ class ChatPane(Vertical):
                     if type(event) is TextDelta:
                         if view is not None:
                             view.body.append(event.text)
+                        if self._retry_notice:  # the retry worked
+                            self._hide_notice()
                         continue
                     if isinstance(event, ReplyStarted):
                         reply_id, user_id = event.reply_id, event.user_id
@@ -486,6 +493,8 @@ class ChatPane(Vertical):
             if view is not None:
                 view.body.finish()
         finally:
+            if self._retry_notice:  # stopped, or done, while waiting to retry
+                self._hide_notice()
             status.streaming = False
             status.retry_at = None
             status.job_id = status.job_status = None
@@ -540,7 +549,7 @@ class ChatPane(Vertical):
         elif isinstance(event, Retrying):
             s.retry_at = now + event.delay
             s.retry_attempt = f"{event.attempt}/{event.max_attempts}"
-            self.show_notice(f"Retrying in {event.delay:.0f} s: {event.reason}")
+            self.show_notice(f"Retrying in {event.delay:.0f} s: {event.reason}", retry=True)
         elif isinstance(event, Usage):
             s.tokens_in += event.prompt_tokens or 0
             s.tokens_out += event.completion_tokens or 0
@@ -658,14 +667,16 @@ class ChatPane(Vertical):
         self.attachments_label.update(f"🖼 {count} image{'s' if count != 1 else ''} attached")
         self.attachments_label.display = count > 0
 
-    def show_notice(self, text: str, *, error: bool = False) -> None:
-        """A line above the prompt (an error sentence, a retry, an editing hint)."""
+    def show_notice(self, text: str, *, error: bool = False, retry: bool = False) -> None:
+        """A line above the prompt (an error sentence, a ``retry`` countdown, an editing hint)."""
         self.notice.update(Text(text))
         self.notice.set_class(error, "-error")
         self.notice.display = True
+        self._retry_notice = retry
 
     def _hide_notice(self) -> None:
         self.notice.display = False
+        self._retry_notice = False
 
     def save_draft(self) -> None:
         """Keep the unsent prompt with the conversation (creating it if needed)."""

@@ -23,7 +23,12 @@ def highlighted(snippet: str) -> Text:
     text = Text()
     inside = False
     for piece in snippet.replace(MATCH_END, MATCH_START).split(MATCH_START):
-        text.append(one_line(piece, 10_000), style="reverse bold" if inside else "")
+        flat = one_line(piece, 10_000)  # keeps the spaces around a match: "about cats"
+        if flat and piece[:1].isspace():
+            flat = " " + flat
+        if flat and piece[-1:].isspace():
+            flat += " "
+        text.append(flat, style="reverse bold" if inside else "")
         inside = not inside
     return text
 
@@ -85,11 +90,15 @@ class Sidebar(Vertical):
         yield self.search_box
         yield self.items
 
-    def show_conversations(self, rows: list[ConversationSummary], current: int | None) -> None:
-        """List conversations (pinned first), keeping the current one highlighted.
+    def show_conversations(
+        self, rows: list[ConversationSummary], current: int | None, keep: int | None = None
+    ) -> None:
+        """List conversations (pinned first), highlighting ``keep`` (the one just acted on; if
+        it is gone, the row now in its place) or else the current one.
 
         When :attr:`showing_archived`, ``rows`` are the archived ones, under a heading.
         """
+        previous_row = self.items.highlighted
         self.searching = False
         options = []
         if self.showing_archived:
@@ -106,7 +115,10 @@ class Sidebar(Vertical):
             if row.providers:
                 label.append(f" · {', '.join(row.providers)}", style="dim")
             options.append(Option(label, id=f"c{row.id}"))
-        self._replace(options, f"c{current}" if current else None)
+        if keep is not None:
+            self._replace(options, f"c{keep}", previous_row)
+        else:
+            self._replace(options, f"c{current}" if current else None)
 
     def show_results(self, hits: list[SearchHit]) -> None:
         """List search hits with highlighted snippets."""
@@ -124,14 +136,21 @@ class Sidebar(Vertical):
             options.append(Option(Text("Nothing matches.", style="dim"), disabled=True))
         self._replace(options, options[0].id)
 
-    def _replace(self, options: list[Option], highlight: str | None) -> None:
+    def _replace(
+        self, options: list[Option], highlight: str | None, fallback_row: int | None = None
+    ) -> None:
         self.items.clear_options()
         self.items.add_options(options)
+        rows = [i for i, option in enumerate(options) if option.id]  # not headings
         try:
             self.items.highlighted = self.items.get_option_index(highlight or "")
-        except OptionDoesNotExist:  # the first conversation, not a heading
-            first = next((i for i, option in enumerate(options) if option.id), None)
-            self.items.highlighted = first
+        except OptionDoesNotExist:
+            if not rows:
+                self.items.highlighted = None
+            elif fallback_row is None:
+                self.items.highlighted = rows[0]
+            else:
+                self.items.highlighted = next((i for i in rows if i >= fallback_row), rows[-1])
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
