@@ -326,10 +326,26 @@ async def test_export_from_the_ui(fake: FakeServer, tmp_path) -> None:  # type: 
         await pilot.press("ctrl+t")
         await wait_for(lambda: isinstance(app.screen, ExportScreen), pilot)
         app.screen.query_one("#path").value = str(target)  # type: ignore[attr-defined]
-        await pilot.click("#export")
-        await wait_for(lambda: target.exists(), pilot)
-        assert "exported words" in target.read_text()
+        target.parent.mkdir()
+        target.write_text("PRECIOUS")
+        await pilot.click("#export")  # the file exists: asks first
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, ExportScreen)
+        assert "exists" in str(app.screen.query_one("#warning").render())
+        assert target.read_text() == "PRECIOUS"
+        await pilot.pause(0.6)  # not a double click
+        await pilot.click("#export")  # again: replaces it
+        await wait_for(lambda: "exported words" in target.read_text(), pilot)
         assert any(str(target) in n.message for n in app._notifications)
+
+
+def test_suggested_export_path_is_never_taken(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from llamachat.tui.screens.export import default_path
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my-chat.md").write_text("kept")
+    assert default_path("My chat", "md") == tmp_path / "my-chat-2.md"
+    assert default_path("My chat", "html") == tmp_path / "my-chat.html"
 
 
 async def test_sidebar_search_opens_at_the_message(fake: FakeServer) -> None:

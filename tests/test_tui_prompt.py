@@ -22,6 +22,9 @@ async def test_regenerate_from_a_focused_reply_gives_focus_back_to_the_prompt(
         await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)
         await pilot.press("shift+tab")
         assert isinstance(app.focused, MessageView) and app.focused.message.role == "assistant"
+        await pilot.pause(0.1)
+        shown = {key.description for key in app.screen.query("FooterKey")}  # type: ignore[attr-defined]
+        assert "Regenerate" in shown and "Edit" not in shown  # a reply cannot be edited
         await pilot.press("r")
         await wait_for(lambda: not pane(app).busy and views(app)[-1].body.text == "two", pilot)
         await wait_for(lambda: app.focused is pane(app).prompt, pilot)

@@ -135,3 +135,21 @@ def test_search_snippets_keep_the_spaces_around_a_match() -> None:
     text = highlighted(f"a long story about {MATCH_START}cats{MATCH_END} and dogs")
     assert text.plain == "a long story about cats and dogs"
     assert [text.plain[span.start : span.end] for span in text.spans] == ["cats"]
+
+
+async def test_a_narrow_terminal_hides_the_sidebar_until_asked() -> None:
+    configure()
+    seed("alpha")
+    app = make_app()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause(0.1)
+        assert not app.sidebar.display
+        assert pane(app).messages.size.width > 50  # the conversation has the room
+        await pilot.press("ctrl+b")
+        await wait_for(lambda: app.sidebar.display and app.sidebar.size.width > 0, pilot)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.1)
+        assert app.sidebar.display and app.sidebar.size.width > 0
+        await pilot.resize_terminal(70, 30)
+        await wait_for(lambda: not app.sidebar.display, pilot)

@@ -12,13 +12,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet
 
+from llamachat.locations import unused_path
+
 FORMATS = {"md": "Markdown", "html": "HTML", "json": "JSON (re-importable)", "txt": "Plain text"}
 
 
 def default_path(title: str, fmt: str) -> Path:
-    """A file name from the title, in the current directory."""
+    """A file name from the title, in the current directory, not taken by another file."""
     stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in title.lower()).strip("-")
-    return Path.cwd() / f"{(stem or 'conversation')[:40]}.{fmt}"
+    return unused_path(Path.cwd() / f"{(stem or 'conversation')[:40]}.{fmt}")
 
 
 class ExportScreen(ModalScreen[tuple[str, Path] | None]):
@@ -30,6 +32,7 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
         super().__init__(classes="dialog")
         self.conversation_title = title
         self.fmt = "md"
+        self._replace_ok: Path | None = None  # asked once whether to replace this file
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
@@ -39,6 +42,7 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
                     yield RadioButton(label, value=key == "md", name=key)
             yield Label("Save as")
             yield Input(str(default_path(self.conversation_title, "md")), id="path")
+            yield Label("", id="warning")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Export", variant="primary", id="export")
                 yield Button("Cancel", id="cancel")
@@ -47,7 +51,7 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
         fmt = event.pressed.name or "md"
         path_input = self.query_one("#path", Input)
         current = Path(path_input.value)
-        path_input.value = str(current.with_suffix(f".{fmt}"))
+        path_input.value = str(unused_path(current.with_suffix(f".{fmt}")))
         self.fmt = fmt
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -61,5 +65,12 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
 
     def _done(self) -> None:
         value = self.query_one("#path", Input).value.strip()
-        if value:
-            self.dismiss((self.fmt, Path(value).expanduser()))
+        if not value:
+            return
+        path = Path(value).expanduser()
+        if path.exists() and path != self._replace_ok:
+            self._replace_ok = path
+            warning = self.query_one("#warning", Label)
+            warning.update(Text(f"{path.name} exists: Export again replaces it.", style="bold"))
+            return
+        self.dismiss((self.fmt, path))

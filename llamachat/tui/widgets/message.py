@@ -131,6 +131,12 @@ class MessageView(MarkdownView, can_focus=True):
         self.message = message
         self.refresh_badge()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only your own prompts can be edited: ``e`` is not offered on a reply."""
+        if action == "edit":
+            return self.message.role == "user"
+        return True
+
     def action_copy(self) -> None:
         self.post_message(self.Action(self, "copy"))
 
