@@ -19,7 +19,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         [
             ("Ctrl+N", "new chat"),
             ("Ctrl+L", "switch provider and model (picker with fuzzy filter)"),
-            ("Ctrl+B", "show or hide the sidebar"),
+            ("Ctrl+B", "show or hide the sidebar (hidden at first under 90 columns)"),
             ("Ctrl+F", "search all conversations"),
             ("Ctrl+T", "export the open conversation (transcript)"),
             ("Ctrl+S", "settings"),
