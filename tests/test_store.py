@@ -205,6 +205,11 @@ def test_search_ignores_diacritics_and_syntax(store: Store) -> None:
         store.search(hostile)  # never an FTS syntax error
     assert fts_query("a-b cd") == '"a" "b" "cd"*'
     assert fts_query("x y") == '"x" "y"'
+    pasted = " ".join(f"word{i}" for i in range(500)) + " " + "z" * 5000
+    query = fts_query(pasted)  # a pasted page: its first 16 words
+    assert query.count('"') == 32 and len(query) < 200
+    assert fts_query("y" * 100) == f'"{"y" * 64}"*'  # an enormous word: a prefix of it
+    store.search(pasted)
     assert store._read("SELECT COUNT(*) FROM messages")[0][0] == 1
 
 

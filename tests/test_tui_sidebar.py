@@ -135,6 +135,8 @@ def test_search_snippets_keep_the_spaces_around_a_match() -> None:
     text = highlighted(f"a long story about {MATCH_START}cats{MATCH_END} and dogs")
     assert text.plain == "a long story about cats and dogs"
     assert [text.plain[span.start : span.end] for span in text.spans] == ["cats"]
+    both = highlighted(f"a {MATCH_START}fake{MATCH_END} {MATCH_START}reply{MATCH_END}.")
+    assert both.plain == "a fake reply."
 
 
 async def test_a_narrow_terminal_hides_the_sidebar_until_asked() -> None:
@@ -153,3 +155,36 @@ async def test_a_narrow_terminal_hides_the_sidebar_until_asked() -> None:
         assert app.sidebar.display and app.sidebar.size.width > 0
         await pilot.resize_terminal(70, 30)
         await wait_for(lambda: not app.sidebar.display, pilot)
+        app.sidebar.display = True  # shown by hand, then the terminal shrinks hard
+        for width, height in ((40, 12), (20, 8), (120, 40)):
+            await pilot.resize_terminal(width, height)  # a zero-width prompt used to crash
+            await pilot.pause(0.05)
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: type(app.screen).__name__ == "SettingsScreen", pilot)
+
+
+async def test_a_flood_of_keys_in_the_search_box_searches_once() -> None:
+    from textual import events
+
+    configure()
+    seed("alpha about otters")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        store = app.store
+        assert store is not None
+        queries: list[str] = []
+        real_search = store.search
+
+        def counting_search(text: str, limit: int = 20):  # type: ignore[no-untyped-def]
+            queries.append(text)
+            return real_search(text, limit)
+
+        store.search = counting_search  # type: ignore[method-assign]
+        await pilot.press("ctrl+f")
+        await wait_for(lambda: app.sidebar.search_box.has_focus, pilot)
+        typed = "tok1" * 300 + " otters"
+        for character in typed:  # as a terminal without bracketed paste delivers a paste
+            app.post_message(events.Key(character, character))
+        await wait_for(lambda: app.sidebar.search_box.value == typed, pilot)
+        await wait_for(lambda: app.sidebar.searching, pilot)
+        assert len(queries) <= 3 and queries[-1] == typed

@@ -58,3 +58,4 @@ async def test_picker_says_a_configured_key_is_there(fake: FakeServer) -> None:
     async with app.run_test(size=SIZE):
         assert key_state(app.get_provider("fake")) == "key from config"
         assert key_state(app.get_provider("local")) == "no key needed"
+        assert key_state(app.get_provider("demo")) == "no key needed"

@@ -114,14 +114,20 @@ def owner_alive(owner: str | None) -> bool:
     return True
 
 
+#: A query keeps its first words, each cut to a prefix of this length: a pasted page
+#: searches as fast as a few words.
+MAX_QUERY_WORDS = 16
+MAX_WORD = 64
+
+
 def fts_query(text: str) -> str:
     """A safe FTS5 query from what a person typed: every word must match, the last as a prefix."""
-    words = re.findall(r"\w+", text)
+    words = re.findall(r"\w+", text)[:MAX_QUERY_WORDS]
     if not words:
         return ""
-    quoted = [f'"{w}"' for w in words]
-    if len(words[-1]) >= 2:  # a one-letter prefix would match half the index
-        quoted[-1] += "*"
+    quoted = [f'"{w[:MAX_WORD]}"' + ("*" if len(w) > MAX_WORD else "") for w in words]
+    if len(words[-1]) >= 2 and not quoted[-1].endswith("*"):  # a one-letter prefix would
+        quoted[-1] += "*"  # match half the index
     return " ".join(quoted)
 
 

@@ -52,7 +52,7 @@ def describe_model(model: ModelInfo) -> str:
 
 def key_state(provider: Provider) -> str:
     """Whether the provider can be used as it is."""
-    if provider.has_key:
+    if provider.has_key and provider.key_source:
         return f"key from {provider.key_source}"
     if not provider.capabilities.needs_key:
         return "no key needed"

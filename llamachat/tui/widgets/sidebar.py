@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
@@ -24,13 +25,17 @@ def highlighted(snippet: str) -> Text:
     inside = False
     for piece in snippet.replace(MATCH_END, MATCH_START).split(MATCH_START):
         flat = one_line(piece, 10_000)  # keeps the spaces around a match: "about cats"
-        if flat and piece[:1].isspace():
+        if piece[:1].isspace():
             flat = " " + flat
-        if flat and piece[-1:].isspace():
+        if flat.strip() and piece[-1:].isspace():
             flat += " "
         text.append(flat, style="reverse bold" if inside else "")
         inside = not inside
     return text
+
+
+#: Seconds of quiet in the search box before the search runs.
+SEARCH_DELAY = 0.12
 
 
 class ConversationList(OptionList):
@@ -85,6 +90,7 @@ class Sidebar(Vertical):
         self.items = ConversationList(id="conversations")
         self.searching = False
         self.showing_archived = False
+        self._search_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield self.search_box
@@ -153,8 +159,14 @@ class Sidebar(Vertical):
                 self.items.highlighted = next((i for i in rows if i >= fallback_row), rows[-1])
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        """Search once typing pauses, not on every key (a flood of keys stays responsive)."""
         event.stop()
-        self.post_message(self.Search(event.value))
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        query = event.value
+        self._search_timer = self.set_timer(
+            SEARCH_DELAY, lambda: self.post_message(self.Search(query))
+        )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
