@@ -669,13 +669,25 @@ class Store:
                 (status.value, sentence, time.time(), message_id, owner),
             )
 
-    def resumable_jobs(self, now: float | None = None) -> list[Message]:
-        """Queued replies with a job id, young enough to fetch, that no live process is polling."""
+    def resumable_jobs(
+        self,
+        now: float | None = None,
+        *,
+        include_stopped: bool = True,
+        conversation_id: int | None = None,
+    ) -> list[Message]:
+        """Queued replies with a job id, young enough to fetch, that no live process is polling.
+
+        ``include_stopped=False`` leaves out the jobs a person stopped (Esc): they are
+        resumed when asked for, not on their own.
+        """
         now = time.time() if now is None else now
+        stopped = "" if include_stopped else "AND job_status IS NOT 'stopped' "
         rows = self._read(
             f"SELECT {_MESSAGE_COLUMNS}, owner FROM messages WHERE status = 'queued' "
-            "AND job_id IS NOT NULL AND created_at > ?",
-            (now - JOB_LIFETIME,),
+            f"AND job_id IS NOT NULL AND created_at > ? {stopped}"
+            "AND (? IS NULL OR conversation_id = ?) ORDER BY id",
+            (now - JOB_LIFETIME, conversation_id, conversation_id),
         )
         return [_message(r) for r in rows if not owner_alive(r[-1]) or r[-1] == self.owner]
 

@@ -111,6 +111,8 @@ class LlamaChatApp(App[None]):
         self.discover_local = discover_local
         self._providers: dict[str, Provider] = {}
         self._pane_ids = itertools.count(1)
+        #: Queued replies being fetched by :meth:`resume_jobs`, not by a pane.
+        self.background_jobs: set[int] = set()
         self.session_cost = 0.0
         self.sidebar = Sidebar()
         self.tabs = TabbedContent(id="tabs")
@@ -138,8 +140,8 @@ class LlamaChatApp(App[None]):
         self.refresh_sidebar()
         for problem in self._problems:
             self.notify(problem, severity="warning", timeout=12)
-        if self.store is not None and self.store.resumable_jobs():
-            self.resume_jobs()
+        if self.store is not None and self.store.resumable_jobs(include_stopped=False):
+            self.resume_jobs(first)
         if not self._any_key():
             self.call_after_refresh(self._welcome)
             if self.discover_local:
@@ -625,16 +627,28 @@ class LlamaChatApp(App[None]):
 
     # --- background work ----------------------------------------------------------------------
 
-    @work(group="resume-jobs")
-    async def resume_jobs(self) -> None:
-        """Fetch the replies of queued jobs left by an earlier run."""
+    @work(group="resume-jobs", exit_on_error=False)
+    async def resume_jobs(self, shown: int | None) -> None:
+        """Fetch the replies of queued jobs left by an earlier run, in the background.
+
+        The jobs of conversation ``shown`` (open at start) are resumed by its pane, with
+        their status live and Esc to stop them; jobs a person stopped wait to be asked for.
+        """
         from llamachat.jobs import resume_one
 
         assert self.store is not None
-        for message in self.store.resumable_jobs():
-            outcome = await resume_one(self.store, self.config, message)
+        for message in self.store.resumable_jobs(include_stopped=False):
+            if message.conversation_id == shown or any(
+                pane.conversation_id == message.conversation_id for pane in self.panes()
+            ):
+                continue
+            self.background_jobs.add(message.id)
+            try:
+                outcome = await resume_one(self.store, self.config, message)
+            finally:
+                self.background_jobs.discard(message.id)
             for pane in self.panes():
-                if pane.conversation_id == message.conversation_id:
+                if pane.conversation_id == message.conversation_id and not pane.busy:
                     pane.rebuild()
             self.notify(f"Queued job {message.job_id}: {outcome}")
         self.refresh_sidebar()

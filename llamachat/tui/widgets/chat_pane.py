@@ -207,6 +207,19 @@ class ChatPane(Vertical):
         self._recount(view)
         if self.status.credits is None:
             self.refresh_credits()
+        self._resume_left_jobs()
+
+    def _resume_left_jobs(self) -> None:
+        """Poll again a queued job an earlier run left in this conversation (not one stopped)."""
+        store = self.chat_app.store
+        if store is None or self.conversation_id is None or self.busy:
+            return
+        for message in store.resumable_jobs(
+            include_stopped=False, conversation_id=self.conversation_id
+        ):
+            if message.id in self._views and message.id not in self.chat_app.background_jobs:
+                self.resume_job(message)
+                return  # one reply at a time per pane; the others are resumed when asked
 
     def _recount(self, view: ConversationView) -> None:
         s = self.status
@@ -376,9 +389,9 @@ class ChatPane(Vertical):
             )
         self._start(events, rebuild=branching, user_text=text)
 
-    def _provider(self) -> Provider | None:
+    def _provider(self, name: str | None = None) -> Provider | None:
         try:
-            return self.chat_app.get_provider(self.provider_name)
+            return self.chat_app.get_provider(name or self.provider_name)
         except Exception as error:
             self.show_notice(f"{error}", error=True)
             return None
@@ -411,9 +424,9 @@ class ChatPane(Vertical):
         self._start(events, rebuild=True)
 
     def resume_job(self, message: Message) -> None:
-        """Poll a queued job of this conversation again."""
+        """Poll a queued job of this conversation again (at the provider that queued it)."""
         store = self.chat_app.store
-        provider = self._provider()
+        provider = self._provider(message.provider)
         if store is None or provider is None or self.busy:
             return
         if not store.claim(message.id):
