@@ -580,6 +580,35 @@ async def test_image_sent_as_data_uri_to_a_vision_model(fake: FakeServer, tmp_pa
         assert views(app)[0].message.images
 
 
+async def test_images_are_not_sent_to_a_model_picked_after_attaching(
+    fake: FakeServer,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    from llamachat.tui.screens.dialogs import InputScreen
+
+    fake.on("POST", CHAT, sse_reply(stream_events(["text only"])))
+    configure(fake)
+    image = tmp_path / "square.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\nfake-png-bytes")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        pane(app).attach_image(str(image))  # the fake model accepts images
+        app.switch_model("demo", "llama-3.1-8b-demo")  # this one does not
+        await pilot.press(*"what is this?", "enter")
+        await pilot.pause(0.1)
+        assert views(app) == [] and "does not accept images" in str(pane(app).notice.render())
+        assert pane(app).prompt.text == "what is this?" and len(pane(app).attachments) == 1
+        await pilot.press("ctrl+o")  # an empty path removes the images
+        await wait_for(lambda: isinstance(app.screen, InputScreen), pilot)
+        await pilot.press("enter")
+        await wait_for(lambda: not pane(app).attachments, pilot)
+        pane(app).prompt.focus()
+        await pilot.press("enter")
+        await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)
+        assert not views(app)[0].message.images
+
+
 async def test_theme_choice_is_remembered() -> None:
     configure()
     app = make_app()

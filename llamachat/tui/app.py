@@ -618,12 +618,15 @@ class LlamaChatApp(App[None]):
         """Ask for the path of an image to attach."""
 
         def chosen(path: str | None) -> None:
-            if path:
+            if path is not None and path.strip():
                 pane.attach_image(path.strip())
+            elif path is not None and pane.attachments:
+                pane.clear_attachments()
 
-        self.push_screen(
-            InputScreen("Path of the image to send", placeholder="~/photo.png"), chosen
-        )
+        question = "Path of the image to send"
+        if pane.attachments:
+            question += " (empty: remove the attached images)"
+        self.push_screen(InputScreen(question, placeholder="~/photo.png"), chosen)
 
     # --- background work ----------------------------------------------------------------------
 

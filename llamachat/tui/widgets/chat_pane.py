@@ -346,8 +346,8 @@ class ChatPane(Vertical):
             self.chat_app.notify("A reply is still arriving: press Esc to stop it first.")
             return
         provider = self._provider()
-        if provider is None:
-            return
+        if provider is None or (self.attachments and not self._refuse_images(provider)):
+            return  # the text and the images stay where they are
         store = self.chat_app.store
         if store is not None and self.conversation_id is None:
             conversation = store.create_conversation(
@@ -660,13 +660,7 @@ class ChatPane(Vertical):
         provider = self._provider()
         if provider is None:
             return
-        info = provider.model_info(self.model)
-        if not provider.capabilities.vision or (info is not None and info.vision is False):
-            self.show_notice(
-                f"'{self.model}' on {provider.display_name} does not accept images: pick a model "
-                "that does (Ctrl+L), or send text only.",
-                error=True,
-            )
+        if not self._refuse_images(provider):
             return
         try:
             self.attachments.append(image_data_uri(Path(path_text).expanduser()))
@@ -674,6 +668,25 @@ class ChatPane(Vertical):
             self.show_notice(str(error), error=True)
             return
         self._show_attachments()
+
+    def _refuse_images(self, provider: Provider) -> bool:
+        """``True`` if the current model accepts images; else say so and return ``False``."""
+        info = provider.model_info(self.model)
+        if provider.capabilities.vision and (info is None or info.vision is not False):
+            return True
+        self.show_notice(
+            f"'{self.model}' on {provider.display_name} does not accept images: pick a model "
+            "that does (Ctrl+L), or remove the images (Ctrl+O, then an empty path) to send "
+            "text only.",
+            error=True,
+        )
+        return False
+
+    def clear_attachments(self) -> None:
+        """Drop the images attached to the next prompt."""
+        self.attachments.clear()
+        self._show_attachments()
+        self._hide_notice()
 
     def _show_attachments(self) -> None:
         count = len(self.attachments)
