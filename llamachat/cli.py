@@ -8,14 +8,31 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from llamachat import __version__
+from llamachat.providers.base import param_problem
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+
+
+def _param(name: str, kind: Callable[[str], float]) -> Callable[[str], float]:
+    """An argparse type: a number of ``kind`` inside the limits of generation parameter ``name``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        problem = param_problem(name, value)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+
+    return parse
 
 
 def _add_provider_flags(parser: argparse.ArgumentParser) -> None:
@@ -51,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_provider_flags(ask)
     ask.add_argument("-m", "--model", help="model id (default: the provider's default)")
     ask.add_argument("-s", "--system", help="system prompt")
-    ask.add_argument("--temperature", type=float, metavar="T")
-    ask.add_argument("--max-tokens", type=int, metavar="N")
+    ask.add_argument("--temperature", type=_param("temperature", float), metavar="T")
+    ask.add_argument("--max-tokens", type=_param("max_tokens", int), metavar="N")
     ask.add_argument("--no-stream", action="store_true", help="ask for the whole reply at once")
     ask.add_argument("--json", action="store_true", help="print one JSON object at the end")
     ask.add_argument(

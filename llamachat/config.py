@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from llamachat import locations
+from llamachat.providers.base import PARAM_LIMITS, param_problem
 from llamachat.providers.presets import KEY_ENV_BY_KIND
 from llamachat.secrets import Secret
 
@@ -259,6 +260,11 @@ def parse_config(text: str, path: Path) -> Config:
         **_check_types(network_raw, _NETWORK_TYPES, "[network]", path, warnings)
     )
     defaults = Defaults(**_check_types(defaults_raw, _DEFAULTS_TYPES, "[defaults]", path, warnings))
+    for name in PARAM_LIMITS:
+        value = getattr(defaults, name)
+        problem = None if value is None else param_problem(name, value)
+        if problem:
+            raise ConfigError(f"{path}: [defaults] {problem}")
 
     top: dict[str, str | None] = {}
     for key in ("default_provider", "default_model", "theme"):

@@ -32,6 +32,15 @@ def run(
     )
 
 
+def test_ask_refuses_parameters_out_of_range(subprocess_env: dict[str, str]) -> None:
+    hot = run("ask", "-p", "demo", "--temperature", "50", "hi", env=subprocess_env)
+    assert hot.returncode == 2 and "temperature must be between 0 and 2, not 50" in hot.stderr
+    negative = run("ask", "-p", "demo", "--max-tokens", "-5", "hi", env=subprocess_env)
+    assert negative.returncode == 2 and "max_tokens must be between 1" in negative.stderr
+    word = run("ask", "-p", "demo", "--temperature", "warm", "hi", env=subprocess_env)
+    assert word.returncode == 2 and "not a number: 'warm'" in word.stderr
+
+
 def test_version_and_help(subprocess_env: dict[str, str]) -> None:
     result = run("--version", env=subprocess_env)
     assert result.returncode == 0 and result.stdout.startswith("llamachat 0.")
@@ -191,7 +200,7 @@ def test_ask_connection_refused_exit_1(subprocess_env: dict[str, str]) -> None:
         (["ask", "-p", "nope", "hi"], None, "no provider named 'nope'"),
         (["ask", "hi"], "[providers.x\n", "line 1"),
         (["ask"], None, "no prompt"),
-        (["ask", "--temperature", "hot", "hi"], None, "invalid float"),
+        (["ask", "--temperature", "hot", "hi"], None, "not a number: 'hot'"),
         (["ask", "--base-url", "ftp://x", "hi"], None, "http://"),
         (["models", "-p", "nope"], None, "no provider named"),
         (["providers"], "x = [\n", "config.toml"),

@@ -92,6 +92,20 @@ def test_broken_toml_names_file_line_and_column() -> None:
     assert str(path) in message and "line 2" in message and "column" in message
 
 
+def test_generation_defaults_out_of_range_are_refused() -> None:
+    for line, words in (
+        ("temperature = 50", "temperature must be between 0 and 2, not 50"),
+        ("max_tokens = -5", "max_tokens must be between 1 and 1e+06, not -5"),
+        ("top_p = 1.5", "top_p must be between 0 and 1"),
+    ):
+        write(f"[defaults]\n{line}\n")
+        with pytest.raises(ConfigError) as caught:
+            load_config()
+        assert "[defaults]" in str(caught.value) and words in str(caught.value)
+    write("[defaults]\ntemperature = 0\nmax_tokens = 1\ntop_p = 1\n")
+    assert load_config().defaults.temperature == 0
+
+
 def test_unknown_keys_warn_not_crash() -> None:
     write('colour = "blue"\n[providers.deepinfra]\nbase_urll = "x"\n[network]\nspeed = 3\n')
     config = load_config()

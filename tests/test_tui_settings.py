@@ -35,3 +35,30 @@ async def test_saving_settings_keeps_a_broken_config_aside() -> None:
         assert load_config(path).path == path  # the new file reads
         assert any(str(kept) in n.message for n in app._notifications)
         assert all("0123456789" not in n.message for n in app._notifications)
+
+
+async def test_numbers_out_of_range_or_not_numbers_are_not_saved() -> None:
+    from textual.widgets import Input
+
+    from tests.tui_helpers import configure, make_app, pane
+
+    configure()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"hello", "enter")  # a conversation, so its overrides are on screen
+        await wait_for(lambda: pane(app).conversation_id is not None and not pane(app).busy, pilot)
+        for field, value, words in (
+            ("#conv--temperature", "50", "temperature must be between 0 and 2, not 50"),
+            ("#conv--max_tokens", "-5", "max_tokens must be between 1"),
+            ("#general--temperature", "warm", "must be a number, not “warm”"),
+        ):
+            await pilot.press("ctrl+s")
+            await wait_for(lambda: isinstance(app.screen, SettingsScreen), pilot)
+            app.screen.query_one(field, Input).value = value
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.05)
+            assert isinstance(app.screen, SettingsScreen)  # still open: nothing saved
+            assert any(words in n.message for n in app._notifications), words
+            await pilot.press("escape")
+            await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)
+        assert pane(app).params.temperature is None and pane(app).params.max_tokens is None

@@ -67,6 +67,22 @@ class ChatMessage:
         return {"role": self.role, "content": parts}
 
 
+#: The values a person may set; beyond them providers refuse the request or misbehave.
+PARAM_LIMITS: dict[str, tuple[float, float]] = {
+    "temperature": (0.0, 2.0),
+    "top_p": (0.0, 1.0),
+    "max_tokens": (1, 1_000_000),
+}
+
+
+def param_problem(name: str, value: float) -> str | None:
+    """A sentence saying why ``value`` cannot be used for ``name``, or ``None`` if it can."""
+    low, high = PARAM_LIMITS[name]
+    if low <= value <= high:
+        return None
+    return f"{name} must be between {low:g} and {high:g}, not {value:g}."
+
+
 @dataclass(frozen=True, slots=True)
 class GenerationParams:
     """Sampling parameters; ``None`` means "let the provider decide"."""

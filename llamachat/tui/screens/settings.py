@@ -22,7 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
 
 from llamachat.config import Config, ConfigError, parse_config
-from llamachat.providers.base import OptionKind, OptionSpec
+from llamachat.providers.base import OptionKind, OptionSpec, param_problem
 from llamachat.providers.errors import ProviderError
 from llamachat.providers.registry import build_provider, option_specs
 
@@ -248,8 +248,26 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
 
     # --- actions --------------------------------------------------------------------
 
+    def _number_problem(self) -> str | None:
+        """The first number field that holds something other than a usable number."""
+        for widget_id, (label, kind, limit) in NUMBER_FIELDS.items():
+            if not self.query(f"#{widget_id}"):
+                continue  # no conversation open: no overrides on screen
+            text = self._value(widget_id)
+            value = parse_number(text, kind)
+            if text and value is None:
+                return f"{label} must be a number, not “{text}”."
+            problem = None if value is None or limit is None else param_problem(limit, value)
+            if problem:
+                return f"{label}: {problem}"
+        return None
+
     def action_save(self) -> None:
         """Check the values, then hand them back to be written."""
+        problem = self._number_problem()
+        if problem:
+            self.notify(f"Not saved: {problem}", severity="error")
+            return
         raw = self.collect()
         try:
             import tomli_w
@@ -305,6 +323,17 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
 
 def _text(value: Any) -> str:
     return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+#: Number fields: their label in messages, their type, and their limits (a PARAM_LIMITS name).
+NUMBER_FIELDS: dict[str, tuple[str, Callable[[str], float], str | None]] = {
+    "general--temperature": ("Default temperature", float, "temperature"),
+    "general--max_tokens": ("Default max tokens", int, "max_tokens"),
+    "general--connect_timeout": ("Connect timeout", float, None),
+    "general--read_timeout": ("Read timeout", float, None),
+    "conv--temperature": ("This conversation's temperature", float, "temperature"),
+    "conv--max_tokens": ("This conversation's max tokens", int, "max_tokens"),
+}
 
 
 def parse_number(text: str, kind: Callable[[str], N]) -> N | None:
