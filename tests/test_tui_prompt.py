@@ -80,3 +80,41 @@ async def test_alt_keys_in_the_prompt_reach_the_app() -> None:
         app.post_message(events.Key("alt+w", "w"))  # as a terminal sends it: Esc then "w"
         await wait_for(lambda: len(app.panes()) == 1, pilot)
         assert pane(app).prompt.text == ""
+
+
+async def test_a_prompt_shows_its_line_breaks_and_a_reply_follows_markdown(
+    fake: FakeServer,
+) -> None:
+    fake.on("POST", CHAT, sse_reply(stream_events(["soft\nbreak"])))
+    configure(fake)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"first line", "ctrl+j", *"second line", "enter")
+        await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)
+        await pilot.pause(0.1)
+        strips = app.screen._compositor.render_strips()
+        screen = [strip.text.split("▕")[-1] for strip in strips]  # the pane, not the sidebar
+        assert any(line.strip() == "first line" for line in screen)
+        assert any(line.strip() == "second line" for line in screen)
+        assert any(line.strip() == "soft break" for line in screen)  # Markdown: one paragraph
+
+
+async def test_quick_page_ups_each_move_a_page() -> None:
+    from llamachat.store.db import Store
+
+    configure()
+    with Store.open_default() as store:
+        c = store.create_conversation()
+        user = store.add_message(c.id, "user", "code please")
+        code = "\n".join(f"x{i} = {i}" for i in range(3000))
+        store.add_message(c.id, "assistant", f"```python\n{code}\n```\n", parent_id=user.id)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        messages = pane(app).messages
+        await wait_for(lambda: messages.max_scroll_y > 2000, pilot)
+        await wait_for(lambda: messages.scroll_y == messages.max_scroll_y, pilot)
+        start, page = messages.scroll_y, messages.scrollable_content_region.height
+        for _ in range(5):  # faster than the screen refreshes
+            app.post_message(events.Key("pageup", None))
+        await wait_for(lambda: messages.scroll_y <= start - 5 * page, pilot)
+        assert messages.scroll_y == start - 5 * page

@@ -331,10 +331,11 @@ class ChatPane(Vertical):
 
     def on_prompt_input_read_back(self, event: PromptInput.ReadBack) -> None:
         event.stop()
-        if event.pages < 0:
-            self.messages.scroll_page_up(animate=False)  # releases the anchor: stops following
-        else:
-            self.messages.scroll_page_down(animate=False)  # at the bottom, following resumes
+        messages = self.messages
+        page = messages.scrollable_content_region.height
+        # At once, not after the next refresh: quick presses each move a whole page. Scrolling
+        # releases the anchor (the view stops following); at the bottom following resumes.
+        messages.scroll_to(y=messages.scroll_y + event.pages * page, animate=False, immediate=True)
 
     def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
         event.stop()

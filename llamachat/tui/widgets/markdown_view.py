@@ -133,11 +133,14 @@ class MarkdownView(Widget):
         text: str = "",
         *,
         code_theme: str = "monokai",
+        hard_breaks: bool = False,
         id: str | None = None,
         classes: str = "",
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.code_theme = code_theme
+        #: Every line break is kept (a person's prompt), not only blank lines (Markdown's rule).
+        self.hard_breaks = hard_breaks
         self._splitter = BlockSplitter()
         self._pending: list[str] = []
         self._scheduled = False
@@ -158,6 +161,9 @@ class MarkdownView(Widget):
         if text:
             self._apply(self._splitter.feed(text))
             self._apply(self._splitter.close())
+
+    def _markdown(self, text: str) -> RichMarkdown:
+        return markdown(text.replace("\n", "  \n") if self.hard_breaks else text, self.code_theme)
 
     @property
     def text(self) -> str:
@@ -199,7 +205,7 @@ class MarkdownView(Widget):
         else:
             tail = self._splitter.open_text()
             tail_size = len(tail)
-            self._set_tail(markdown(tail, self.code_theme) if tail else None)
+            self._set_tail(self._markdown(tail) if tail else None)
         # A huge unfinished line is redrawn less often, so redraws stay linear overall.
         self._interval = FRAME * max(1.0, tail_size / MAX_OPEN_TEXT)
         self._changed()
@@ -207,7 +213,7 @@ class MarkdownView(Widget):
     def _apply(self, events: Sequence[object]) -> None:
         for event in events:
             if isinstance(event, TextBlock):
-                self.add_block(markdown(event.text, self.code_theme))
+                self.add_block(self._markdown(event.text))
                 self.add_block(Text(""))
             elif isinstance(event, CodeStart):
                 self._code = CodeBlock(self, event.language, len(self.code_blocks) + 1)

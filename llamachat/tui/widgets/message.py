@@ -96,7 +96,12 @@ class MessageView(MarkdownView, can_focus=True):
         branch: Branch | None = None,
         code_theme: str = "monokai",
     ) -> None:
-        super().__init__(message.content, code_theme=code_theme, classes=f"-{message.role}")
+        super().__init__(
+            message.content,
+            code_theme=code_theme,
+            hard_breaks=message.role == "user",  # a prompt shows as it was typed
+            classes=f"-{message.role}",
+        )
         self.message = message
         self.display_name = display_name
         self.branch = branch
