@@ -59,3 +59,18 @@ async def test_picker_says_a_configured_key_is_there(fake: FakeServer) -> None:
         assert key_state(app.get_provider("fake")) == "key from config"
         assert key_state(app.get_provider("local")) == "no key needed"
         assert key_state(app.get_provider("demo")) == "no key needed"
+
+
+def test_next_poll_counts_on_while_the_job_keeps_its_state() -> None:
+    import time
+
+    from llamachat.tui.widgets.status_bar import PaneStatus, StatusBar
+
+    bar = StatusBar()
+    now = time.time()
+    bar.status = PaneStatus(
+        provider="Segmind", job_id="job-1", job_status="QUEUED", job_since=now - 9,
+        next_poll_at=now - 2.6, poll_interval=2.0,
+    )  # fmt: skip
+    shown = str(bar.render_status())
+    assert "queue: queued job job-1 · 9 s · next poll 1 s" in shown

@@ -558,6 +558,7 @@ class ChatPane(Vertical):
             s.job_id, s.job_status = event.job_id, event.status
             s.job_since = now - event.waited
             s.next_poll_at = now + event.next_poll_in if event.next_poll_in else None
+            s.poll_interval = event.next_poll_in
             if view is not None:
                 view.update_message(replace(view.message, job_status=event.status))
         elif isinstance(event, Retrying):

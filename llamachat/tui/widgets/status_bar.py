@@ -22,6 +22,7 @@ class PaneStatus:
     job_status: str | None = None
     job_since: float | None = None
     next_poll_at: float | None = None
+    poll_interval: float | None = None
     retry_at: float | None = None
     retry_attempt: str = ""
     credits: float | None = None
@@ -72,8 +73,12 @@ class StatusBar(Static):
             waited = now - s.job_since if s.job_since else 0
             text.append(f"  queue: {(s.job_status or 'queued').lower()}", style="bold cyan")
             text.append(f" job {s.job_id[:12]} · {waited:.0f} s")
-            if s.next_poll_at and s.next_poll_at > now:
-                text.append(f" · next poll {s.next_poll_at - now:.0f} s")
+            next_poll = s.next_poll_at
+            if next_poll and s.poll_interval and next_poll <= now:
+                # Providers report a change of state, not every poll: count on to the next one.
+                next_poll += ((now - next_poll) // s.poll_interval + 1) * s.poll_interval
+            if next_poll and next_poll > now:
+                text.append(f" · next poll {next_poll - now:.0f} s")
         elif s.streaming:
             text.append("  ● streaming", style="bold green")
         if s.credits is not None:
