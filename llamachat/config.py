@@ -325,15 +325,6 @@ def config_defaults(path: Path | None = None) -> Config:
     )
 
 
-def keep_aside(path: Path) -> Path | None:
-    """Rename a config file that cannot be read to ``<name>.broken`` (never over another file)."""
-    if not path.exists():
-        return None
-    kept = locations.unused_path(path.with_name(f"{path.name}.broken"))
-    path.rename(kept)
-    return kept
-
-
 def write_config(raw: Mapping[str, Any], path: Path | None = None) -> Path:
     """Write ``raw`` as TOML atomically, readable only by its owner (it may hold keys)."""
     import tomli_w

@@ -1,4 +1,4 @@
-"""Settings with a config file that cannot be read: the app runs, and nothing of the file is lost."""
+"""Settings: a config file that cannot be read is never written over; numbers are checked."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ BROKEN = (
 )
 
 
-async def test_saving_settings_keeps_a_broken_config_aside() -> None:
+async def test_a_broken_config_is_never_written_over() -> None:
     path = locations.config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(BROKEN)
@@ -30,11 +30,17 @@ async def test_saving_settings_keeps_a_broken_config_aside() -> None:
         await wait_for(lambda: isinstance(app.screen, SettingsScreen), pilot)
         await pilot.press("ctrl+s")
         await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)
-        kept = path.with_name("config.toml.broken")
-        assert kept.read_text() == BROKEN
-        assert load_config(path).path == path  # the new file reads
-        assert any(str(kept) in n.message for n in app._notifications)
+        assert path.read_text() == BROKEN  # refused: its providers and keys would be lost
+        assert any("Settings not saved" in n.message for n in app._notifications)
         assert all("0123456789" not in n.message for n in app._notifications)
+
+        path.write_text('theme = "andes-day"\n')  # fixed by hand: settings work again
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen), pilot)
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)
+        assert load_config(path).theme == "andes-day"
+        assert any(f"Settings saved to {path}" in n.message for n in app._notifications)
 
 
 async def test_numbers_out_of_range_or_not_numbers_are_not_saved() -> None:

@@ -30,7 +30,6 @@ from llamachat.config import (
     ProviderSettings,
     config_defaults,
     default_provider_name,
-    keep_aside,
     load_config,
     write_config,
 )
@@ -92,13 +91,14 @@ class LlamaChatApp(App[None]):
     ) -> None:
         super().__init__()
         self._problems: list[str] = []
-        self._config_broken = False  # the file could not be read: kept as it is until a save
+        #: Why the config file could not be read: it is never written over while this is set.
+        self._config_error: str | None = None
         if config is None:
             try:
                 config = load_config()
             except ConfigError as error:
                 self._problems.append(f"{error} Using the built-in defaults for now.")
-                self._config_broken = True
+                self._config_error = str(error)
                 config = replace(config_defaults(), path=locations.config_path())
         self.config = config
         self._problems.extend(config.warnings)
@@ -203,21 +203,22 @@ class LlamaChatApp(App[None]):
     # --- config and providers -----------------------------------------------------------
 
     def _save_raw(self, raw: dict[str, Any], *, quiet: bool = False) -> bool:
-        """Write the config; a broken file is moved aside first (only on an explicit save)."""
-        kept: Path | None = None
+        """Write the config, unless the file on disk is broken (it holds what the person set up)."""
+        if self._config_error is not None and not self._reload_config():
+            if not quiet:
+                self.notify(
+                    f"Settings not saved: {self._config_error} Saving now would replace the "
+                    "providers and keys in it with the defaults.",
+                    severity="error",
+                    timeout=15,
+                )
+            return False
         try:
-            if self._config_broken:
-                if quiet:
-                    return False  # a theme change does not replace a file the person must fix
-                kept = keep_aside(self.config.path)
             path = write_config(raw, self.config.path)
             self.config = load_config(path)
         except (OSError, ConfigError) as error:
             self.notify(f"Settings not saved: {error}", severity="error")
             return False
-        self._config_broken = False
-        if kept is not None:
-            self.notify(f"The config file had an error; it was kept as {kept}.", timeout=12)
         for provider in self._providers.values():
             self.run_worker(provider.aclose(), group="close-providers")
         self._providers.clear()
@@ -521,6 +522,17 @@ class LlamaChatApp(App[None]):
             pane.switch_model(provider, model)
             self.notify(f"Now using {self.display_name(provider)} · {model}.")
 
+    def _reload_config(self) -> bool:
+        """Read a config file that was broken again; ``True`` once it reads."""
+        try:
+            self.config = load_config(self.config.path)
+        except ConfigError as error:
+            self._config_error = str(error)
+            return False
+        self._config_error = None
+        self._providers.clear()
+        return True
+
     def action_settings(self) -> None:
         """Open the settings screen."""
         from llamachat.tui.screens.settings import (
@@ -528,6 +540,13 @@ class LlamaChatApp(App[None]):
             SettingsResult,
             SettingsScreen,
         )
+
+        if self._config_error is not None and not self._reload_config():
+            self.notify(
+                f"{self._config_error} Until it is fixed, settings can be tried but not saved.",
+                severity="warning",
+                timeout=15,
+            )
 
         pane = self.active_pane
         conversation = None
