@@ -100,8 +100,11 @@ class Console:
             self.error(line)
 
     def error(self, line: str) -> None:
-        """A line on stderr, always."""
+        """A line on stderr, always (on a terminal, after the reply's line is ended)."""
         from llamachat.textsafety import one_line
+
+        if self._escape_out and self._escape_err:  # both on the terminal: not mid-line
+            self.finish_text()
 
         text = one_line(line, 2000) if self._escape_err else " ".join(line.split())
         self.err.write(f"llamachat: {text}\n")
@@ -111,7 +114,7 @@ class Console:
 EXIT_BROKEN_PIPE = 141
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     """Point stdout at /dev/null so Python's exit flush cannot fail on the closed pipe."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
@@ -302,7 +305,7 @@ def run_ask(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except OutputClosed:
         # The reader of the pipe left; the reply so far is stored as interrupted.
-        _silence_stdout()
+        silence_stdout()
         return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         console.finish_text()

@@ -148,9 +148,19 @@ def _continue_without_id(argv: list[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code (141 when the reader of stdout left)."""
     raw = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(_continue_without_id(raw))
+    try:
+        return _run(args)
+    except BrokenPipeError:  # ``llamachat history list | head -1``
+        from llamachat.ask import EXIT_BROKEN_PIPE, silence_stdout
+
+        silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "ask":
         from llamachat.ask import run_ask
 

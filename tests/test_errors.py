@@ -253,6 +253,24 @@ async def test_no_key_refused_before_any_request(fake: FakeServer) -> None:
     assert fake.received() == []
 
 
+async def test_a_server_configured_with_a_key_variable_needs_that_key(
+    fake: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llamachat.config import ProviderSettings
+    from llamachat.providers.registry import build_provider
+
+    monkeypatch.delenv("GROQ_API_KEY", raising=False)
+    settings = ProviderSettings(
+        name="groq", kind="openai", base_url=f"{fake.url}/v1", api_key_env=("GROQ_API_KEY",)
+    )
+    _, error = await collect(build_provider(settings), request())
+    assert error is not None and error.kind is ErrorKind.NO_KEY
+    assert "set GROQ_API_KEY" in error.message
+    assert fake.received() == []
+    local = build_provider(ProviderSettings(name="local", kind="openai", base_url=fake.url))
+    assert not local.capabilities.needs_key  # a local server needs none
+
+
 async def test_images_refused_for_text_only_model(fake: FakeServer) -> None:
     from llamachat.providers.base import ChatMessage, ChatRequest, ImagePart, TextPart
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
 from typing import Any, ClassVar, TypeVar
 
 import httpx
@@ -49,7 +50,7 @@ DEFAULT_MODEL_OPTION = OptionSpec(
 
 async def retrying(
     policy: RetryPolicy,
-    attempt: Callable[[], AsyncIterator[T]],
+    attempt: Callable[[], AsyncGenerator[T, None]],
     translate: Callable[[httpx.TransportError], ProviderError],
 ) -> AsyncGenerator[T | Retrying, None]:
     """Run ``attempt`` until it succeeds, retrying failures that allow it.
@@ -61,10 +62,13 @@ async def retrying(
     while True:
         started = False
         try:
-            async for event in attempt():
-                if not started and type(event) is TextDelta:
-                    started = True
-                yield event
+            # Closed here, not left to the collector: a reader that stops early (``ask | head``)
+            # must close the HTTP stream before the loop ends.
+            async with aclosing(attempt()) as events:
+                async for event in events:
+                    if not started and type(event) is TextDelta:
+                        started = True
+                    yield event
             return
         except httpx.TransportError as exc:
             failure = translate(exc)
@@ -219,10 +223,11 @@ class HTTPProvider:
         ctx = self.error_context(request.model)
         received: list[str] = []
         try:
-            async for event in self.events(request, ctx):
-                if type(event) is TextDelta:
-                    received.append(event.text)
-                yield event
+            async with aclosing(self.events(request, ctx)) as events:
+                async for event in events:
+                    if type(event) is TextDelta:
+                        received.append(event.text)
+                    yield event
         except ProviderError as err:
             err.partial_text = "".join(received)
             raise
@@ -238,7 +243,7 @@ class HTTPProvider:
     ) -> AsyncGenerator[httpx.Response | Retrying, None]:
         """One plain request with retries: ``Retrying`` events, then the successful response."""
 
-        async def once() -> AsyncIterator[httpx.Response]:
+        async def once() -> AsyncGenerator[httpx.Response, None]:
             response = await self.client.request(method, url, **kwargs)
             await self.raise_for_status(response, ctx)
             yield response

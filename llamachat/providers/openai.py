@@ -233,7 +233,9 @@ class OpenAIProvider(HTTPProvider):
     stream_usage_default: ClassVar[bool] = True
 
     def declare_capabilities(self) -> Capabilities:
-        return Capabilities(streams=True, vision=True, lists_models=True, needs_key=False)
+        # A local server needs no key; one configured with ``api_key_env`` (Groq...) does.
+        needs_key = bool(self.settings.api_key_env)
+        return Capabilities(streams=True, vision=True, lists_models=True, needs_key=needs_key)
 
     def chat_url(self, model: str) -> str:
         """Where chat completions are posted."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -339,7 +339,7 @@ class SegmindProvider(HTTPProvider):
     ) -> AsyncGenerator[Mapping[str, Any] | Retrying, None]:
         """A status or result GET, retried on transient failures, mapped to job errors."""
 
-        async def once() -> AsyncIterator[Mapping[str, Any]]:
+        async def once() -> AsyncGenerator[Mapping[str, Any], None]:
             response = await self.client.get(url)
             if response.status_code >= 400:
                 raise self._job_error(ctx, job_id, response)
