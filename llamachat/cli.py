@@ -19,6 +19,17 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _param(name: str, kind: Callable[[str], float]) -> Callable[[str], float]:
     """An argparse type: a number of ``kind`` inside the limits of generation parameter ``name``."""
 
@@ -104,14 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="history_command", metavar="ACTION", required=True
     )
     listing = history_commands.add_parser("list", help="newest conversations first")
-    listing.add_argument("--limit", type=int, default=20, metavar="N")
+    listing.add_argument("--limit", type=_positive, default=20, metavar="N")
     listing.add_argument("--json", action="store_true")
     show = history_commands.add_parser("show", help="print one conversation")
     show.add_argument("id", type=int)
     show.add_argument("--json", action="store_true")
     search = history_commands.add_parser("search", help="full-text search over every message")
     search.add_argument("query")
-    search.add_argument("--limit", type=int, default=20, metavar="N")
+    search.add_argument("--limit", type=_positive, default=20, metavar="N")
     search.add_argument("--json", action="store_true")
     delete = history_commands.add_parser(
         "delete", help="delete a conversation (asks first on a terminal)"

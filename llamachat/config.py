@@ -221,7 +221,13 @@ def _provider_settings(
         elif key == "headers":
             updates[key] = {str(k): str(v) for k, v in value.items()}
         elif key == "project_id":
-            updates[key] = str(value)
+            project = str(value).strip().removeprefix("p-")
+            if not project.isdigit():
+                raise ConfigError(
+                    f"{path}: 'project_id' in {where} must be the digits of your project "
+                    f"(after p- in its URL), not '{value}'."
+                )
+            updates[key] = project
         elif key in ("poll_interval", "deadline", "tokens_per_second"):
             if value <= 0:
                 raise ConfigError(f"{path}: '{key}' in {where} must be positive.")

@@ -201,6 +201,7 @@ def test_ask_connection_refused_exit_1(subprocess_env: dict[str, str]) -> None:
         (["ask", "hi"], "[providers.x\n", "line 1"),
         (["ask"], None, "no prompt"),
         (["ask", "--temperature", "hot", "hi"], None, "not a number: 'hot'"),
+        (["history", "list", "--limit", "0"], None, "must be at least 1, not 0"),
         (["ask", "--base-url", "ftp://x", "hi"], None, "http://"),
         (["models", "-p", "nope"], None, "no provider named"),
         (["providers"], "x = [\n", "config.toml"),

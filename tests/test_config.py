@@ -106,6 +106,17 @@ def test_generation_defaults_out_of_range_are_refused() -> None:
     assert load_config().defaults.temperature == 0
 
 
+def test_e2e_project_id_is_the_digits_of_the_project() -> None:
+    write('[providers.e2e]\nproject_id = "abc"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config()
+    assert "must be the digits of your project" in str(caught.value)
+    write('[providers.e2e]\nproject_id = "p-4242"\n')
+    assert load_config().providers["e2e"].project_id == "4242"
+    write("[providers.e2e]\nproject_id = 4242\n")
+    assert load_config().providers["e2e"].project_id == "4242"
+
+
 def test_unknown_keys_warn_not_crash() -> None:
     write('colour = "blue"\n[providers.deepinfra]\nbase_urll = "x"\n[network]\nspeed = 3\n')
     config = load_config()

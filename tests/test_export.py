@@ -92,6 +92,23 @@ def test_markdown_front_matter_and_code_fences(store: Store) -> None:
     assert "old branch" not in text  # only the active branch
 
 
+def test_markdown_closes_a_fence_a_reply_left_open(store: Store) -> None:
+    from llamachat.store.export import close_fences
+
+    c = store.create_conversation(title="unclosed")
+    user = store.add_message(c.id, "user", "code?")
+    reply = store.add_message(
+        c.id, "assistant", "Start\n```python\nprint('x')\n", parent_id=user.id
+    )
+    store.add_message(c.id, "user", "thanks", parent_id=reply.id)
+    text = export(store.load(c.id), "md")
+    assert "print('x')\n```\n" in text
+    after = text.split("print('x')\n```\n", 1)[1]
+    assert "## You" in after and after.count("```") == 0  # the next heading is Markdown again
+    assert close_fences("~~~~\nx\n~~~\n") == "~~~~\nx\n~~~\n~~~~"  # a shorter fence does not close
+    assert close_fences("```\nx\n```\n") == "```\nx\n```\n"
+
+
 def test_html_is_inert_and_themed(store: Store) -> None:
     page = export(store.load(build(store)), "html")
     lowered = page.lower()

@@ -136,6 +136,19 @@ async def test_e2e_without_project_id(fake: FakeServer) -> None:
     assert "E2E_TIR_PROJECT_ID" in error.message
 
 
+async def test_e2e_project_id_that_is_not_digits(
+    fake: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("E2E_TIR_PROJECT_ID", "abc")
+    prov = make_provider(
+        "e2e", f"{fake.url}/project/p-{{project_id}}/genai/{{model}}/v1", key="t-123456789"
+    )
+    _, error = await collect(prov, request(model="m"))
+    assert error is not None and error.kind is ErrorKind.NOT_CONFIGURED
+    assert "must be the digits after p-" in error.message and "'abc'" in error.message
+    assert fake.received() == []
+
+
 async def test_e2e_vllm_older_error_shape(fake: FakeServer) -> None:
     fake.on(
         "POST",

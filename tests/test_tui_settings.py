@@ -68,3 +68,36 @@ async def test_numbers_out_of_range_or_not_numbers_are_not_saved() -> None:
             await pilot.press("escape")
             await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)
         assert pane(app).params.temperature is None and pane(app).params.max_tokens is None
+
+
+async def test_test_connection_lists_models_and_times_the_round_trip(fake) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Button, Static
+
+    from tests.fakeserver import json_reply
+    from tests.tui_helpers import configure, make_app
+
+    fake.on("GET", "/v1/models", json_reply({"data": [{"id": "fake-model"}, {"id": "other"}]}))
+    configure(fake)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen), pilot)
+        app.screen.query_one("#test--fake", Button).press()
+        result = app.screen.query_one("#result--fake", Static)
+        await wait_for(lambda: "models in" in str(result.render()), pilot)
+        shown = str(result.render())
+        assert "✓ 2 models in" in shown and "fake-model, other" in shown
+        await pilot.pause(0.1)
+        scroller = result.parent
+        while scroller is not None and not getattr(scroller, "is_scrollable", False):
+            scroller = scroller.parent
+        assert scroller is not None
+        assert scroller.region.contains_region(result.region)  # scrolled into view
+
+        tests = [b for b in app.screen.query(Button) if (b.id or "").startswith("test--")]
+        last = tests[-1]  # far down the form
+        last.press()
+        far = app.screen.query_one(f"#result--{last.id.removeprefix('test--')}", Static)  # type: ignore[union-attr]
+        await wait_for(lambda: str(far.render()).startswith(("✓", "✗")), pilot)
+        await pilot.pause(0.1)
+        assert scroller.region.contains_region(far.region)

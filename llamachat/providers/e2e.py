@@ -62,7 +62,8 @@ class E2EProvider(OpenAIProvider):
     @property
     def project_id(self) -> str | None:
         """The project id from the config, else ``E2E_TIR_PROJECT_ID``."""
-        return self.settings.project_id or os.environ.get(PROJECT_ENV, "").strip() or None
+        value = self.settings.project_id or os.environ.get(PROJECT_ENV, "").strip()
+        return value.removeprefix("p-") or None
 
     def _base_for(self, model: str) -> str:
         project = quote(self.project_id or "", safe="")
@@ -84,4 +85,10 @@ class E2EProvider(OpenAIProvider):
             raise ProviderError(
                 ErrorKind.NOT_CONFIGURED,
                 f"{self.display_name} needs a project id: set {PROJECT_ENV} or add it in Settings.",
+            )
+        if not self.project_id.isdigit():
+            raise ProviderError(
+                ErrorKind.NOT_CONFIGURED,
+                f"{self.display_name}'s project id must be the digits after p- in your project's "
+                f"URL, not '{self.project_id}': fix {PROJECT_ENV} or the setting.",
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -87,6 +88,24 @@ def _state(m: Message) -> str:
 # --- Markdown -------------------------------------------------------------------
 
 
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def close_fences(text: str) -> str:
+    """``text`` with a code fence it leaves open closed, so what follows stays Markdown."""
+    opened: str | None = None
+    for line in text.splitlines():
+        match = _FENCE.match(line)
+        if match is None:
+            continue
+        marker = match.group(1)
+        if opened is None:
+            opened = marker
+        elif marker[0] == opened[0] and len(marker) >= len(opened) and line.strip() == marker:
+            opened = None
+    return text if opened is None else text.rstrip("\n") + "\n" + opened
+
+
 def to_markdown(view: ConversationView) -> str:
     """Front matter, then each message of the active branch with its origin and time."""
     c = view.conversation
@@ -110,7 +129,7 @@ def to_markdown(view: ConversationView) -> str:
     for m in view.path:
         lines.append(f"## {_speaker(m)} · {_when(m.created_at)}{_state(m)}")
         lines.append("")
-        lines.append(m.content)
+        lines.append(close_fences(m.content))
         for url in m.images:
             lines.append(f"\n*(image: {len(url):,} characters)*")
         lines.append("")

@@ -287,18 +287,23 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
         elif button.startswith("test--"):
             self.test_connection(button.removeprefix("test--"))
 
+    def _show_result(self, result: Static, text: Text) -> None:
+        """A test's outcome, scrolled into view (it sits below its provider's fields)."""
+        result.update(text)
+        self.call_after_refresh(result.scroll_visible, animate=False)
+
     @work(group="settings-test", exclusive=True)
     async def test_connection(self, name: str) -> None:
         """List the provider's models with the values on screen, and time it."""
         result = self.query_one(f"#result--{name}", Static)
-        result.update(Text("Testing…", style="dim"))
+        self._show_result(result, Text("Testing…", style="dim"))
         try:
             import tomli_w
 
             config = parse_config(tomli_w.dumps(self.collect()), self.config.path)
             settings = config.providers[name]
         except (ConfigError, KeyError, ValueError) as error:
-            result.update(Text(f"✗ {error}", style="red"))
+            self._show_result(result, Text(f"✗ {error}", style="red"))
             return
         provider = build_provider(replace(settings), config.network)
         started = time.perf_counter()
@@ -309,7 +314,7 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
             else:
                 credits = None
         except ProviderError as error:
-            result.update(Text(f"✗ {error.message}", style="red"))
+            self._show_result(result, Text(f"✗ {error.message}", style="red"))
             return
         finally:
             await provider.aclose()
@@ -318,7 +323,7 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
         if credits is not None:
             line += f" · credits ${credits.remaining_usd:.4f}"
         names = ", ".join(m.id for m in models[:5])
-        result.update(Text(f"{line}\n{names}", style="green"))
+        self._show_result(result, Text(f"{line}\n{names}", style="green"))
 
 
 def _text(value: Any) -> str:
