@@ -113,6 +113,7 @@ async def test_quick_page_ups_each_move_a_page() -> None:
         messages = pane(app).messages
         await wait_for(lambda: messages.max_scroll_y > 2000, pilot)
         await wait_for(lambda: messages.scroll_y == messages.max_scroll_y, pilot)
+        await wait_for(lambda: app.focused is pane(app).prompt, pilot)
         start, page = messages.scroll_y, messages.scrollable_content_region.height
         for _ in range(5):  # faster than the screen refreshes
             app.post_message(events.Key("pageup", None))
