@@ -21,8 +21,7 @@ CHAT = "/v1/chat/completions"
 async def test_starts_focused_with_welcome_when_no_key() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        assert isinstance(app.focused, PromptInput)
+        await wait_for(lambda: isinstance(app.focused, PromptInput), pilot, limit=1.0)
         assert pane(app).provider_name == "demo"
         await wait_for(lambda: pane(app).notice.display, pilot)
         assert "DEEPINFRA_API_KEY" in str(pane(app).notice.render())

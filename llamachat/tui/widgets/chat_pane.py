@@ -87,6 +87,11 @@ class MessageList(VerticalScroll):
     class NearTop(TextualMessage):
         """Scrolled to the top: time to mount older messages."""
 
+    @property
+    def following(self) -> bool:
+        """Whether the view keeps to the end (until the person scrolls up to read)."""
+        return self.is_anchored and not self._anchor_released  # Textual keeps no public flag
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if new_value <= 0 < old_value:
@@ -275,7 +280,8 @@ class ChatPane(Vertical):
             self.call_after_refresh(self._fill_screen, attempts)
         else:
             self._filling = False
-            self.messages.scroll_end(animate=False)
+            if self.messages.following:  # not when the person already scrolled up to read
+                self.messages.scroll_end(animate=False)
 
     def _focus_message(self, target: MessageView) -> None:
         self.messages.scroll_to_widget(target, animate=False, top=True)
