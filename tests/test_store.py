@@ -255,3 +255,14 @@ def test_recover_marks_only_orphans(store: Store, tmp_path: Path) -> None:
     assert store.message(unconfirmed.id).status is MessageStatus.FAILED
     assert [m.id for m in store.resumable_jobs()] == [young_job.id]
     assert store.claim(young_job.id)
+
+
+def test_ids_of_deleted_rows_are_never_given_again(store: Store) -> None:
+    first = store.create_conversation(title="first")
+    newest = store.create_conversation(title="newest")
+    message = store.add_message(newest.id, "user", "hello")
+    store.delete_conversation(newest.id)
+    again = store.create_conversation(title="after the delete")
+    assert again.id > newest.id  # not the id of the deleted one
+    assert store.add_message(again.id, "user", "hi").id > message.id
+    assert first.id < newest.id

@@ -34,7 +34,10 @@ from llamachat.store.models import (
     MessageStatus,
     SearchHit,
 )
-from llamachat.store.schema import MIGRATIONS, SCHEMA_VERSION
+from llamachat.store.schema import MIGRATIONS, NEXT_ID, SCHEMA_VERSION
+
+NEXT_CONVERSATION_ID = NEXT_ID.format(table="conversations")
+NEXT_MESSAGE_ID = NEXT_ID.format(table="messages")
 
 #: Queued jobs older than this are gone at the provider (Segmind keeps results one hour).
 JOB_LIFETIME = 3600.0
@@ -318,8 +321,8 @@ class Store:
         now = time.time() if created_at is None else created_at
         with self._write() as db:
             cursor = db.execute(
-                "INSERT INTO conversations (title, created_at, updated_at, system_prompt, "
-                "provider, model, params) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO conversations (id, title, created_at, updated_at, system_prompt, "
+                f"provider, model, params) VALUES ({NEXT_CONVERSATION_ID}, ?, ?, ?, ?, ?, ?, ?)",
                 (title, now, now, system_prompt, provider, model, json.dumps(params or {})),
             )
             conversation_id = cursor.lastrowid
@@ -471,8 +474,8 @@ class Store:
         ]  # fmt: skip
         with self._write() as db:
             cursor = db.execute(
-                f"INSERT INTO messages ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' for _ in columns)})",
+                f"INSERT INTO messages (id, {', '.join(columns)}) "
+                f"VALUES ({NEXT_MESSAGE_ID}, {', '.join('?' for _ in columns)})",
                 values,
             )
             message_id = cursor.lastrowid

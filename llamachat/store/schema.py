@@ -116,6 +116,31 @@ INSERT INTO messages_fts (rowid, content)
     SELECT id, content FROM messages WHERE status NOT IN {LIVE_STATUSES};
 """
 
+# Ids are never given twice: after the newest conversation is deleted, the next one does not
+# take its id (``history show 3`` must not show another conversation). SQLite reuses the
+# largest rowid; this keeps the highest id ever given, and inserts take the next one.
+V5_IDS_NOT_REUSED = """
+CREATE TABLE id_high_water (tbl TEXT PRIMARY KEY, last INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO id_high_water (tbl, last) VALUES
+    ('conversations', COALESCE((SELECT MAX(id) FROM conversations), 0)),
+    ('messages', COALESCE((SELECT MAX(id) FROM messages), 0));
+CREATE TRIGGER conversations_high_water AFTER INSERT ON conversations BEGIN
+    UPDATE id_high_water SET last = MAX(last, new.id) WHERE tbl = 'conversations';
+END;
+CREATE TRIGGER messages_high_water AFTER INSERT ON messages BEGIN
+    UPDATE id_high_water SET last = MAX(last, new.id) WHERE tbl = 'messages';
+END;
+"""
+
+#: The id a new row of ``{table}`` takes (used inside an INSERT's VALUES).
+NEXT_ID = "(SELECT last + 1 FROM id_high_water WHERE tbl = '{table}')"
+
 #: Every migration, in order. Never edit one that has shipped: append a new one.
-MIGRATIONS: tuple[str, ...] = (V1_TABLES, V2_SEARCH, V3_OWNERSHIP, V4_PREFIX_INDEX)
+MIGRATIONS: tuple[str, ...] = (
+    V1_TABLES,
+    V2_SEARCH,
+    V3_OWNERSHIP,
+    V4_PREFIX_INDEX,
+    V5_IDS_NOT_REUSED,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
