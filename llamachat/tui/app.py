@@ -7,6 +7,7 @@ talking. I/O runs in workers; widgets talk through messages; styles live in
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 from dataclasses import replace
@@ -160,9 +161,16 @@ class LlamaChatApp(App[None]):
         )
 
     def _welcome(self) -> None:
+        """The keyless hint, in a chat with nothing in it yet (asked of the store: the pane
+        may not have loaded its messages when this runs)."""
         pane = self.active_pane
-        if pane is not None and not pane._path:
-            pane.show_notice(KEYLESS_HINT)
+        if pane is None or pane._path:
+            return
+        if pane.conversation_id is not None and self.store is not None:
+            with contextlib.suppress(KeyError):
+                if self.store.conversation(pane.conversation_id).active_leaf_id is not None:
+                    return
+        pane.show_notice(KEYLESS_HINT)
 
     # --- themes -------------------------------------------------------------------------
 
