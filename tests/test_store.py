@@ -266,3 +266,19 @@ def test_ids_of_deleted_rows_are_never_given_again(store: Store) -> None:
     assert again.id > newest.id  # not the id of the deleted one
     assert store.add_message(again.id, "user", "hi").id > message.id
     assert first.id < newest.id
+
+
+def test_scripts_without_spaces_and_emoji_are_found_inside_a_run(store: Store) -> None:
+    from llamachat.store.models import MATCH_END, MATCH_START
+
+    c = store.create_conversation(title="日本語の会話")
+    store.add_message(c.id, "user", "これは日本語のテストです。 I love 🦙 llamas")
+    store.add_message(c.id, "user", "100% 中文_测试")
+    hits = store.search("テスト")
+    assert [h.message_id is not None for h in hits] == [True]
+    assert f"{MATCH_START}テスト{MATCH_END}" in hits[0].snippet
+    assert store.search("本語 テスト")[0].conversation_id == c.id  # every term must match
+    assert store.search("🦙")[0].snippet.count(MATCH_START) == 1
+    assert [h.message_id for h in store.search("会話")] == [None]  # the title
+    assert len(store.search("中文_测")) == 1 and store.search("中文%测") == []  # LIKE is escaped
+    assert store.search("テスト 不在") == []

@@ -34,7 +34,7 @@ from llamachat.store.models import (
     MessageStatus,
     SearchHit,
 )
-from llamachat.store.schema import MIGRATIONS, NEXT_ID, SCHEMA_VERSION
+from llamachat.store.schema import LIVE_STATUSES, MIGRATIONS, NEXT_ID, SCHEMA_VERSION
 
 NEXT_CONVERSATION_ID = NEXT_ID.format(table="conversations")
 NEXT_MESSAGE_ID = NEXT_ID.format(table="messages")
@@ -121,6 +121,30 @@ def owner_alive(owner: str | None) -> bool:
 #: searches as fast as a few words.
 MAX_QUERY_WORDS = 16
 MAX_WORD = 64
+
+
+#: Characters of scripts written without spaces between words, and emoji: the word index
+#: keeps a whole run of them as one word, so they are searched as substrings.
+UNSEGMENTED = re.compile(
+    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u2600-\u27bf\U0001f000-\U0001faff]"
+)
+SNIPPET_CONTEXT = 40
+
+
+def _like_escaped(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _marked(text: str, terms: list[str]) -> str:
+    """A snippet of ``text`` around the first term, every term in it between match markers."""
+    lowered = text.lower()
+    first = min((i for i in (lowered.find(t.lower()) for t in terms) if i >= 0), default=0)
+    start, end = max(0, first - SNIPPET_CONTEXT), first + SNIPPET_CONTEXT * 2
+    window = text[start:end]
+    alternatives = "|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True))
+    window = re.sub(alternatives, lambda m: f"{MATCH_START}{m.group(0)}{MATCH_END}", window,
+                    flags=re.IGNORECASE)  # fmt: skip
+    return ("…" if start else "") + window + ("…" if end < len(text) else "")
 
 
 def fts_query(text: str) -> str:
@@ -597,6 +621,8 @@ class Store:
         newest :data:`RANKED_MATCHES` are ranked. Matches are wrapped in
         :data:`MATCH_START` and :data:`MATCH_END`.
         """
+        if UNSEGMENTED.search(text):
+            return self._substring_search(text, limit)
         query = fts_query(text)
         if not query:
             return []
@@ -630,6 +656,33 @@ class Store:
         title_share = max(1, limit // 4)
         hits = titles[:title_share] + messages
         return (hits + titles[title_share:])[:limit]
+
+    def _substring_search(self, text: str, limit: int) -> list[SearchHit]:
+        """Search by substring, newest first: for scripts written without spaces (Chinese,
+        Japanese, Korean) and emoji, which the word index cannot split into words."""
+        terms = [term[:MAX_WORD] for term in text.split()][:MAX_QUERY_WORDS]
+        patterns = [f"%{_like_escaped(term)}%" for term in terms]
+        every = " AND ".join("{column} LIKE ? ESCAPE '\\'" for _ in terms)
+        title_rows = self._read(
+            f"SELECT id, title, updated_at FROM conversations WHERE {every.format(column='title')}"
+            " ORDER BY updated_at DESC LIMIT ?",
+            (*patterns, limit),
+        )
+        message_rows = self._read(
+            "SELECT m.conversation_id, c.title, m.id, m.role, m.content, c.updated_at "
+            "FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+            f"WHERE m.status NOT IN {LIVE_STATUSES} AND {every.format(column='m.content')} "
+            "ORDER BY m.id DESC LIMIT ?",
+            (*patterns, limit),
+        )
+        titles = [
+            SearchHit(r[0], r[1], None, None, _marked(r[1], terms), 0.0, r[2]) for r in title_rows
+        ]
+        messages = [
+            SearchHit(r[0], r[1], r[2], r[3], _marked(r[4], terms), 0.0, r[5]) for r in message_rows
+        ]
+        title_share = max(1, limit // 4)
+        return (titles[:title_share] + messages + titles[title_share:])[:limit]
 
     # --- recovery -------------------------------------------------------------------
 
