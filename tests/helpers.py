@@ -84,3 +84,19 @@ def text_of(events: Sequence[ProviderEvent]) -> str:
 def of_type(events: Sequence[ProviderEvent], cls: type) -> list[Any]:
     """The events of one type."""
     return [e for e in events if isinstance(e, cls)]
+
+
+def read_until_closed(fd: int) -> bytes:
+    """Everything written to a pty's other side, until the writer closes it."""
+    import os
+
+    output = b""
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:  # the follower side is closed (Linux reports EIO)
+            break
+        if not data:
+            break
+        output += data
+    return output

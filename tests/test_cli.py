@@ -15,6 +15,7 @@ import pytest
 
 from llamachat.config import write_config
 from tests.fakeserver import FakeServer, chunk_event, json_reply, sse_reply, stream_events
+from tests.helpers import read_until_closed
 
 CHAT = "/v1/chat/completions"
 
@@ -352,15 +353,7 @@ def test_ask_escapes_control_sequences_on_a_terminal_only(
         env=subprocess_env,
     )
     os.close(follower)
-    output = b""
-    while True:
-        try:
-            data = os.read(leader, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        output += data
+    output = read_until_closed(leader)
     proc.wait(timeout=20)
     os.close(leader)
     text = output.decode()

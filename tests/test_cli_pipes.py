@@ -8,6 +8,7 @@ import sys
 import tempfile
 
 from tests.fakeserver import FakeServer, sse_reply, stream_events
+from tests.helpers import read_until_closed
 
 CHAT = "/v1/chat/completions"
 
@@ -64,15 +65,7 @@ def test_on_a_terminal_status_lines_start_on_their_own_line(
         env=subprocess_env,
     )
     os.close(follower)
-    output = b""
-    while True:
-        try:
-            data = os.read(leader, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        output += data
+    output = read_until_closed(leader)
     proc.wait(timeout=20)
     os.close(leader)
     text = output.decode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from pathlib import Path
 
 from llamachat import locations
 from llamachat.store.db import Store
@@ -13,7 +14,7 @@ from llamachat.tui.screens.help import HelpScreen
 from llamachat.tui.screens.picker import PickerScreen
 from llamachat.tui.widgets.prompt import PromptInput
 from tests.fakeserver import FakeServer, chunk_event, json_reply, sse_reply, stream_events
-from tests.tui_helpers import SIZE, configure, make_app, pane, views, wait_for
+from tests.tui_helpers import SIZE, configure, configure_segmind, make_app, pane, views, wait_for
 
 CHAT = "/v1/chat/completions"
 
@@ -186,18 +187,7 @@ async def test_switch_provider_mid_conversation(fake: FakeServer, other: FakeSer
 
 async def test_queued_job_shows_status_and_credits(fake: FakeServer) -> None:
     slug = "llama-v3p1-8b-instruct"
-    configure(
-        providers={
-            "sg": {
-                "kind": "segmind",
-                "base_url": fake.url,
-                "mode": "async",
-                "poll_interval": 0.15,
-                "api_key": "SG_testkey1234567",
-            }
-        },
-        default_provider="sg",
-    )
+    configure_segmind(fake, poll_interval=0.15)
     fake.on(
         "POST",
         f"/v2/{slug}",
@@ -486,8 +476,6 @@ async def test_stream_event_error_keeps_text(fake: FakeServer) -> None:
 
 
 def test_readme_documents_every_key() -> None:
-    from pathlib import Path
-
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for _, keys in HelpScreen.keys_by_group():
         for key, what in keys:
@@ -534,6 +522,8 @@ async def test_enter_typed_in_a_burst_sends_every_key_before_it(fake: FakeServer
         await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)
         assert views(app)[0].message.content == typed
         assert pane(app).prompt.text == "next"
+        await pilot.press("!")  # the cursor is after what was kept
+        assert pane(app).prompt.text == "next!"
 
 
 async def test_view_follows_the_stream_until_the_person_reads_back(fake: FakeServer) -> None:
@@ -561,11 +551,17 @@ async def test_view_follows_the_stream_until_the_person_reads_back(fake: FakeSer
         assert "line 149" in views(app)[-1].body.text
 
 
+def fake_png(folder: Path) -> Path:
+    """A file that passes for a PNG image."""
+    image = folder / "square.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\nfake-png-bytes")
+    return image
+
+
 async def test_image_sent_as_data_uri_to_a_vision_model(fake: FakeServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
     fake.on("POST", CHAT, sse_reply(stream_events(["a red square"])))
     configure(fake)
-    image = tmp_path / "square.png"
-    image.write_bytes(b"\x89PNG\r\n\x1a\nfake-png-bytes")
+    image = fake_png(tmp_path)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -587,8 +583,7 @@ async def test_images_are_not_sent_to_a_model_picked_after_attaching(
 
     fake.on("POST", CHAT, sse_reply(stream_events(["text only"])))
     configure(fake)
-    image = tmp_path / "square.png"
-    image.write_bytes(b"\x89PNG\r\n\x1a\nfake-png-bytes")
+    image = fake_png(tmp_path)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

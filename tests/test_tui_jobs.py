@@ -8,25 +8,10 @@ import socket
 from llamachat.store.db import Store
 from llamachat.store.models import MessageStatus
 from tests.fakeserver import FakeServer, json_reply
-from tests.tui_helpers import SIZE, configure, make_app, pane, views, wait_for
+from tests.tui_helpers import SIZE, configure_segmind, make_app, pane, views, wait_for
 
 SLUG = "llama-v3p1-8b-instruct"
 DEAD_OWNER = f"{socket.gethostname()}:999999999"
-
-
-def segmind(fake: FakeServer) -> None:
-    configure(
-        providers={
-            "sg": {
-                "kind": "segmind",
-                "base_url": fake.url,
-                "mode": "async",
-                "poll_interval": 0.1,
-                "api_key": "SG_testkey1234567",
-            }
-        },
-        default_provider="sg",
-    )
 
 
 def left_job(job_id: str, *, stopped: bool = False) -> int:
@@ -61,7 +46,7 @@ def completes(fake: FakeServer, job_id: str, text: str) -> None:
 async def test_a_left_job_is_resumed_in_its_pane_with_live_status_and_esc(
     fake: FakeServer,
 ) -> None:
-    segmind(fake)
+    configure_segmind(fake)
     reply_id = left_job("job-9")
     fake.on("GET", "/v2/requests/job-9/status", json_reply({"status": "PROCESSING"}))
     app = make_app()
@@ -91,7 +76,7 @@ async def test_a_left_job_is_resumed_in_its_pane_with_live_status_and_esc(
 async def test_left_jobs_of_other_conversations_finish_in_the_background(
     fake: FakeServer,
 ) -> None:
-    segmind(fake)
+    configure_segmind(fake)
     background = left_job("job-bg")
     with Store.open_default() as store:  # newer: the one opened at start
         store.add_message(store.create_conversation().id, "user", "something else")

@@ -34,8 +34,15 @@ async def test_a_broken_config_is_never_written_over() -> None:
         assert any("Settings not saved" in n.message for n in app._notifications)
         assert all("0123456789" not in n.message for n in app._notifications)
 
-        path.write_text('theme = "andes-day"\n')  # fixed by hand: settings work again
+        await pilot.press("ctrl+s")  # opened while broken, the file fixed meanwhile, then saved:
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen), pilot)
+        path.write_text('theme = "andes-day"\n')
         await pilot.press("ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)
+        assert path.read_text() == 'theme = "andes-day"\n'  # not replaced by the defaults
+        assert any("reads again" in n.message for n in app._notifications)
+
+        await pilot.press("ctrl+s")  # opened again: settings work
         await wait_for(lambda: isinstance(app.screen, SettingsScreen), pilot)
         await pilot.press("ctrl+s")
         await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)

@@ -38,6 +38,22 @@ def configure(fake: FakeServer | None = None, **extra: Any) -> None:
     write_config(raw)
 
 
+def configure_segmind(fake: FakeServer, poll_interval: float = 0.1) -> None:
+    """Write a config whose default provider is Segmind's job queue on the fake server."""
+    configure(
+        providers={
+            "sg": {
+                "kind": "segmind",
+                "base_url": fake.url,
+                "mode": "async",
+                "poll_interval": poll_interval,
+                "api_key": "SG_testkey1234567",
+            }
+        },
+        default_provider="sg",
+    )
+
+
 def make_app(**kwargs: Any) -> LlamaChatApp:
     """The app with the test's config and a store in the test's data dir."""
     return LlamaChatApp(

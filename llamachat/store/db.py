@@ -147,6 +147,12 @@ def _marked(text: str, terms: list[str]) -> str:
     return ("…" if start else "") + window + ("…" if end < len(text) else "")
 
 
+def _merged(titles: list[SearchHit], messages: list[SearchHit], limit: int) -> list[SearchHit]:
+    """A few title hits first, then messages: titles must not crowd messages out."""
+    title_share = max(1, limit // 4)
+    return (titles[:title_share] + messages + titles[title_share:])[:limit]
+
+
 def fts_query(text: str) -> str:
     """A safe FTS5 query from what a person typed: every word must match, the last as a prefix."""
     words = re.findall(r"\w+", text)[:MAX_QUERY_WORDS]
@@ -652,10 +658,7 @@ class Store:
         )
         titles = [SearchHit(r[0], r[1], None, None, r[2], r[3], r[4]) for r in title_rows]
         messages = [SearchHit(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in message_rows]
-        # A few title hits first, then messages: titles must not crowd messages out.
-        title_share = max(1, limit // 4)
-        hits = titles[:title_share] + messages
-        return (hits + titles[title_share:])[:limit]
+        return _merged(titles, messages, limit)
 
     def _substring_search(self, text: str, limit: int) -> list[SearchHit]:
         """Search by substring, newest first: for scripts written without spaces (Chinese,
@@ -681,8 +684,7 @@ class Store:
         messages = [
             SearchHit(r[0], r[1], r[2], r[3], _marked(r[4], terms), 0.0, r[5]) for r in message_rows
         ]
-        title_share = max(1, limit // 4)
-        return (titles[:title_share] + messages + titles[title_share:])[:limit]
+        return _merged(titles, messages, limit)
 
     # --- recovery -------------------------------------------------------------------
 

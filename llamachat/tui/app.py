@@ -100,7 +100,7 @@ class LlamaChatApp(App[None]):
             except ConfigError as error:
                 self._problems.append(f"{error} Using the built-in defaults for now.")
                 self._config_error = str(error)
-                config = replace(config_defaults(), path=locations.config_path())
+                config = config_defaults()
         self.config = config
         self._problems.extend(config.warnings)
         if store is None:
@@ -141,8 +141,9 @@ class LlamaChatApp(App[None]):
         self.refresh_sidebar()
         for problem in self._problems:
             self.notify(problem, severity="warning", timeout=12)
-        if self.store is not None and self.store.resumable_jobs(include_stopped=False):
-            self.resume_jobs(first)
+        jobs = self.store.resumable_jobs(include_stopped=False) if self.store is not None else []
+        if jobs:
+            self.resume_jobs(jobs, first)
         if not self._any_key():
             self.call_after_refresh(self._welcome)
             if self.discover_local:
@@ -211,9 +212,14 @@ class LlamaChatApp(App[None]):
     # --- config and providers -----------------------------------------------------------
 
     def _save_raw(self, raw: dict[str, Any], *, quiet: bool = False) -> bool:
-        """Write the config, unless the file on disk is broken (it holds what the person set up)."""
-        if self._config_error is not None and not self._reload_config():
-            if not quiet:
+        """Write the config, unless it was broken when ``raw`` was made from the defaults (the
+        file holds what the person set up: writing ``raw`` would replace it)."""
+        if self._config_error is not None:
+            if quiet:
+                return False
+            if self._reload_config():
+                self.notify("The config file reads again: open Settings again to edit it.")
+            else:
                 self.notify(
                     f"Settings not saved: {self._config_error} Saving now would replace the "
                     "providers and keys in it with the defaults.",
@@ -658,8 +664,8 @@ class LlamaChatApp(App[None]):
     # --- background work ----------------------------------------------------------------------
 
     @work(group="resume-jobs", exit_on_error=False)
-    async def resume_jobs(self, shown: int | None) -> None:
-        """Fetch the replies of queued jobs left by an earlier run, in the background.
+    async def resume_jobs(self, jobs: list[Message], shown: int | None) -> None:
+        """Fetch the replies of queued ``jobs`` left by an earlier run, in the background.
 
         The jobs of conversation ``shown`` (open at start) are resumed by its pane, with
         their status live and Esc to stop them; jobs a person stopped wait to be asked for.
@@ -667,7 +673,7 @@ class LlamaChatApp(App[None]):
         from llamachat.jobs import resume_one
 
         assert self.store is not None
-        for message in self.store.resumable_jobs(include_stopped=False):
+        for message in jobs:
             if message.conversation_id == shown or any(
                 pane.conversation_id == message.conversation_id for pane in self.panes()
             ):

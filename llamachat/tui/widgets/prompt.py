@@ -72,7 +72,7 @@ class PromptInput(TextArea):
     def remove_sent(self, sent: str) -> None:
         """Clear ``sent`` from the prompt, keeping whatever was typed after Enter."""
         text = self.text
-        self.load_text(text[len(sent) :] if text.startswith(sent) else "")
+        self.show_text(text[len(sent) :] if text.startswith(sent) else "")
 
     def action_read_back(self, pages: int) -> None:
         """Page through the conversation without leaving the prompt."""
@@ -86,7 +86,10 @@ class PromptInput(TextArea):
         if event.key == "enter" or event.key in NEWLINE_KEYS:
             event.stop()
             event.prevent_default()
-            self.action_submit() if event.key == "enter" else self.action_newline()
+            if event.key == "enter":
+                self.action_submit()
+            else:
+                self.action_newline()
             return
         if event.key.startswith("alt+"):
             event.prevent_default()  # not text (TextArea would type the letter): it bubbles on
