@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,21 @@ PROVIDER_ENV = (
     "https_proxy",
     "all_proxy",
 )
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _refuse_files_beside_the_repo(event: str, args: tuple[object, ...]) -> None:
+    """Fail any open of a file next to the checkout (``../shared``): a new clone has none."""
+    if event != "open" or not isinstance(args[0], str | Path):
+        return
+    path = os.path.abspath(os.fspath(args[0]))
+    if path.startswith(str(REPO.parent) + os.sep) and not path.startswith(str(REPO) + os.sep):
+        raise PermissionError(f"tests must not read outside the repository: {path}")
+
+
+sys.addaudithook(_refuse_files_beside_the_repo)
 
 
 @pytest.fixture(autouse=True)

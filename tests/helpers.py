@@ -19,7 +19,8 @@ from llamachat.providers.errors import ProviderError
 from llamachat.providers.registry import build_provider
 from llamachat.secrets import Secret
 
-WIRE = Path(__file__).resolve().parents[2] / "shared" / "wire-samples" / "llamacpp"
+#: Raw bytes captured from a real llama.cpp server (copied from shared/wire-samples; see its README).
+WIRE = Path(__file__).resolve().parent / "fixtures" / "llamacpp"
 
 #: Tiny timeouts and backoff so fault tests run in milliseconds.
 FAST = NetworkSettings(
