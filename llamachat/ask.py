@@ -197,8 +197,6 @@ async def _converse(
         console.error(f"warning: {warning}")
     store = None if args.no_save else Store.open_default()
     try:
-        if store is not None:
-            store.recover()
         conversation = None
         if args.continue_id is not None and store is not None:
             conversation_id = (

@@ -205,7 +205,6 @@ def run_resume(store: Store, args: argparse.Namespace) -> int:
     except ConfigError as error:
         _err(str(error))
         return EXIT_USAGE
-    store.recover()
     results = asyncio.run(resume_all(store, config))
     if not results:
         print("No queued jobs to resume.")

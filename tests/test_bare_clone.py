@@ -30,12 +30,13 @@ def test_wire_fixtures_live_inside_the_repository() -> None:
 def test_a_bare_clone_runs_the_fixture_tests(tmp_path: Path) -> None:
     clone = tmp_path / "alone" / "llamachat"
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True, timeout=120)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts="]
+    tests = [
+        "tests/test_openai_stream.py::test_real_llamacpp_stream_sample",
+        "tests/test_errors.py",
+    ]
     result = subprocess.run(
-        [
-            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
-            "tests/test_openai_stream.py::test_real_llamacpp_stream_sample",
-            "tests/test_errors.py",
-        ],  # fmt: skip
+        [*command, *tests],
         cwd=clone,
         capture_output=True,
         text=True,

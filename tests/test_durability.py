@@ -23,9 +23,8 @@ def db_path(env: dict[str, str]) -> Path:
     return Path(env["LLAMACHAT_DATA_DIR"]) / "llamachat.sqlite3"
 
 
-def test_sigkill_mid_stream_keeps_prompt_and_partial_reply(
-    fake: FakeServer, subprocess_env: dict[str, str]
-) -> None:
+def kill_mid_reply(fake: FakeServer, subprocess_env: dict[str, str]) -> None:
+    """Start ``ask`` on a long streamed reply and SIGKILL it after 80 words arrived."""
     tokens = [f"word{i} " for i in range(300)]
     fake.on("POST", CHAT, sse_reply(stream_events(tokens), delay=0.01))
     proc = subprocess.Popen(
@@ -55,6 +54,11 @@ def test_sigkill_mid_stream_keeps_prompt_and_partial_reply(
     proc.wait(timeout=10)
     assert proc.returncode == -signal.SIGKILL
 
+
+def test_sigkill_mid_stream_keeps_prompt_and_partial_reply(
+    fake: FakeServer, subprocess_env: dict[str, str]
+) -> None:
+    kill_mid_reply(fake, subprocess_env)
     with Store(db_path(subprocess_env)) as store:
         assert store.integrity_check() == "ok"
         rows = store._read("SELECT role, content, status FROM messages ORDER BY id")
@@ -77,6 +81,32 @@ def test_sigkill_mid_stream_keeps_prompt_and_partial_reply(
         timeout=30,
     )
     assert "(interrupted: " in shown.stdout
+
+
+def test_a_killed_reply_reads_interrupted_in_the_first_command_after(
+    fake: FakeServer, subprocess_env: dict[str, str]
+) -> None:
+    kill_mid_reply(fake, subprocess_env)
+
+    def llamachat(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "llamachat", *args],
+            capture_output=True,
+            text=True,
+            env=subprocess_env,
+            timeout=30,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    # No TUI and no ask ran since the kill: the first reader already sees the truth.
+    shown = json.loads(llamachat("history", "show", "1", "--json"))
+    assert [m["status"] for m in shown["messages"]] == ["complete", "interrupted"]
+    assert shown["messages"][1]["content"].startswith("word0 word1 ")
+    assert "(interrupted: " in llamachat("history", "show", "1")
+    exported = json.loads(llamachat("export", "1", "--format", "json"))
+    assert exported["messages"][1]["status"] == "interrupted"
+    assert "interrupted" in llamachat("export", "1", "--format", "md")
 
 
 WRITER = textwrap.dedent(

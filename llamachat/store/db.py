@@ -274,8 +274,18 @@ class Store:
 
     @classmethod
     def open_default(cls) -> Store:
-        """The store in the data dir (``LLAMACHAT_DATA_DIR`` overrides it)."""
-        return cls(locations.database_path())
+        """The store in the data dir (``LLAMACHAT_DATA_DIR`` overrides it), recovered.
+
+        Every command opens the store through here, so the first one after a crash
+        already shows a reply its dead process left ``streaming`` as ``interrupted``.
+        """
+        store = cls(locations.database_path())
+        try:
+            store.recover()
+        except sqlite3.Error as error:
+            store.close()
+            raise StoreError(f"Cannot update the conversation database: {error}.") from None
+        return store
 
     def close(self) -> None:
         """Close the connection."""
