@@ -22,7 +22,7 @@ CHAT = "/v1/chat/completions"
 async def test_starts_focused_with_welcome_when_no_key() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(lambda: isinstance(app.focused, PromptInput), pilot, limit=1.0)
+        await wait_for(lambda: isinstance(app.focused, PromptInput), pilot)
         assert pane(app).provider_name == "demo"
         await wait_for(lambda: pane(app).notice.display, pilot)
         assert "DEEPINFRA_API_KEY" in str(pane(app).notice.render())
@@ -628,7 +628,7 @@ async def test_draft_is_saved_while_typing(fake: FakeServer) -> None:
         cid = pane(app).conversation_id
         assert cid is not None
         with Store.open_default() as store:
-            await wait_for(lambda: store.conversation(cid).draft == "unsent words", pilot, limit=5)
+            await wait_for(lambda: store.conversation(cid).draft == "unsent words", pilot)
 
 
 async def test_local_server_discovery(fake: FakeServer) -> None:

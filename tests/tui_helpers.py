@@ -71,7 +71,7 @@ def views(app: LlamaChatApp) -> list[MessageView]:
     return list(pane(app).query(MessageView))
 
 
-async def wait_for(condition: Any, pilot: Any, limit: float = 10.0) -> None:
+async def wait_for(condition: Any, pilot: Any, limit: float = 30.0) -> None:
     """Pause the pilot until ``condition()`` holds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
