@@ -34,6 +34,10 @@ from llamachat.store.db import Store
 from llamachat.store.models import Message, MessageStatus
 
 FLUSH_INTERVAL = 0.25
+#: ``job_status`` of a queued job nobody is waiting for: its wait ran out or polling failed.
+JOB_PAUSED = "paused"
+#: ``job_status`` of a queued job the person stopped waiting for (Esc): resumed only on ``r``.
+JOB_STOPPED = "stopped"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,22 +173,45 @@ class ReplyRecorder:
         )
 
     def fail(self, error: ProviderError) -> None:
-        """The reply failed; what arrived is kept with the error sentence and details."""
+        """The reply failed; what arrived is kept with the error sentence and details.
+
+        A queued job that may still be running (its wait ran out, or polling kept
+        failing) is not a failed reply: it stays queued, ``paused``, with its id, for
+        ``r`` or the next start to poll again. Nothing ever submits it again.
+        """
+        job_id = self.job_id or error.job_id
+        if error.resumable and job_id and not self.parts:
+            self._write(
+                status=MessageStatus.QUEUED,
+                job_id=job_id,
+                job_status=JOB_PAUSED,
+                error=error.message,
+                error_detail=error.details(),
+            )
+            self._release()
+            return
         self._write(
             content=self.text,
             status=MessageStatus.FAILED,
             error=error.message,
             error_detail=error.details(),
-            job_id=self.job_id or error.job_id,
+            job_id=job_id,
             **self._metrics(),
         )
 
+    def _release(self) -> None:
+        if self.store is not None and self.message_id is not None:
+            self.store.release(self.message_id)
+
     def stop(self) -> None:
-        """The person stopped the reply: text is kept; a queued job stays resumable."""
+        """The reply was stopped or its process is ending: text is kept as ``interrupted``.
+
+        A queued job with no text yet is only left: its job runs on at the provider, and
+        the next start (or ``history resume``) polls it again. When the person chose to
+        stop waiting (Esc), :func:`stop_waiting` marks it so it waits for ``r`` instead.
+        """
         if self.status is MessageStatus.QUEUED and self.job_id and not self.parts:
-            self._write(job_status="stopped")
-            if self.store is not None and self.message_id is not None:
-                self.store.release(self.message_id)
+            self._release()
             return
         self._write(
             content=self.text,
@@ -338,9 +365,36 @@ async def resume(
     recorder = ReplyRecorder(store, message.id)
     recorder.status = MessageStatus.QUEUED
     recorder.job_id = message.job_id
+    store.update_message(message.id, job_status="QUEUED", error=None, error_detail=None)
     waited = max(0.0, time.time() - message.created_at)
     yield ReplyStarted(message.id, message.parent_id)
     polling = provider.resume(message.job_id, message.model or "", waited)
     async with aclosing(record(recorder, polling)) as events:
         async for event in events:
             yield event
+
+
+def stop_waiting(store: Store, message: Message) -> None:
+    """The person stopped waiting for a queued job (Esc): keep it for ``r``, not the next start."""
+    if message.status is MessageStatus.QUEUED and message.job_id:
+        store.update_message(
+            message.id,
+            job_status=JOB_STOPPED,
+            error=f"Stopped waiting for job {message.job_id}: press r to resume it "
+            "(it is polled, not submitted again).",
+        )
+
+
+def job_may_be_running(message: Message) -> bool:
+    """Whether ``message`` is a reply whose queued job may still run (and be billed)."""
+    return (
+        message.role == "assistant"
+        and message.status is MessageStatus.QUEUED
+        and bool(message.job_id)
+    )
+
+
+def running_job_reply(store: Store, prompt: Message) -> Message | None:
+    """A reply to ``prompt`` whose queued job may still run: regenerating would pay twice."""
+    replies = store.messages(prompt.conversation_id)
+    return next((m for m in replies if m.parent_id == prompt.id and job_may_be_running(m)), None)

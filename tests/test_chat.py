@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from llamachat.chat import ReplyStarted, history, reply, resume, send
+from llamachat.chat import ReplyStarted, history, reply, resume, send, stop_waiting
 from llamachat.providers.base import GenerationParams, TextDelta
 from llamachat.providers.errors import ProviderError
 from llamachat.store.db import Store
@@ -256,7 +256,15 @@ async def test_queued_job_stopped_stays_resumable(fake: FakeServer, store: Store
     with pytest.raises(asyncio.CancelledError):
         await task
     row = store.load(c.id).path[-1]
-    assert row.status is MessageStatus.QUEUED and row.job_id == "jq" and row.job_status == "stopped"
+    # Cancelled (a quit, a closed tab): the job is left to be polled at the next start.
+    assert row.status is MessageStatus.QUEUED and row.job_id == "jq"
+    assert row.job_status == "PROCESSING"
+    assert [m.id for m in store.resumable_jobs(include_stopped=False)] == [row.id]
+    # Esc means "stop waiting": kept, with its id, for r or `history resume` only.
+    stop_waiting(store, row)
+    row = store.message(row.id)
+    assert row.job_status == "stopped" and "press r to resume" in (row.error or "")
+    assert store.resumable_jobs(include_stopped=False) == []
     assert [m.id for m in store.resumable_jobs()] == [row.id]
 
     output = json.dumps({"choices": [{"message": {"content": "finally"}, "finish_reason": "stop"}]})

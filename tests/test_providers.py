@@ -221,11 +221,20 @@ async def test_segmind_406_both_meanings(fake: FakeServer, message: str, kind: E
     assert error is not None and error.kind is kind
 
 
-async def test_segmind_500_is_not_retried(fake: FakeServer) -> None:
-    fake.on("POST", f"/v1/{SLUG}", json_reply({"error": "invalid top_p"}, 500))
-    _, error = await collect(make_provider("segmind", fake.url, key=SG_KEY), request(model=SLUG))
-    assert error is not None and error.kind is ErrorKind.SERVER
-    assert len(fake.received()) == 1
+async def test_segmind_sync_500_is_retried_as_a_server_failure(fake: FakeServer) -> None:
+    # PROTOCOLS.md section 4: a 500 is "the server had some issue": a sync call may be retried.
+    fake.on(
+        "POST",
+        f"/v1/{SLUG}",
+        json_reply({"error": "the server had some issue with processing"}, 500),
+        json_reply(completion_body("Second time lucky.")),
+    )
+    events, error = await collect(
+        make_provider("segmind", fake.url, key=SG_KEY), request(model=SLUG)
+    )
+    assert error is None and text_of(events) == "Second time lucky."
+    assert len(of_type(events, Retrying)) == 1
+    assert len(fake.received()) == 2
 
 
 async def test_segmind_credits_call(fake: FakeServer) -> None:
@@ -311,11 +320,25 @@ async def test_queue_failed_422(fake: FakeServer) -> None:
 async def test_queue_expired_404(fake: FakeServer) -> None:
     fake.on("POST", f"/v2/{SLUG}", submitted())
     fake.on(
-        "GET", "/v2/requests/job-1/status", json_reply({"error": "Request job-1 not found"}, 404)
+        "GET",
+        "/v2/requests/job-1/status",
+        json_reply({"status": "PROCESSING"}),
+        json_reply({"error": "Request job-1 not found"}, 404),
     )
     _, error = await collect(queued(fake), request(model=SLUG))
     assert error is not None and error.kind is ErrorKind.JOB_EXPIRED
-    assert "one hour" in error.message
+    assert "one hour" in error.message and not error.resumable
+
+
+async def test_queue_404_on_the_first_poll_is_an_unknown_job(fake: FakeServer) -> None:
+    fake.on("POST", f"/v2/{SLUG}", submitted())
+    fake.on(
+        "GET", "/v2/requests/job-1/status", json_reply({"error": "Request job-1 not found"}, 404)
+    )
+    _, error = await collect(queued(fake), request(model=SLUG))
+    assert error is not None and error.kind is ErrorKind.JOB_UNKNOWN
+    assert "does not know job job-1" in error.message and "one hour" not in error.message
+    assert not error.resumable
 
 
 async def test_queue_5xx_while_polling_is_retried_without_resubmitting(fake: FakeServer) -> None:
@@ -357,7 +380,8 @@ async def test_submit_timeout_after_sending_is_not_resent(fake: FakeServer) -> N
     fake.on("POST", f"/v2/{SLUG}", Reply(stall=1.0, chunks=[b"{}"]))
     network = NetworkSettings(read_timeout=0.2, max_retries=3, backoff_base=0.01)
     _, error = await collect(queued(fake, network=network), request(model=SLUG))
-    assert error is not None and error.kind is ErrorKind.READ_TIMEOUT
+    assert error is not None and error.kind is ErrorKind.JOB_UNCONFIRMED
+    assert "may still run and be billed" in error.message
     await asyncio.sleep(0.9)
     assert len(fake.received("POST")) == 1
 
@@ -374,7 +398,8 @@ async def test_queue_deadline_leaves_job_resumable(fake: FakeServer) -> None:
     fake.on("GET", "/v2/requests/job-1/status", json_reply({"status": "PROCESSING"}))
     _, error = await collect(queued(fake, deadline=0.1), request(model=SLUG))
     assert error is not None and error.kind is ErrorKind.JOB_TIMEOUT
-    assert error.job_id == "job-1" and "resumed" in error.message
+    assert error.job_id == "job-1" and error.resumable
+    assert "kept" in error.message and "press r" in error.message
 
 
 async def test_cancel_stops_polling_and_resume_finishes(fake: FakeServer) -> None:

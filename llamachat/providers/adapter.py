@@ -241,11 +241,20 @@ class HTTPProvider:
     def fetch(
         self, method: str, url: str, ctx: ErrorContext, *, idempotent: bool = True, **kwargs: Any
     ) -> AsyncGenerator[httpx.Response | Retrying, None]:
-        """One plain request with retries: ``Retrying`` events, then the successful response."""
+        """One plain request with retries: ``Retrying`` events, then the successful response.
+
+        A request that must not run twice (``idempotent=False``) is retried only when the
+        server refused it outright (429) or it never left (a connection that failed).
+        """
 
         async def once() -> AsyncGenerator[httpx.Response, None]:
             response = await self.client.request(method, url, **kwargs)
-            await self.raise_for_status(response, ctx)
+            try:
+                await self.raise_for_status(response, ctx)
+            except ProviderError as err:
+                if not idempotent and err.status != 429:
+                    err.retryable = False
+                raise
             yield response
 
         return retrying(self.policy, once, self.translate(ctx, idempotent=idempotent))

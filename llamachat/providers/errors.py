@@ -58,7 +58,9 @@ class ErrorKind(StrEnum):
     STREAM_ERROR = "stream_error"
     JOB_FAILED = "job_failed"
     JOB_EXPIRED = "job_expired"
+    JOB_UNKNOWN = "job_unknown"
     JOB_TIMEOUT = "job_timeout"
+    JOB_UNCONFIRMED = "job_unconfirmed"
     UNSUPPORTED = "unsupported"
 
 
@@ -84,6 +86,8 @@ class ProviderError(Exception):
         self.retryable = retryable
         self.retry_after = retry_after
         self.job_id = job_id
+        #: The job ``job_id`` may still run at the provider: keep it queued, to be polled again.
+        self.resumable = False
         self.partial_text = ""
 
     def details(self) -> str:
@@ -269,8 +273,9 @@ def http_error(
             )
         return make(
             ErrorKind.CONTENT_TYPE,
-            f"{p} refused the request's content type (406){because}; "
-            "this is a llamachat bug, please report it.",
+            f"{p} refused the request (406){because}: it answers 406 when the account is out "
+            "of credits or the content type is wrong; check your credits on its website "
+            "and that the base URL points at its API.",
         )
     if status == 410:
         return make(

@@ -48,6 +48,7 @@ from llamachat.providers.errors import (
     http_error,
     server_message,
 )
+from llamachat.providers.numbers import money
 from llamachat.providers.openai import parse_completion
 from llamachat.providers.presets import LABELS, PRESET_MODELS, SEGMIND_BASE_URL, SEGMIND_KEY_ENV
 from llamachat.providers.retry import retry_after
@@ -57,11 +58,38 @@ DEFAULT_DEADLINE = 600.0
 _PENDING_DONE = {"COMPLETED", "FAILED"}
 
 
-def _float(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+#: A job older than this is gone at Segmind (results are kept one hour).
+JOB_LIFETIME = 3600.0
+CREDITS_HEADER = "x-remaining-credits"
+RESUME_HINT = "press r on the reply to resume waiting for it, or run `llamachat history resume`"
+#: Job failures after which polling again cannot help.
+TERMINAL_JOB_ERRORS = (ErrorKind.JOB_EXPIRED, ErrorKind.JOB_UNKNOWN, ErrorKind.JOB_FAILED)
+
+
+def header_credits(response: httpx.Response) -> float | None:
+    """The balance in a reply's ``x-remaining-credits`` header, if it can be read."""
+    return money(response.headers.get(CREDITS_HEADER))
+
+
+def unconfirmed(ctx: ErrorContext, err: ProviderError) -> ProviderError:
+    """A submit that failed after it may have reached Segmind: say it may still be billed.
+
+    A refusal (4xx) proves no job was made; a 5xx, a timeout or a cut connection
+    does not, and such a submit is never sent again on its own.
+    """
+    maybe_sent = (err.status is not None and err.status >= 500) or (
+        err.status is None and err.kind in (ErrorKind.READ_TIMEOUT, ErrorKind.STREAM_CUT)
+    )
+    if not maybe_sent:
+        return err
+    what = f"HTTP {err.status}" if err.status is not None else "no reply"
+    return ProviderError(
+        ErrorKind.JOB_UNCONFIRMED,
+        f"{ctx.provider} did not confirm the job ({what}), so it may still run and be billed: "
+        "llamachat will not send it again on its own; regenerate (r) to submit it again.",
+        status=err.status,
+        body=err.body,
+    )
 
 
 def with_billing(
@@ -150,15 +178,6 @@ class SegmindProvider(HTTPProvider):
     def _slug_url(self, version: str, model: str) -> str:
         return f"{self.base_url}/{version}/{quote(model, safe='')}"
 
-    async def raise_for_status(self, response: httpx.Response, ctx: ErrorContext) -> None:
-        """As for every provider, but a Segmind 500 usually means a bad parameter: no retry."""
-        try:
-            await super().raise_for_status(response, ctx)
-        except ProviderError as err:
-            if err.status == 500 and err.kind is ErrorKind.SERVER:
-                err.retryable = False
-            raise
-
     # --- sync -------------------------------------------------------------------
 
     async def attempt(
@@ -172,9 +191,7 @@ class SegmindProvider(HTTPProvider):
         await self.raise_for_status(response, ctx)
         events = parse_completion(response.text, ctx, self.model_info(request.model))
         billed = with_billing(
-            events,
-            cost=_float(response.headers.get("x-cost")),
-            credits=_float(response.headers.get("x-remaining-credits")),
+            events, cost=money(response.headers.get("x-cost")), credits=header_credits(response)
         )
         for event in billed:
             yield event
@@ -192,18 +209,21 @@ class SegmindProvider(HTTPProvider):
         self, request: ChatRequest, ctx: ErrorContext
     ) -> AsyncGenerator[ProviderEvent, None]:
         submitted: httpx.Response | None = None
-        # idempotent=False: a failure after the request may have arrived is not retried.
-        async for item in self.fetch(
-            "POST",
-            self._slug_url("v2", request.model),
-            ctx,
-            idempotent=False,
-            json=self.request_body(request),
-        ):
-            if isinstance(item, Retrying):
-                yield item
-            else:
-                submitted = item
+        try:
+            # idempotent=False: once the request may have arrived, it is never sent again.
+            async for item in self.fetch(
+                "POST",
+                self._slug_url("v2", request.model),
+                ctx,
+                idempotent=False,
+                json=self.request_body(request),
+            ):
+                if isinstance(item, Retrying):
+                    yield item
+                else:
+                    submitted = item
+        except ProviderError as err:
+            raise unconfirmed(ctx, err) from None
         assert submitted is not None
         try:
             job = submitted.json()
@@ -212,7 +232,8 @@ class SegmindProvider(HTTPProvider):
                 ctx, "the job submission reply was not JSON", submitted.text
             ) from None
         if not isinstance(job, Mapping) or not all(
-            job.get(k) for k in ("request_id", "status_url", "response_url")
+            isinstance(job.get(k), str) and job.get(k)
+            for k in ("request_id", "status_url", "response_url")
         ):
             raise bad_response(
                 ctx,
@@ -221,6 +242,9 @@ class SegmindProvider(HTTPProvider):
             )
         job_id = str(job["request_id"])
         yield JobQueued(job_id)
+        credits = header_credits(submitted)
+        if credits is not None:
+            yield Credits(credits)
         async for event in self._poll(
             job_id,
             ctx,
@@ -251,8 +275,19 @@ class SegmindProvider(HTTPProvider):
             return None
         return url
 
-    def _job_error(self, ctx: ErrorContext, job_id: str, response: httpx.Response) -> ProviderError:
+    def _job_error(
+        self, ctx: ErrorContext, job_id: str, response: httpx.Response, *, seen: bool, age: float
+    ) -> ProviderError:
         body = response.text
+        if response.status_code == 404 and not seen and age < JOB_LIFETIME:
+            return ProviderError(
+                ErrorKind.JOB_UNKNOWN,
+                f"{ctx.provider} does not know job {job_id} (404 on its first status check): "
+                "the id is wrong or the job was never accepted; send the prompt again.",
+                status=404,
+                body=body,
+                job_id=job_id,
+            )
         if response.status_code == 404:
             return ProviderError(
                 ErrorKind.JOB_EXPIRED,
@@ -291,23 +326,26 @@ class SegmindProvider(HTTPProvider):
         started = time.monotonic() - waited
         give_up_at = time.monotonic() + self.deadline
         interval = self.poll_interval
+        poll = JobPoll(self, job_id, ctx, started)
         if status is not None:
             yield JobStatus(job_id, status, waited, interval)
         while status != "COMPLETED":
             if time.monotonic() + interval > give_up_at:
-                raise ProviderError(
+                error = ProviderError(
                     ErrorKind.JOB_TIMEOUT,
                     f"{ctx.provider} job {job_id} did not finish within {self.deadline:g} s; "
-                    "it was left in the queue, so it can be resumed later.",
+                    f"it is kept: {RESUME_HINT}.",
                     job_id=job_id,
                 )
+                error.resumable = True
+                raise error
             await asyncio.sleep(interval)
             data: Mapping[str, Any] = {}
-            async for item in self._get_job(status_url, job_id, ctx):
-                if isinstance(item, Retrying):
-                    yield item
-                else:
+            async for item in poll.get(status_url):
+                if isinstance(item, Mapping):
                     data = item
+                else:
+                    yield item
             new_status = str(data.get("status") or "PENDING").upper()
             if new_status == "FAILED":
                 reason = data.get("error") or "no reason given"
@@ -326,44 +364,20 @@ class SegmindProvider(HTTPProvider):
                     None if status == "COMPLETED" else interval,
                 )
         result: Mapping[str, Any] = {}
-        async for item in self._get_job(result_url, job_id, ctx):
-            if isinstance(item, Retrying):
-                yield item
-            else:
+        async for item in poll.get(result_url):
+            if isinstance(item, Mapping):
                 result = item
-        for event in self._result_events(result, ctx, model):
+            else:
+                yield item
+        for event in self._result_events(result, ctx, model, poll.credits):
             yield event
 
-    async def _get_job(
-        self, url: str, job_id: str, ctx: ErrorContext
-    ) -> AsyncGenerator[Mapping[str, Any] | Retrying, None]:
-        """A status or result GET, retried on transient failures, mapped to job errors."""
-
-        async def once() -> AsyncGenerator[Mapping[str, Any], None]:
-            response = await self.client.get(url)
-            if response.status_code >= 400:
-                raise self._job_error(ctx, job_id, response)
-            try:
-                data = response.json()
-            except ValueError:
-                raise bad_response(ctx, "a job status reply was not JSON", response.text) from None
-            if not isinstance(data, Mapping):
-                raise bad_response(ctx, "a job status reply was not an object", response.text)
-            yield data
-
-        policy = replace(self.policy, max_retries=max(self.policy.max_retries, 6))
-        try:
-            async for item in retrying(policy, once, self.translate(ctx)):
-                yield item
-        except ProviderError as err:
-            err.job_id = job_id
-            if err.kind not in (ErrorKind.JOB_EXPIRED, ErrorKind.JOB_FAILED):
-                err.message = f"{err.message} The job {job_id} is kept and can be resumed."
-                err.args = (err.message,)
-            raise
-
     def _result_events(
-        self, result: Mapping[str, Any], ctx: ErrorContext, model: str
+        self,
+        result: Mapping[str, Any],
+        ctx: ErrorContext,
+        model: str,
+        header_balance: float | None = None,
     ) -> list[ProviderEvent]:
         output = result.get("output")
         if isinstance(output, str):
@@ -386,11 +400,11 @@ class SegmindProvider(HTTPProvider):
         metrics = result.get("metrics")
         if not isinstance(metrics, Mapping):
             metrics = {}
-        return with_billing(
-            events,
-            cost=_float(metrics.get("cost")),
-            credits=_float(metrics.get("remaining_credits")),
-        )
+        # The header is read as the reply is sent; the metrics were written as the job ended.
+        balance = header_balance
+        if balance is None:
+            balance = money(metrics.get("remaining_credits"))
+        return with_billing(events, cost=money(metrics.get("cost")), credits=balance)
 
     # --- balance ----------------------------------------------------------------
 
@@ -406,7 +420,60 @@ class SegmindProvider(HTTPProvider):
             data = response.json()
         except ValueError:
             raise bad_response(ctx, "the balance reply was not JSON", response.text) from None
-        credits = _float(data.get("credits")) if isinstance(data, Mapping) else None
+        credits = money(data.get("credits")) if isinstance(data, Mapping) else None
         if credits is None:
             raise bad_response(ctx, "the balance reply had no credits", response.text)
-        return Credits(credits, _float(data.get("free-credits")))
+        return Credits(credits, money(data.get("free-credits")))
+
+
+class JobPoll:
+    """The GETs of one polling session: retried, mapped to job errors, credits read."""
+
+    def __init__(
+        self, provider: SegmindProvider, job_id: str, ctx: ErrorContext, started: float
+    ) -> None:
+        self.provider = provider
+        self.job_id = job_id
+        self.ctx = ctx
+        self.started = started
+        #: Whether a check of this session succeeded (after that, a 404 means expired).
+        self.seen = False
+        #: The newest balance a reply's header carried.
+        self.credits: float | None = None
+
+    async def get(self, url: str) -> AsyncGenerator[Mapping[str, Any] | ProviderEvent, None]:
+        """``Retrying`` and ``Credits`` events, then the reply's JSON object."""
+        provider, ctx, job_id = self.provider, self.ctx, self.job_id
+
+        async def once() -> AsyncGenerator[tuple[Mapping[str, Any], float | None], None]:
+            response = await provider.client.get(url)
+            if response.status_code >= 400:
+                age = time.monotonic() - self.started
+                raise provider._job_error(ctx, job_id, response, seen=self.seen, age=age)
+            try:
+                data = response.json()
+            except ValueError:
+                raise bad_response(ctx, "a job status reply was not JSON", response.text) from None
+            if not isinstance(data, Mapping):
+                raise bad_response(ctx, "a job status reply was not an object", response.text)
+            yield data, header_credits(response)
+
+        policy = replace(provider.policy, max_retries=max(provider.policy.max_retries, 6))
+        try:
+            async for item in retrying(policy, once, provider.translate(ctx)):
+                if isinstance(item, Retrying):
+                    yield item
+                    continue
+                data, credits = item
+                self.seen = True
+                if credits is not None and credits != self.credits:
+                    self.credits = credits
+                    yield Credits(credits)
+                yield data
+        except ProviderError as err:
+            err.job_id = job_id
+            if err.kind not in TERMINAL_JOB_ERRORS:
+                err.resumable = True
+                err.message = f"{err.message} The job {job_id} is kept: {RESUME_HINT}."
+                err.args = (err.message,)
+            raise

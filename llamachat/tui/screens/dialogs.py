@@ -38,6 +38,32 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
+class ChoiceScreen(ModalScreen[str | None]):
+    """A question with a few answers; the first is focused, Esc answers ``None``."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, question: str, choices: list[tuple[str, str]]) -> None:
+        super().__init__(classes="dialog")
+        self.question = question
+        self.choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(Text(self.question))
+            with Horizontal(classes="dialog-buttons"):
+                for answer, label in self.choices:
+                    yield Button(label, id=f"choice-{answer}")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query(Button).first().focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        answer = (event.button.id or "").removeprefix("choice-")
+        self.dismiss(None if event.button.id == "cancel" else answer)
+
+
 class InputScreen(ModalScreen[str | None]):
     """One line of text (a new title, an image path...)."""
 

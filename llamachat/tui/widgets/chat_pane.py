@@ -27,7 +27,16 @@ from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import Worker
 
-from llamachat.chat import ChatEvent, ReplyStarted, params_from, reply, resume, send
+from llamachat.chat import (
+    ChatEvent,
+    ReplyStarted,
+    params_from,
+    reply,
+    resume,
+    running_job_reply,
+    send,
+    stop_waiting,
+)
 from llamachat.providers.base import (
     Credits,
     Finished,
@@ -409,13 +418,21 @@ class ChatPane(Vertical):
         if last_user is not None:
             self.regenerate(last_user)
 
-    def regenerate(self, user_message: Message) -> None:
-        """A new reply to ``user_message``, beside the existing ones."""
+    def regenerate(self, user_message: Message, *, pay_again: bool = False) -> None:
+        """A new reply to ``user_message``, beside the existing ones.
+
+        If a queued job answering it may still run, a new submit would be billed twice:
+        the person chooses between resuming that job and paying for a new one.
+        """
         if self.busy:
             self.chat_app.notify("A reply is still arriving: press Esc to stop it first.")
             return
-        provider = self._provider()
         store = self.chat_app.store
+        running = running_job_reply(store, user_message) if store is not None else None
+        if running is not None and not pay_again:
+            self._ask_resume_or_pay(user_message, running)
+            return
+        provider = self._provider()
         if provider is None or store is None or self.conversation_id is None:
             return
         events = reply(
@@ -429,6 +446,22 @@ class ChatPane(Vertical):
             user_id=user_message.id,
         )
         self._start(events, rebuild=True)
+
+    def _ask_resume_or_pay(self, prompt: Message, running: Message) -> None:
+        from llamachat.tui.screens.dialogs import ChoiceScreen
+
+        def chosen(answer: str | None) -> None:
+            if answer == "resume":
+                self.resume_job(running)
+            elif answer == "submit":
+                self.regenerate(prompt, pay_again=True)
+
+        question = (
+            f"Job {running.job_id} for this prompt may still be running, and it is billed "
+            "either way. Resume waiting for its reply, or submit a new job (billed again)?"
+        )
+        choices = [("resume", "Resume job"), ("submit", "Submit new (billed)")]
+        self.app.push_screen(ChoiceScreen(question, choices), chosen)
 
     def resume_job(self, message: Message) -> None:
         """Poll a queued job of this conversation again (at the provider that queued it)."""
@@ -463,7 +496,15 @@ class ChatPane(Vertical):
             self._hide_notice()
             return
         if self._worker is not None and self._worker.is_running:
+            self._stop_waiting_for_job()
             self._worker.cancel()
+
+    def _stop_waiting_for_job(self) -> None:
+        """Esc on a queued job: it is kept for ``r``, not polled again at the next start."""
+        store = self.chat_app.store
+        job = next((m for m in self._path if m.job_id and m.job_id == self.status.job_id), None)
+        if store is not None and job is not None:
+            stop_waiting(store, store.message(job.id))
 
     # --- receiving ----------------------------------------------------------------
 
@@ -595,7 +636,14 @@ class ChatPane(Vertical):
             view.update_message(replace(view.message, status=MessageStatus.COMPLETE))
 
     def _failed(self, error: ProviderError, user_id: int | None, user_text: str) -> None:
-        """One sentence in the pane, and the prompt back in the input so nothing is lost."""
+        """One sentence in the pane, and the prompt back in the input so nothing is lost.
+
+        A job kept to resume is not a lost reply: its prompt stays out of the input, where
+        sending it again would pay for a second job.
+        """
+        if error.resumable:
+            self.show_notice(error.message, error=True)
+            return
         if user_text and user_text not in self.prompt.text:
             typed = self.prompt.text.strip("\n")  # typed since, or a draft set aside by an edit
             self.prompt.show_text(f"{user_text}\n\n{typed}" if typed else user_text)

@@ -49,6 +49,8 @@ def badge(message: Message, display_name: str | None = None) -> Text:
         label = status.value
         if status is MessageStatus.QUEUED and message.job_status:
             label = f"queued · {message.job_status.lower()}"
+        if status is MessageStatus.QUEUED and message.job_id:
+            label += f" · job {one_line(message.job_id, 40)}"
         text.append(f"  {label}", style=f"bold {colour}")
     return text
 
@@ -120,10 +122,12 @@ class MessageView(MarkdownView, can_focus=True):
         return line
 
     def error_text(self) -> Text | None:
-        """The error line as shown, when the message failed."""
-        error = self.message.error if self.message.status is MessageStatus.FAILED else None
-        if not error:
+        """The error line as shown: a failure, or why a queued job is not being waited for."""
+        status, error = self.message.status, self.message.error
+        if not error or status not in (MessageStatus.FAILED, MessageStatus.QUEUED):
             return None
+        if status is MessageStatus.QUEUED:
+            return Text(f"⏸ {one_line(error, 400)}", style="bold yellow")
         return Text(f"⚠ {one_line(error, 400)}  (press d for details)", style="bold red")
 
     def refresh_badge(self) -> None:
