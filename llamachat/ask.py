@@ -308,9 +308,10 @@ def run_ask(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         console.finish_text()
         outcome.finish_reason = "interrupted"
-        resume = (
-            f" (job {outcome.job_id} is still queued at the provider)" if outcome.job_id else ""
-        )
+        resume = ""
+        if outcome.job_id:
+            fetch = "" if args.no_save else ": `llamachat history resume` fetches its reply"
+            resume = f" (job {outcome.job_id} is still queued at the provider{fetch})"
         console.error(f"interrupted{resume}.")
         code = EXIT_INTERRUPTED
     if args.json:

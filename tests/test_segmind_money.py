@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -202,7 +203,8 @@ async def test_a_job_past_its_deadline_stays_queued_and_history_resume_fetches_i
     fake.on("GET", "/v2/requests/job-1/status", json_reply({"status": "COMPLETED"}))
     fake.on("GET", "/v2/requests/job-1", finished("Here at last."))
     segmind_config(fake, deadline=30)
-    done = subprocess.run(
+    done = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "llamachat", "history", "resume"],
         capture_output=True,
         text=True,
