@@ -502,9 +502,12 @@ class ChatPane(Vertical):
     def _stop_waiting_for_job(self) -> None:
         """Esc on a queued job: it is kept for ``r``, not polled again at the next start."""
         store = self.chat_app.store
-        job = next((m for m in self._path if m.job_id and m.job_id == self.status.job_id), None)
-        if store is not None and job is not None:
-            stop_waiting(store, store.message(job.id))
+        job_id = self.status.job_id
+        view = next(
+            (v for v in self._views.values() if job_id and v.message.job_id == job_id), None
+        )
+        if store is not None and view is not None:
+            stop_waiting(store, store.message(view.message.id))
 
     # --- receiving ----------------------------------------------------------------
 
