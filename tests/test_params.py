@@ -215,3 +215,12 @@ def test_details_text_lists_the_parameters() -> None:
     text = describe_params({"top_k": 40, "stop": ["END"], "unknown": 1})
     assert text == "Parameters:\nstop = ['END']\ntop_k = 40"
     assert "none set" in describe_params({})
+
+
+def test_readme_lists_every_flag_and_key() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    usage = readme[readme.index("llamachat ask [") : readme.index("llamachat providers [")]
+    config = readme[readme.index("[defaults]") : readme.index("[network]")]
+    for spec in PARAM_SPECS:
+        assert f"[{spec.flag}" in usage, spec.flag
+        assert f"\n{spec.name} = " in config, spec.name
