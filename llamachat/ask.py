@@ -184,9 +184,9 @@ def _describe(event: Any, outcome: AskOutcome, console: Console, provider_name: 
 async def _converse(
     args: argparse.Namespace, prompt: str, outcome: AskOutcome, console: Console
 ) -> int:
-    from llamachat.chat import ReplyStarted, params_from, send
-    from llamachat.config import load_config
-    from llamachat.providers.base import GenerationParams
+    from llamachat.chat import ParamsDropped, ReplyStarted, params_from, send
+    from llamachat.cli import flag_params
+    from llamachat.config import configured_params, load_config
     from llamachat.providers.errors import ProviderError
     from llamachat.providers.registry import build_provider
     from llamachat.resolve import configured_model, provider_settings
@@ -228,16 +228,10 @@ async def _converse(
                     return EXIT_USAGE
                 model = models[0].id
             outcome.model = model
-            base = GenerationParams(
-                temperature=config.defaults.temperature,
-                top_p=config.defaults.top_p,
-                max_tokens=config.defaults.max_tokens,
-            )
+            base = configured_params(config, settings.name)
             if conversation is not None:
                 base = base.merged(params_from(conversation.params))
-            params = base.merged(
-                GenerationParams(temperature=args.temperature, max_tokens=args.max_tokens)
-            )
+            params = base.merged(flag_params(args))
             if args.system is not None:
                 system = args.system
             elif conversation is not None:
@@ -268,6 +262,9 @@ async def _converse(
                     if isinstance(event, ReplyStarted):
                         outcome.conversation_id = conversation.id if conversation else None
                         continue
+                    if isinstance(event, ParamsDropped):
+                        console.error(event.sentence)
+                        continue
                     _describe(event, outcome, console, provider.display_name)
         except ProviderError as err:
             outcome.error = err.message
@@ -287,10 +284,16 @@ async def _converse(
 
 def run_ask(args: argparse.Namespace) -> int:
     """The ``ask`` command; returns the exit code."""
+    from llamachat.cli import flag_params
     from llamachat.config import ConfigError
     from llamachat.store.db import StoreError
 
     console = Console(sys.stdout, sys.stderr, quiet=args.quiet, json_mode=args.json)
+    try:
+        flag_params(args)  # refused before anything is read, stored or sent
+    except ValueError as error:
+        console.error(str(error))
+        return EXIT_USAGE
     prompt = read_prompt(args.prompt)
     if prompt is None or not prompt.strip():
         console.error("no prompt: give one as arguments, or pipe it on stdin (llamachat ask -).")

@@ -13,9 +13,10 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
+from llamachat.params import SPECS, dropped_params, dropped_sentence, param_problem, stored_value
 from llamachat.providers.base import (
     ChatMessage,
     ChatRequest,
@@ -48,26 +49,43 @@ class ReplyStarted:
     user_id: int | None
 
 
-ChatEvent = ProviderEvent | ReplyStarted
-
-
 def params_dict(params: GenerationParams) -> dict[str, Any]:
     """The parameters that are set, for storage."""
-    return {
-        k: (list(v) if isinstance(v, tuple) else v)
-        for k, v in asdict(params).items()
-        if v is not None
-    }
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.values().items()}
 
 
 def params_from(data: dict[str, Any] | None) -> GenerationParams:
-    """Stored parameters back into :class:`GenerationParams` (unknown keys ignored)."""
-    data = data or {}
-    known = GenerationParams.__dataclass_fields__
-    values = {k: v for k, v in data.items() if k in known}
-    if "stop" in values and values["stop"] is not None:
-        values["stop"] = tuple(values["stop"])
+    """Stored parameters back into :class:`GenerationParams` (unknown or unusable ones ignored)."""
+    values = {}
+    for name, value in (data or {}).items():
+        if name in SPECS and value is not None:
+            value = stored_value(name, value)
+            if param_problem(name, value) is None:
+                values[name] = value
     return GenerationParams(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class ParamsDropped:
+    """Parameters were set that the provider does not take: they were not sent."""
+
+    names: tuple[str, ...]
+    sentence: str
+
+
+ChatEvent = ProviderEvent | ReplyStarted | ParamsDropped
+
+
+def fit_params(
+    provider: Provider, params: GenerationParams
+) -> tuple[GenerationParams, ParamsDropped | None]:
+    """``params`` without those ``provider`` does not take, and the notice saying so."""
+    dropped = dropped_params(params.values(), provider.capabilities.params)
+    if not dropped:
+        return params, None
+    return params.without(dropped), ParamsDropped(
+        dropped, dropped_sentence(provider.display_name, dropped)
+    )
 
 
 def history(path: Sequence[Message], system_prompt: str | None) -> list[ChatMessage]:
@@ -265,6 +283,7 @@ async def reply(
     path = store.path_to(parent.id) if store is not None and parent is not None else []
     if parent is not None and not path:
         path = [parent]
+    params, dropped = fit_params(provider, params)
     request = ChatRequest(
         tuple(history(path, system_prompt)), model, params, stream and provider.capabilities.streams
     )
@@ -285,6 +304,8 @@ async def reply(
     recorder = ReplyRecorder(store, reply_id)
     recorder.status = initial
     yield ReplyStarted(reply_id, user_id)
+    if dropped is not None:
+        yield dropped
     async with aclosing(record(recorder, provider.stream(request))) as events:
         async for event in events:
             yield event
@@ -344,6 +365,7 @@ async def _transient_reply(
     system_prompt: str | None,
     stream: bool,
 ) -> AsyncGenerator[ChatEvent, None]:
+    params, dropped = fit_params(provider, params)
     request = ChatRequest(
         tuple(history([prompt], system_prompt)),
         model,
@@ -351,6 +373,8 @@ async def _transient_reply(
         stream and provider.capabilities.streams,
     )
     yield ReplyStarted(None, None)
+    if dropped is not None:
+        yield dropped
     async with aclosing(provider.stream(request)) as events:
         async for event in events:
             yield event

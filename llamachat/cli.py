@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from llamachat import __version__
-from llamachat.providers.base import param_problem
+from llamachat.params import PARAM_SPECS, ParamKind, parse_param
+from llamachat.providers.base import GenerationParams
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -30,20 +31,45 @@ def _positive(text: str) -> int:
     return value
 
 
-def _param(name: str, kind: Callable[[str], float]) -> Callable[[str], float]:
-    """An argparse type: a number of ``kind`` inside the limits of generation parameter ``name``."""
+def _add_param_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per generation parameter, from the table; values are checked by ``flag_params``."""
+    for spec in PARAM_SPECS:
+        if spec.kind is ParamKind.CHOICE:
+            parser.add_argument(
+                spec.flag,
+                dest=spec.name,
+                action="store_const",
+                const="json_object",
+                help='ask for JSON (sent as response_format {"type": "json_object"})',
+            )
+        elif spec.kind is ParamKind.STOPS:
+            parser.add_argument(
+                spec.flag,
+                dest=spec.name,
+                action="append",
+                metavar=spec.metavar,
+                help=f"stop the reply at TEXT (repeatable, {spec.limit()})",
+            )
+        else:
+            parser.add_argument(
+                spec.flag, dest=spec.name, metavar=spec.metavar, help=f"{spec.limit()}"
+            )
 
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        problem = param_problem(name, value)
-        if problem:
-            raise argparse.ArgumentTypeError(problem)
-        return value
 
-    return parse
+def flag_params(args: argparse.Namespace) -> GenerationParams:
+    """The generation parameters given as flags; ``ValueError`` names the limit broken."""
+    values = {}
+    for spec in PARAM_SPECS:
+        given = getattr(args, spec.name, None)
+        if given is None:
+            continue
+        if spec.kind is ParamKind.STOPS:
+            values[spec.name] = parse_param(spec.name, "\n".join(given))
+            if len(values[spec.name]) != len(given):
+                raise ValueError(f"{spec.name} must be {spec.limit()}.")
+        else:
+            values[spec.name] = parse_param(spec.name, given)
+    return GenerationParams(**values)
 
 
 def _add_provider_flags(parser: argparse.ArgumentParser) -> None:
@@ -79,8 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_provider_flags(ask)
     ask.add_argument("-m", "--model", help="model id (default: the provider's default)")
     ask.add_argument("-s", "--system", help="system prompt")
-    ask.add_argument("--temperature", type=_param("temperature", float), metavar="T")
-    ask.add_argument("--max-tokens", type=_param("max_tokens", int), metavar="N")
+    _add_param_flags(ask)
     ask.add_argument("--no-stream", action="store_true", help="ask for the whole reply at once")
     ask.add_argument("--json", action="store_true", help="print one JSON object at the end")
     ask.add_argument(

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from llamachat import locations
-from llamachat.providers.base import PARAM_LIMITS, param_problem
+from llamachat.params import SPECS, check_params
+from llamachat.providers.base import GenerationParams
 from llamachat.providers.presets import KEY_ENV_BY_KIND
 from llamachat.secrets import Secret
 
@@ -46,9 +47,7 @@ class Defaults:
     """Generation defaults applied to every new conversation."""
 
     system_prompt: str | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    max_tokens: int | None = None
+    params: GenerationParams = field(default_factory=GenerationParams)
 
 
 @dataclass(frozen=True)
@@ -70,6 +69,8 @@ class ProviderSettings:
     deadline: float | None = None
     stream_usage: bool | None = None
     tokens_per_second: float | None = None
+    #: ``[providers.NAME.defaults]``: generation parameters that win over ``[defaults]`` here.
+    defaults: GenerationParams = field(default_factory=GenerationParams)
 
     @property
     def key_env(self) -> tuple[str, ...]:
@@ -140,6 +141,7 @@ _PROVIDER_TYPES: dict[str, type | tuple[type, ...]] = {
     "deadline": (int, float),
     "stream_usage": bool,
     "tokens_per_second": (int, float),
+    "defaults": dict,
 }
 _NETWORK_TYPES: dict[str, type | tuple[type, ...]] = {
     "connect_timeout": (int, float),
@@ -149,12 +151,7 @@ _NETWORK_TYPES: dict[str, type | tuple[type, ...]] = {
     "backoff_base": (int, float),
     "backoff_cap": (int, float),
 }
-_DEFAULTS_TYPES: dict[str, type | tuple[type, ...]] = {
-    "system_prompt": str,
-    "temperature": (int, float),
-    "top_p": (int, float),
-    "max_tokens": int,
-}
+_DEFAULTS_TYPES: dict[str, type | tuple[type, ...]] = {"system_prompt": str}
 
 
 def _toml_error(path: Path, error: tomllib.TOMLDecodeError) -> ConfigError:
@@ -192,8 +189,36 @@ def _check_types(
     return checked
 
 
+def _line_of(text: str, table: tuple[str, ...], key: str) -> int | None:
+    """The line (from 1) where ``key`` is set inside ``[table]``, when it can be found."""
+    current: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        header = re.fullmatch(r"\[([^\[\]]+)\]\s*(#.*)?", stripped)
+        if header:
+            current = tuple(p.strip().strip("\"'") for p in header.group(1).split("."))
+        elif current == table and re.match(rf"[\"']?{re.escape(key)}[\"']?\s*=", stripped):
+            return number
+    return None
+
+
+def _generation_params(
+    table: Any, where: tuple[str, ...], path: Path, text: str, warnings: list[str]
+) -> tuple[GenerationParams, dict[str, Any]]:
+    """The parameters of a defaults table (refused ones warned about and ignored); the rest."""
+    label = f"[{'.'.join(where)}]"
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{path}: {label} must be a table.")
+    usable, refused = check_params(table, label)
+    for key, sentence in refused:
+        line = _line_of(text, where, key)
+        warnings.append(f"{path}: line {line}: {sentence}" if line else f"{path}: {sentence}")
+    rest = {k: v for k, v in table.items() if k not in SPECS}
+    return GenerationParams(**usable), rest
+
+
 def _provider_settings(
-    name: str, table: Mapping[str, Any], path: Path, warnings: list[str]
+    name: str, table: Mapping[str, Any], path: Path, warnings: list[str], text: str = ""
 ) -> ProviderSettings:
     where = f"[providers.{name}]"
     if not isinstance(table, Mapping):
@@ -232,6 +257,15 @@ def _provider_settings(
             if value <= 0:
                 raise ConfigError(f"{path}: '{key}' in {where} must be positive.")
             updates[key] = float(value)
+        elif key == "defaults":
+            params, rest = _generation_params(
+                value, ("providers", name, "defaults"), path, text, warnings
+            )
+            for unknown in rest:
+                warnings.append(
+                    f"{path}: unknown setting '{unknown}' in {where}.defaults is ignored."
+                )
+            updates[key] = params
         elif key == "mode":
             if value not in ("sync", "async"):
                 raise ConfigError(f'{path}: \'mode\' in {where} must be "sync" or "async".')
@@ -256,7 +290,7 @@ def parse_config(text: str, path: Path) -> Config:
     if not isinstance(tables, Mapping):
         raise ConfigError(f"{path}: 'providers' must be a table of [providers.NAME] tables.")
     for name, table in tables.items():
-        providers[name] = _provider_settings(name, table, path, warnings)
+        providers[name] = _provider_settings(name, table, path, warnings, text)
 
     network_raw = raw.get("network", {})
     defaults_raw = raw.get("defaults", {})
@@ -265,12 +299,10 @@ def parse_config(text: str, path: Path) -> Config:
     network = NetworkSettings(
         **_check_types(network_raw, _NETWORK_TYPES, "[network]", path, warnings)
     )
-    defaults = Defaults(**_check_types(defaults_raw, _DEFAULTS_TYPES, "[defaults]", path, warnings))
-    for name in PARAM_LIMITS:
-        value = getattr(defaults, name)
-        problem = None if value is None else param_problem(name, value)
-        if problem:
-            raise ConfigError(f"{path}: [defaults] {problem}")
+    params, rest = _generation_params(defaults_raw, ("defaults",), path, text, warnings)
+    defaults = Defaults(
+        params=params, **_check_types(rest, _DEFAULTS_TYPES, "[defaults]", path, warnings)
+    )
 
     top: dict[str, str | None] = {}
     for key in ("default_provider", "default_model", "theme"):
@@ -311,6 +343,14 @@ def load_config(path: Path | None = None) -> Config:
     except OSError as error:
         raise ConfigError(f"{path}: cannot be read ({error.strerror}).") from None
     return parse_config(text, path)
+
+
+def configured_params(config: Config, provider: str | None) -> GenerationParams:
+    """The generation defaults for ``provider``: ``[defaults]``, then its own table over them."""
+    settings = config.providers.get(provider) if provider else None
+    if settings is None:
+        return config.defaults.params
+    return config.defaults.params.merged(settings.defaults)
 
 
 def default_provider_name(config: Config, environ: Mapping[str, str] | None = None) -> str:

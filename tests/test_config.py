@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from llamachat import locations
-from llamachat.config import ConfigError, default_provider_name, load_config, write_config
+from llamachat.config import (
+    ConfigError,
+    configured_params,
+    default_provider_name,
+    load_config,
+    write_config,
+)
+from llamachat.providers.base import GenerationParams
 from llamachat.providers.registry import build_provider, option_specs
 
 
@@ -76,7 +83,9 @@ project_id = 1234
     assert groq.kind == "openai" and groq.api_key_env == ("GROQ_API_KEY",)
     assert groq.headers == {"X-Title": "llamachat"}
     assert config.network.connect_timeout == 3 and config.network.read_timeout == 30.5
-    assert config.defaults.system_prompt == "Be brief." and config.defaults.temperature == 0.3
+    assert (
+        config.defaults.system_prompt == "Be brief." and config.defaults.params.temperature == 0.3
+    )
     segmind = config.provider("segmind")
     assert (segmind.mode, segmind.poll_interval, segmind.deadline) == ("async", 2.0, 120.0)
     assert build_provider(segmind).capabilities.queued
@@ -92,18 +101,42 @@ def test_broken_toml_names_file_line_and_column() -> None:
     assert str(path) in message and "line 2" in message and "column" in message
 
 
-def test_generation_defaults_out_of_range_are_refused() -> None:
+def test_generation_defaults_out_of_range_are_warnings_naming_the_line_and_ignored() -> None:
     for line, words in (
         ("temperature = 50", "temperature must be between 0 and 2, not 50"),
-        ("max_tokens = -5", "max_tokens must be between 1 and 1e+06, not -5"),
-        ("top_p = 1.5", "top_p must be between 0 and 1"),
+        ("max_tokens = -5", "max_tokens must be a whole number between 1 and 1e+06, not -5"),
+        ("top_p = 0", "top_p must be greater than 0 and at most 1, not 0"),
+        ("top_k = 1000", "top_k must be a whole number between 0 and 999"),
+        ("seed = 1.5", "seed must be a whole number"),
+        ("min_p = 1.5", "min_p must be between 0 and 1"),
+        ("repetition_penalty = 0", "repetition_penalty must be between 0.01 and 5"),
+        ("presence_penalty = -3", "presence_penalty must be between -2 and 2"),
+        ("frequency_penalty = 3", "frequency_penalty must be between -2 and 2"),
+        ('response_format = "xml"', "response_format must be one of json_object, text"),
+        ("stop = [" + ", ".join(['"s"'] * 17) + "]", "stop must be up to 16 non-empty strings"),
     ):
-        write(f"[defaults]\n{line}\n")
-        with pytest.raises(ConfigError) as caught:
-            load_config()
-        assert "[defaults]" in str(caught.value) and words in str(caught.value)
+        write(f'# a comment\n[defaults]\nsystem_prompt = "x"\n{line}\n')
+        config = load_config()
+        assert config.defaults.params == GenerationParams(), line  # ignored
+        assert config.defaults.system_prompt == "x"
+        (warning,) = config.warnings
+        assert "line 4: [defaults] " + words in warning and "ignored" in warning, warning
     write("[defaults]\ntemperature = 0\nmax_tokens = 1\ntop_p = 1\n")
-    assert load_config().defaults.temperature == 0
+    config = load_config()
+    assert config.defaults.params.temperature == 0 and config.warnings == ()
+
+
+def test_provider_defaults_win_over_defaults_and_are_checked() -> None:
+    write(
+        "[defaults]\ntemperature = 0.5\ntop_k = 10\n"
+        "[providers.deepinfra.defaults]\ntemperature = 1.5\ntop_k = 5000\nseed = 7\n"
+    )
+    config = load_config()
+    (warning,) = config.warnings
+    assert "line 6: [providers.deepinfra.defaults] top_k must be" in warning
+    deepinfra = configured_params(config, "deepinfra")
+    assert (deepinfra.temperature, deepinfra.top_k, deepinfra.seed) == (1.5, 10, 7)
+    assert configured_params(config, "e2e") == GenerationParams(temperature=0.5, top_k=10)
 
 
 def test_e2e_project_id_is_the_digits_of_the_project() -> None:

@@ -62,8 +62,10 @@ async def test_numbers_out_of_range_or_not_numbers_are_not_saved() -> None:
         await wait_for(lambda: pane(app).conversation_id is not None and not pane(app).busy, pilot)
         for field, value, words in (
             ("#conv--temperature", "50", "temperature must be between 0 and 2, not 50"),
-            ("#conv--max_tokens", "-5", "max_tokens must be between 1"),
-            ("#general--temperature", "warm", "must be a number, not “warm”"),
+            ("#conv--max_tokens", "-5", "max_tokens must be a whole number between 1"),
+            ("#conv--top_p", "0", "top_p must be greater than 0 and at most 1, not 0"),
+            ("#general--top_k", "1000", "top_k must be a whole number between 0 and 999"),
+            ("#general--temperature", "warm", "temperature must be a number, not 'warm'"),
         ):
             await pilot.press("ctrl+s")
             await wait_for(lambda: isinstance(app.screen, SettingsScreen), pilot)

@@ -7,10 +7,12 @@ here knows about Textual, the store or the command line.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Literal, Protocol, runtime_checkable
+
+from llamachat.params import ALL_PARAMS, PARAM_SPECS, wire_value
 
 Role = Literal["system", "user", "assistant"]
 
@@ -67,25 +69,9 @@ class ChatMessage:
         return {"role": self.role, "content": parts}
 
 
-#: The values a person may set; beyond them providers refuse the request or misbehave.
-PARAM_LIMITS: dict[str, tuple[float, float]] = {
-    "temperature": (0.0, 2.0),
-    "top_p": (0.0, 1.0),
-    "max_tokens": (1, 1_000_000),
-}
-
-
-def param_problem(name: str, value: float) -> str | None:
-    """A sentence saying why ``value`` cannot be used for ``name``, or ``None`` if it can."""
-    low, high = PARAM_LIMITS[name]
-    if low <= value <= high:
-        return None
-    return f"{name} must be between {low:g} and {high:g}, not {value:g}."
-
-
 @dataclass(frozen=True, slots=True)
 class GenerationParams:
-    """Sampling parameters; ``None`` means "let the provider decide"."""
+    """Sampling parameters (see :data:`~llamachat.params.PARAM_SPECS`); ``None``: the provider's."""
 
     temperature: float | None = None
     top_p: float | None = None
@@ -94,32 +80,30 @@ class GenerationParams:
     seed: int | None = None
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
+    repetition_penalty: float | None = None
+    top_k: int | None = None
+    min_p: float | None = None
+    response_format: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The parameters that are set, by name, in table order."""
+        return {
+            spec.name: getattr(self, spec.name)
+            for spec in PARAM_SPECS
+            if getattr(self, spec.name) is not None and getattr(self, spec.name) != ()
+        }
 
     def to_body(self) -> dict[str, Any]:
         """The fields that are set, in OpenAI wire form."""
-        body: dict[str, Any] = {}
-        for name in (
-            "temperature",
-            "top_p",
-            "max_tokens",
-            "seed",
-            "presence_penalty",
-            "frequency_penalty",
-        ):
-            value = getattr(self, name)
-            if value is not None:
-                body[name] = value
-        if self.stop:
-            body["stop"] = list(self.stop)
-        return body
+        return {name: wire_value(name, value) for name, value in self.values().items()}
 
     def merged(self, other: GenerationParams) -> GenerationParams:
         """These parameters with every field that ``other`` sets taken from ``other``."""
-        values = {
-            name: getattr(other, name) if getattr(other, name) is not None else getattr(self, name)
-            for name in self.__dataclass_fields__
-        }
-        return GenerationParams(**values)
+        return replace(self, **other.values())
+
+    def without(self, names: Iterable[str]) -> GenerationParams:
+        """These parameters with ``names`` unset."""
+        return replace(self, **dict.fromkeys(names))
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +196,8 @@ class Capabilities:
     reports_credits: bool = False
     reports_cost: bool = False
     needs_key: bool = True
+    #: The generation parameters (wire names) the provider takes; others are not sent.
+    params: frozenset[str] = ALL_PARAMS
 
 
 class OptionKind(StrEnum):

@@ -55,6 +55,8 @@ from llamachat.providers.retry import retry_after
 
 DEFAULT_POLL_INTERVAL = 1.0
 DEFAULT_DEADLINE = 600.0
+#: The generation parameters Segmind takes (PROTOCOLS.md section 4); others are not sent.
+SEGMIND_PARAMS = frozenset({"max_tokens", "temperature", "top_p"})
 _PENDING_DONE = {"COMPLETED", "FAILED"}
 
 
@@ -163,12 +165,14 @@ class SegmindProvider(HTTPProvider):
         return self.settings.deadline or DEFAULT_DEADLINE
 
     def declare_capabilities(self) -> Capabilities:
+        # The model pages document only messages; these three are accepted in practice.
         return Capabilities(
             streams=False,
             queued=self.queued,
             vision=True,
             reports_credits=True,
             reports_cost=True,
+            params=SEGMIND_PARAMS,
         )
 
     def request_body(self, request: ChatRequest) -> dict[str, Any]:

@@ -30,10 +30,12 @@ from llamachat.config import (
     ConfigError,
     ProviderSettings,
     config_defaults,
+    configured_params,
     default_provider_name,
     load_config,
     write_config,
 )
+from llamachat.params import describe_params
 from llamachat.providers.base import GenerationParams, Provider
 from llamachat.providers.presets import LABELS, PRESET_MODELS
 from llamachat.providers.registry import build_provider
@@ -111,6 +113,7 @@ class LlamaChatApp(App[None]):
         self.store = store
         self.discover_local = discover_local
         self._providers: dict[str, Provider] = {}
+        self._told: set[str] = set()
         self._pane_ids = itertools.count(1)
         #: Queued replies being fetched by :meth:`resume_jobs`, not by a pane.
         self.background_jobs: set[int] = set()
@@ -259,15 +262,15 @@ class LlamaChatApp(App[None]):
             return name
         return settings.display_name or LABELS.get(settings.kind, name)
 
-    def default_params(self) -> GenerationParams:
-        """Generation defaults from the config."""
-        d = self.config.defaults
-        return GenerationParams(temperature=d.temperature, top_p=d.top_p, max_tokens=d.max_tokens)
+    def default_params(self, provider: str | None) -> GenerationParams:
+        """Generation defaults from the config for ``provider`` (its own table wins)."""
+        return configured_params(self.config, provider)
 
-    @staticmethod
-    def params_dict(params: GenerationParams) -> dict[str, Any]:
-        """Parameters for storage."""
-        return params_dict(params)
+    def tell_once(self, sentence: str) -> None:
+        """A warning shown once a session (a parameter a provider does not take, say)."""
+        if sentence not in self._told:
+            self._told.add(sentence)
+            self.notify(sentence, severity="warning", timeout=10)
 
     def add_session_cost(self, cost: float) -> None:
         """Money spent in this session, shown in the status bar."""
@@ -312,7 +315,7 @@ class LlamaChatApp(App[None]):
             conversation_id=conversation_id,
             provider=name,
             model=model,
-            params=self.default_params(),
+            params=self.default_params(name),
             system_prompt=self.config.defaults.system_prompt,
             pane_id=pane_id,
         )
@@ -565,11 +568,7 @@ class LlamaChatApp(App[None]):
         pane = self.active_pane
         conversation = None
         if pane is not None:
-            conversation = ConversationSettings(
-                pane.system_prompt or "",
-                "" if pane.params.temperature is None else f"{pane.params.temperature:g}",
-                "" if pane.params.max_tokens is None else str(pane.params.max_tokens),
-            )
+            conversation = ConversationSettings(pane.system_prompt or "", pane.params)
 
         def saved(result: SettingsResult | None) -> None:
             if result is None:
@@ -585,11 +584,7 @@ class LlamaChatApp(App[None]):
         )
 
     def _apply_conversation_settings(self, pane: ChatPane, values: Any) -> None:
-        from llamachat.tui.screens.settings import parse_number
-
-        temperature = parse_number(values.temperature, float)
-        max_tokens = parse_number(values.max_tokens, int)
-        pane.params = replace(pane.params, temperature=temperature, max_tokens=max_tokens)
+        pane.params = values.params
         pane.system_prompt = values.system_prompt or None
         if self.store is not None and pane.conversation_id is not None:
             self.store.update_settings(
@@ -643,9 +638,11 @@ class LlamaChatApp(App[None]):
             self.active_pane.action_stop()
 
     def show_details(self, message: Message) -> None:
-        """The full details of a failed reply."""
-        details = message.error_detail or message.error or "No details were recorded."
-        self.push_screen(DetailsScreen("What went wrong", details))
+        """The full details of a failed reply, and the parameters a reply was made with."""
+        details = message.error_detail or message.error or ""
+        made_with = describe_params(message.params) if message.role == "assistant" else ""
+        text = "\n\n".join(t for t in (details, made_with) if t) or "No details were recorded."
+        self.push_screen(DetailsScreen("What went wrong" if details else "Details", text))
 
     def ask_image_path(self, pane: ChatPane) -> None:
         """Ask for the path of an image to attach."""

@@ -55,7 +55,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
             ("e", "edit this prompt and resend it as a new branch"),
             ("r", "regenerate this reply (resume it, if it is a stopped queued job)"),
             ("← / → or [ / ]", "step through sibling branches"),
-            ("d", "details of a failure"),
+            ("d", "details: a failure, the parameters of a reply"),
         ],
     ),
     (

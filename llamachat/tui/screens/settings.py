@@ -22,7 +22,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
 
 from llamachat.config import Config, ConfigError, parse_config
-from llamachat.providers.base import OptionKind, OptionSpec, param_problem
+from llamachat.params import PARAM_SPECS, ParamKind, ParamSpec, parse_param
+from llamachat.providers.base import GenerationParams, OptionKind, OptionSpec
 from llamachat.providers.errors import ProviderError
 from llamachat.providers.registry import build_provider, option_specs
 
@@ -32,8 +33,7 @@ class ConversationSettings:
     """The per-conversation overrides shown in the settings screen."""
 
     system_prompt: str
-    temperature: str
-    max_tokens: str
+    params: GenerationParams
 
 
 @dataclass
@@ -109,10 +109,7 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
             yield TextArea(
                 defaults.system_prompt or "", id="general--system_prompt", classes="short"
             )
-            yield Label("Default temperature (blank: the provider's)")
-            yield Input(_text(defaults.temperature), id="general--temperature", type="number")
-            yield Label("Default max tokens")
-            yield Input(_text(defaults.max_tokens), id="general--max_tokens", type="integer")
+            yield from _param_fields("general", "Default", defaults.params)
             yield Label("Connect timeout (s)")
             yield Input(
                 _text(network.connect_timeout), id="general--connect_timeout", type="number"
@@ -127,10 +124,7 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
             yield TextArea(
                 self.conversation.system_prompt, id="conv--system_prompt", classes="short"
             )
-            yield Label("Temperature for this conversation")
-            yield Input(self.conversation.temperature, id="conv--temperature", type="number")
-            yield Label("Max tokens for this conversation")
-            yield Input(self.conversation.max_tokens, id="conv--max_tokens", type="integer")
+            yield from _param_fields("conv", "This conversation's", self.conversation.params)
 
     def _provider(self, name: str, kind: str) -> ComposeResult:
         settings = self.config.providers[name]
@@ -194,8 +188,10 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
                 raw.pop(key, None)
         defaults = dict(raw.get("defaults", {}))
         _put(defaults, "system_prompt", self._value("general--system_prompt") or None)
-        _put(defaults, "temperature", parse_number(self._value("general--temperature"), float))
-        _put(defaults, "max_tokens", parse_number(self._value("general--max_tokens"), int))
+        params = self._params("general").values()
+        for param in PARAM_SPECS:
+            chosen = params.get(param.name)
+            _put(defaults, param.name, list(chosen) if isinstance(chosen, tuple) else chosen)
         raw["defaults"] = defaults
         network = dict(raw.get("network", {}))
         _put(
@@ -240,26 +236,38 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
     def _conversation_result(self) -> ConversationSettings | None:
         if self.conversation is None:
             return None
-        return ConversationSettings(
-            self._value("conv--system_prompt"),
-            self._value("conv--temperature"),
-            self._value("conv--max_tokens"),
-        )
+        return ConversationSettings(self._value("conv--system_prompt"), self._params("conv"))
+
+    def _params(self, prefix: str) -> GenerationParams:
+        """The parameters on screen under ``prefix`` (blank or unusable ones unset)."""
+        values: dict[str, Any] = {}
+        for spec in PARAM_SPECS:
+            text = self._value(f"{prefix}--{spec.name}")
+            if text.strip():
+                try:
+                    values[spec.name] = parse_param(spec.name, text)
+                except ValueError:
+                    continue
+        return GenerationParams(**values)
 
     # --- actions --------------------------------------------------------------------
 
     def _number_problem(self) -> str | None:
-        """The first number field that holds something other than a usable number."""
-        for widget_id, (label, kind, limit) in NUMBER_FIELDS.items():
-            if not self.query(f"#{widget_id}"):
-                continue  # no conversation open: no overrides on screen
+        """The first number or parameter field that holds something that cannot be used."""
+        for widget_id, (label, kind) in NUMBER_FIELDS.items():
             text = self._value(widget_id)
-            value = parse_number(text, kind)
-            if text and value is None:
+            if text and parse_number(text, kind) is None:
                 return f"{label} must be a number, not “{text}”."
-            problem = None if value is None or limit is None else param_problem(limit, value)
-            if problem:
-                return f"{label}: {problem}"
+        for prefix, owner in (("general", "Default"), ("conv", "This conversation's")):
+            for spec in PARAM_SPECS:
+                if not self.query(f"#{prefix}--{spec.name}"):
+                    continue  # no conversation open: no overrides on screen
+                text = self._value(f"{prefix}--{spec.name}")
+                try:
+                    if text.strip():
+                        parse_param(spec.name, text)
+                except ValueError as error:
+                    return f"{owner} {spec.label.lower()}: {error}"
         return None
 
     def action_save(self) -> None:
@@ -330,15 +338,32 @@ def _text(value: Any) -> str:
     return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
-#: Number fields: their label in messages, their type, and their limits (a PARAM_LIMITS name).
-NUMBER_FIELDS: dict[str, tuple[str, Callable[[str], float], str | None]] = {
-    "general--temperature": ("Default temperature", float, "temperature"),
-    "general--max_tokens": ("Default max tokens", int, "max_tokens"),
-    "general--connect_timeout": ("Connect timeout", float, None),
-    "general--read_timeout": ("Read timeout", float, None),
-    "conv--temperature": ("This conversation's temperature", float, "temperature"),
-    "conv--max_tokens": ("This conversation's max tokens", int, "max_tokens"),
+#: Number fields other than generation parameters: their label in messages and their type.
+NUMBER_FIELDS: dict[str, tuple[str, Callable[[str], float]]] = {
+    "general--connect_timeout": ("Connect timeout", float),
+    "general--read_timeout": ("Read timeout", float),
 }
+
+
+def _param_fields(prefix: str, owner: str, params: GenerationParams) -> ComposeResult:
+    """A labelled field for each generation parameter, from the table in ``llamachat.params``."""
+    for spec in PARAM_SPECS:
+        yield Label(
+            Text(f"{owner} {spec.label.lower()}")
+            + Text(f" — {spec.help}; {spec.limit()}; blank: the provider's", style="dim")
+        )
+        yield _param_widget(f"{prefix}--{spec.name}", spec, getattr(params, spec.name))
+
+
+def _param_widget(widget_id: str, spec: ParamSpec, value: Any) -> Input | TextArea | Select[str]:
+    if spec.kind is ParamKind.CHOICE:
+        return Select([(c, c) for c in spec.choices], value=value or Select.NULL, id=widget_id)
+    if spec.kind is ParamKind.STOPS:
+        return TextArea("\n".join(value or ()), id=widget_id, classes="short")
+    text = "" if value is None else str(value)
+    if spec.kind is ParamKind.INT:
+        return Input(text, id=widget_id, type="integer")
+    return Input(text, id=widget_id, type="number")
 
 
 def parse_number(text: str, kind: Callable[[str], N]) -> N | None:

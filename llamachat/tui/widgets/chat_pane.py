@@ -29,7 +29,9 @@ from textual.worker import Worker
 
 from llamachat.chat import (
     ChatEvent,
+    ParamsDropped,
     ReplyStarted,
+    params_dict,
     params_from,
     reply,
     resume,
@@ -213,7 +215,8 @@ class ChatPane(Vertical):
             self.provider_name = conversation.provider
         if conversation.model:
             self.model = conversation.model
-        self.params = self.chat_app.default_params().merged(params_from(conversation.params))
+        defaults = self.chat_app.default_params(self.provider_name)
+        self.params = defaults.merged(params_from(conversation.params))
         self.system_prompt = conversation.system_prompt
         if conversation.draft and not self.prompt.text:
             self.prompt.show_text(conversation.draft)
@@ -370,7 +373,7 @@ class ChatPane(Vertical):
                 system_prompt=self.system_prompt,
                 provider=self.provider_name,
                 model=self.model,
-                params=self.chat_app.params_dict(self.params),
+                params=params_dict(self.params),
             )
             self.conversation_id = conversation.id
         last = self._path[-1].id if self._path else None
@@ -598,7 +601,9 @@ class ChatPane(Vertical):
     def _on_event(self, event: object, view: MessageView | None) -> None:
         s = self.status
         now = time.time()
-        if isinstance(event, JobQueued):
+        if isinstance(event, ParamsDropped):
+            self.chat_app.tell_once(event.sentence)
+        elif isinstance(event, JobQueued):
             s.job_id, s.job_status, s.job_since = event.job_id, "QUEUED", now
             if view is not None:
                 view.update_message(
