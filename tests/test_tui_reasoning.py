@@ -6,6 +6,7 @@ import json
 
 from llamachat.store.db import Store
 from llamachat.tui.widgets.message import MessageView
+from llamachat.tui.widgets.thinking import ThinkingSection
 from tests.fakeserver import FakeServer, sse_reply, stream_events
 from tests.tui_helpers import SIZE, configure, make_app, pane, views, wait_for
 
@@ -35,7 +36,7 @@ async def test_thinking_block_collapsed_then_opens_with_t(fake: FakeServer) -> N
         reply = views(app)[1]
         await wait_for(lambda: "Thought for" in "\n".join(lines(reply)), pilot)
         shown = "\n".join(lines(reply))
-        assert "▸ Thought for 0 s" in shown
+        assert "▸ Thought for under a second" in shown
         assert "weigh" not in shown  # collapsed
         assert shown.index("Thought for") < shown.index("Pick the red one.")
         assert reply.body.text == "Pick the red one."
@@ -81,3 +82,19 @@ async def test_live_thinking_counts_seconds_and_reloads(fake: FakeServer) -> Non
         again = views(app)[1]
         await wait_for(lambda: "▸ Thought for" in "\n".join(lines(again)), pilot)
         assert "Hmm" not in "\n".join(lines(again))
+
+
+def test_open_thoughts_keep_finished_paragraphs() -> None:
+    """Streaming into open thoughts lays out only the new text: finished blocks are kept."""
+    section = ThinkingSection(live=True)
+    section.toggle()
+    section.append("One.\n\nTw")
+    first = section.blocks()
+    section.append("o.\n\nThree")
+    second = section.blocks()
+    assert second[1] is first[1]  # "One." was drawn once and kept
+    assert [b.renderable.plain for b in second[1:]] == ["One.\n", "Two.\n", "Three", ""]  # type: ignore[union-attr]
+    section.finish(72.4)
+    assert section.label.renderable.plain == "▾ Thought for 1 min 12 s"  # type: ignore[union-attr]
+    section.toggle()
+    assert section.blocks() == [section.label]

@@ -76,6 +76,8 @@ class ThinkingSection:
         arrow = "▾" if self.expanded else "▸"
         if self.live:
             words = f"Thinking… {duration(time.monotonic() - self.started)}"
+        elif self.seconds is not None and self.seconds < 1:
+            words = "Thought for under a second"
         elif self.seconds is not None:
             words = f"Thought for {duration(self.seconds)}"
         else:
@@ -89,9 +91,8 @@ class ThinkingSection:
             return [self.label]
         self._take_pending()
         blocks = [self.label, *self._paragraphs]
-        if self._open_block is not None:
-            blocks.append(self._open_block)
-        blocks.append(self._gap)
+        if self._open_block is not None:  # finished paragraphs end in a blank line already
+            blocks += [self._open_block, self._gap]
         return blocks
 
     def _take_pending(self) -> None:
@@ -106,10 +107,11 @@ class ThinkingSection:
         if end >= 0:
             for paragraph in text[:end].split(PARAGRAPH):
                 if paragraph.strip():
-                    self._paragraphs.append(self._block(paragraph))
+                    self._paragraphs.append(self._block(paragraph, end="\n"))
             text = text[end + len(PARAGRAPH) :]
         self._open = text
         self._open_block = self._block(text) if text.strip() else None
 
-    def _block(self, paragraph: str) -> Block:
-        return Block(Text(escape_controls(paragraph.strip("\n")) + "\n", style="dim italic"))
+    def _block(self, paragraph: str, end: str = "") -> Block:
+        """Thoughts as plain text: markup shows as typed, control characters escaped."""
+        return Block(Text(escape_controls(paragraph.strip("\n")) + end, style="dim italic"))
