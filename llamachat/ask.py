@@ -1,5 +1,8 @@
 """``llamachat ask``: one prompt, the reply streamed to stdout, status to stderr.
 
+Only the answer goes to stdout; ``--reasoning`` shows a reasoning model's
+thoughts on stderr as they arrive.
+
 Untrusted reply text is escaped when stdout is a terminal (an OSC 52 sequence
 could write the clipboard) and passed through unchanged to a pipe or file.
 This module must never import Textual.
@@ -27,6 +30,7 @@ class AskOutcome:
     provider: str = ""
     model: str = ""
     parts: list[str] = field(default_factory=list)
+    reasoning_parts: list[str] = field(default_factory=list)
     finish_reason: str | None = None
     usage: dict[str, Any] | None = None
     cost: float | None = None
@@ -53,6 +57,8 @@ class AskOutcome:
             "job_id": self.job_id,
             "conversation_id": self.conversation_id,
         }
+        if self.reasoning_parts:
+            data["reasoning"] = "".join(self.reasoning_parts)
         if self.error:
             data["error"] = self.error
         return data
@@ -65,11 +71,16 @@ class OutputClosed(Exception):
 class Console:
     """Where ``ask`` writes: reply text to ``out``, one-line status to ``err``."""
 
-    def __init__(self, out: TextIO, err: TextIO, *, quiet: bool, json_mode: bool) -> None:
+    def __init__(
+        self, out: TextIO, err: TextIO, *, quiet: bool, json_mode: bool, reasoning: bool = False
+    ) -> None:
         from llamachat.textsafety import escape_controls
 
         self.out, self.err = out, err
         self.quiet, self.json_mode = quiet, json_mode
+        #: Print the reasoning on stderr as it arrives (``--reasoning``).
+        self.show_reasoning = reasoning
+        self._reasoning_open = False
         self._escape_out = out.isatty()
         self._escape_err = err.isatty()
         self._escape = escape_controls
@@ -79,12 +90,28 @@ class Console:
         """Write a piece of the reply as it arrives; ``OutputClosed`` if the reader left."""
         if self.json_mode or not piece:
             return
+        self.end_reasoning()
         try:
             self.out.write(self._escape(piece) if self._escape_out else piece)
             self.out.flush()
         except BrokenPipeError:
             raise OutputClosed from None
         self.ends_with_newline = piece.endswith("\n")
+
+    def reasoning(self, piece: str) -> None:
+        """Write a piece of the reasoning to stderr, with ``--reasoning`` only."""
+        if not self.show_reasoning or not piece:
+            return
+        self.err.write(self._escape(piece) if self._escape_err else piece)
+        self.err.flush()
+        self._reasoning_open = not piece.endswith("\n")
+
+    def end_reasoning(self) -> None:
+        """End the reasoning's last line on stderr before anything else is written."""
+        if self._reasoning_open:
+            self._reasoning_open = False
+            self.err.write("\n")
+            self.err.flush()
 
     def finish_text(self) -> None:
         """End the reply with a newline."""
@@ -105,6 +132,7 @@ class Console:
 
         if self._escape_out and self._escape_err:  # both on the terminal: not mid-line
             self.finish_text()
+        self.end_reasoning()
 
         text = one_line(line, 2000) if self._escape_err else " ".join(line.split())
         self.err.write(f"llamachat: {text}\n")
@@ -141,6 +169,7 @@ def _describe(event: Any, outcome: AskOutcome, console: Console, provider_name: 
         Finished,
         JobQueued,
         JobStatus,
+        ReasoningDelta,
         Retrying,
         TextDelta,
         Usage,
@@ -149,6 +178,9 @@ def _describe(event: Any, outcome: AskOutcome, console: Console, provider_name: 
     if type(event) is TextDelta:
         outcome.parts.append(event.text)
         console.text(event.text)
+    elif type(event) is ReasoningDelta:
+        outcome.reasoning_parts.append(event.text)
+        console.reasoning(event.text)
     elif isinstance(event, JobQueued):
         outcome.job_id = event.job_id
         console.status(f"queued as job {event.job_id} on {provider_name}")
@@ -288,7 +320,13 @@ def run_ask(args: argparse.Namespace) -> int:
     from llamachat.config import ConfigError
     from llamachat.store.db import StoreError
 
-    console = Console(sys.stdout, sys.stderr, quiet=args.quiet, json_mode=args.json)
+    console = Console(
+        sys.stdout,
+        sys.stderr,
+        quiet=args.quiet,
+        json_mode=args.json,
+        reasoning=getattr(args, "reasoning", False),
+    )
     try:
         flag_params(args)  # refused before anything is read, stored or sent
     except ValueError as error:

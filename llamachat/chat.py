@@ -27,6 +27,7 @@ from llamachat.providers.base import (
     JobStatus,
     Provider,
     ProviderEvent,
+    ReasoningDelta,
     TextDelta,
     Usage,
 )
@@ -92,6 +93,7 @@ def history(path: Sequence[Message], system_prompt: str | None) -> list[ChatMess
     """What is sent to the provider for a branch: the system prompt, then every usable turn.
 
     Failed replies and empty ones are left out; an interrupted reply's text is kept.
+    Only the content goes: a reply's reasoning is never sent back.
     """
     messages = [ChatMessage("system", system_prompt)] if system_prompt else []
     for m in path:
@@ -109,6 +111,9 @@ class ReplyRecorder:
         self.store = store
         self.message_id = message_id
         self.parts: list[str] = []
+        self.reasoning_parts: list[str] = []
+        self.thinking_since: float | None = None
+        self.thinking_seconds: float | None = None
         self.started = time.monotonic()
         self.first_token_at: float | None = None
         self.status = MessageStatus.STREAMING
@@ -117,7 +122,7 @@ class ReplyRecorder:
         self.credits: float | None = None
         self.finish_reason: str | None = None
         self.raw: Any = None
-        self._dirty = False
+        self._dirty = self._reasoning_dirty = False
         self._last_flush = self.started
 
     @property
@@ -125,16 +130,29 @@ class ReplyRecorder:
         """The reply so far."""
         return "".join(self.parts)
 
+    @property
+    def reasoning(self) -> str:
+        """The reasoning so far."""
+        return "".join(self.reasoning_parts)
+
     def _write(self, **fields: Any) -> None:
         if self.store is not None and self.message_id is not None:
             self.store.update_message(self.message_id, **fields)
 
     def feed(self, event: ProviderEvent) -> None:
         """Take one event; text is flushed to the store at most every 250 ms."""
-        if type(event) is TextDelta:
-            self.parts.append(event.text)
-            self._dirty = True
+        if type(event) is TextDelta or type(event) is ReasoningDelta:
             now = time.monotonic()
+            if type(event) is TextDelta:
+                self.parts.append(event.text)
+                if self.thinking_since is not None and self.thinking_seconds is None:
+                    self.thinking_seconds = now - self.thinking_since
+            else:
+                self.reasoning_parts.append(event.text)
+                self._reasoning_dirty = True
+                if self.thinking_since is None:
+                    self.thinking_since = now
+            self._dirty = True
             if self.first_token_at is None:
                 self.first_token_at = now
                 if self.status is MessageStatus.QUEUED:
@@ -160,8 +178,22 @@ class ReplyRecorder:
         """Write the text received so far."""
         self._last_flush = time.monotonic() if now is None else now
         if self._dirty:
-            self._write(content=self.text, status=self.status)
-            self._dirty = False
+            thoughts = self._reasoning_fields() if self._reasoning_dirty else {}
+            self._write(content=self.text, status=self.status, **thoughts)
+            self._dirty = self._reasoning_dirty = False
+
+    def _reasoning_fields(self) -> dict[str, Any]:
+        if not self.reasoning_parts:
+            return {}
+        seconds = self.thinking_seconds
+        if seconds is None and self.thinking_since is not None and self.parts:
+            seconds = time.monotonic() - self.thinking_since
+        return {"reasoning": self.reasoning, "reasoning_seconds": seconds}
+
+    def _end_thinking(self) -> None:
+        """The reply ended: thoughts that never gave way to an answer end here."""
+        if self.thinking_since is not None and self.thinking_seconds is None:
+            self.thinking_seconds = time.monotonic() - self.thinking_since
 
     def _metrics(self) -> dict[str, Any]:
         end = time.monotonic()
@@ -182,8 +214,10 @@ class ReplyRecorder:
 
     def complete(self) -> None:
         """The reply finished normally."""
+        self._end_thinking()
         self._write(
             content=self.text,
+            **self._reasoning_fields(),
             status=MessageStatus.COMPLETE,
             finish_reason=self.finish_reason,
             raw=self.raw,
@@ -197,6 +231,7 @@ class ReplyRecorder:
         failing) is not a failed reply: it stays queued, ``paused``, with its id, for
         ``r`` or the next start to poll again. Nothing ever submits it again.
         """
+        self._end_thinking()
         job_id = self.job_id or error.job_id
         if error.resumable and job_id and not self.parts:
             self._write(
@@ -210,6 +245,7 @@ class ReplyRecorder:
             return
         self._write(
             content=self.text,
+            **self._reasoning_fields(),
             status=MessageStatus.FAILED,
             error=error.message,
             error_detail=error.details(),
@@ -228,11 +264,18 @@ class ReplyRecorder:
         the next start (or ``history resume``) polls it again. When the person chose to
         stop waiting (Esc), :func:`stop_waiting` marks it so it waits for ``r`` instead.
         """
-        if self.status is MessageStatus.QUEUED and self.job_id and not self.parts:
+        if (
+            self.status is MessageStatus.QUEUED
+            and self.job_id
+            and not self.parts
+            and not self.reasoning_parts
+        ):
             self._release()
             return
+        self._end_thinking()
         self._write(
             content=self.text,
+            **self._reasoning_fields(),
             status=MessageStatus.INTERRUPTED,
             error="Stopped before the reply was complete.",
             **self._metrics(),

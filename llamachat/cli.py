@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue the last conversation, or conversation ID",
     )
     ask.add_argument("--no-save", action="store_true", help="do not store this exchange")
+    ask.add_argument(
+        "--reasoning", action="store_true", help="print the model's reasoning on stderr"
+    )
     ask.add_argument("prompt", nargs="*", help="the prompt; absent or - reads stdin")
 
     providers = commands.add_parser(

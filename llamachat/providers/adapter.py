@@ -18,6 +18,7 @@ from llamachat.providers.base import (
     OptionKind,
     OptionSpec,
     ProviderEvent,
+    ReasoningDelta,
     Retrying,
     TextDelta,
 )
@@ -66,7 +67,7 @@ async def retrying(
             # must close the HTTP stream before the loop ends.
             async with aclosing(attempt()) as events:
                 async for event in events:
-                    if not started and type(event) is TextDelta:
+                    if not started and type(event) in (TextDelta, ReasoningDelta):
                         started = True
                     yield event
             return

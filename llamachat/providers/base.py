@@ -154,6 +154,13 @@ class TextDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """A piece of the model's reasoning ("thinking"), shown apart and never sent back."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     """Token counts and, when the provider reports or prices it, the cost in USD."""
 
@@ -179,7 +186,9 @@ class Finished:
     raw: Mapping[str, Any] | None = None
 
 
-ProviderEvent = JobQueued | JobStatus | Retrying | TextDelta | Usage | Credits | Finished
+ProviderEvent = (
+    JobQueued | JobStatus | Retrying | TextDelta | ReasoningDelta | Usage | Credits | Finished
+)
 
 
 # --- declarations -----------------------------------------------------------

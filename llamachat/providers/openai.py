@@ -4,6 +4,8 @@ Every SSE case in PROTOCOLS.md section 1 is handled here: comments and
 keep-alives, CRLF, events split across reads, a missing ``[DONE]``, usage in
 any of its three places, errors inside a 200 stream in all three forms,
 unknown fields kept in the final ``raw`` object, and literal ``</s>`` kept.
+Reasoning arrives as ``reasoning_content``, ``reasoning`` or an inline
+``<think>`` block and becomes :class:`ReasoningDelta` events.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from llamachat.providers.base import (
     OptionKind,
     OptionSpec,
     ProviderEvent,
+    ReasoningDelta,
     TextDelta,
     Usage,
 )
@@ -45,6 +48,7 @@ from llamachat.providers.errors import (
 )
 from llamachat.providers.presets import LABELS
 from llamachat.providers.sse import aiter_events
+from llamachat.providers.thinking import ThinkSplitter, split_thinking
 
 
 def usage_event(usage: Mapping[str, Any], model: ModelInfo | None) -> Usage:
@@ -73,6 +77,8 @@ async def parse_chat_stream(
     last: dict[str, Any] | None = None
     usage: Mapping[str, Any] | None = None
     loads = json.loads
+    # Until the content is known not to open with <think>, it goes through the splitter.
+    splitter: ThinkSplitter | None = ThinkSplitter()
     try:
         async for sse in events:
             data = sse.data
@@ -96,9 +102,18 @@ async def parse_chat_stream(
                 choice = choices[0]
                 delta = choice.get("delta")
                 if delta:
+                    thought = delta.get("reasoning_content") or delta.get("reasoning")
+                    if thought and type(thought) is str:
+                        yield ReasoningDelta(thought)
                     content = delta.get("content")
                     if content:
-                        yield TextDelta(content)
+                        if splitter is None:
+                            yield TextDelta(content)
+                        else:
+                            for event in splitter.feed(content):
+                                yield event
+                            if splitter.passthrough:
+                                splitter = None
                 reason = choice.get("finish_reason")
                 if reason:
                     finish_reason = reason
@@ -110,6 +125,9 @@ async def parse_chat_stream(
         if finish_reason is None:
             raise
         # The reply was complete; only the end marker was lost with the connection.
+    if splitter is not None:
+        for event in splitter.close():
+            yield event
     if done:
         await _drain(events)
     if finish_reason is None and not done:
@@ -154,10 +172,15 @@ def parse_completion(
         raise bad_response(ctx, "the reply had no choices", body)
     choice = choices[0]
     message = choice.get("message") or {}
-    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(message, dict):
+        message = {}
+    content = message.get("content")
+    thought = message.get("reasoning_content") or message.get("reasoning")
     events: list[ProviderEvent] = []
+    if isinstance(thought, str) and thought:
+        events.append(ReasoningDelta(thought))
     if isinstance(content, str) and content:
-        events.append(TextDelta(content))
+        events.extend(split_thinking(content))
     usage = data.get("usage")
     if isinstance(usage, dict) and usage:
         events.append(usage_event(usage, model))

@@ -62,7 +62,8 @@ UNCONFIRMED_SENTENCE = (
 _MESSAGE_COLUMNS = (
     "id, conversation_id, parent_id, role, content, images, provider, model, params, status, "
     "finish_reason, prompt_tokens, completion_tokens, cost_usd, credits_usd, job_id, job_status, "
-    "error, error_detail, raw, created_at, completed_at, ttft, tokens_per_second"
+    "error, error_detail, raw, created_at, completed_at, ttft, tokens_per_second, reasoning, "
+    "reasoning_seconds"
 )
 _UPDATABLE = {
     "content",
@@ -82,6 +83,8 @@ _UPDATABLE = {
     "tokens_per_second",
     "provider",
     "model",
+    "reasoning",
+    "reasoning_seconds",
 }
 _CONVERSATION_SETTINGS = {"system_prompt", "provider", "model", "params", "title"}
 
@@ -207,6 +210,8 @@ def _message(row: Sequence[Any]) -> Message:
         completed_at=row[21],
         ttft=row[22],
         tokens_per_second=row[23],
+        reasoning=row[24] or "",
+        reasoning_seconds=row[25],
     )
 
 

@@ -1,7 +1,9 @@
 """Transcripts: Markdown, JSON (lossless, importable), HTML (self-contained, inert) and text.
 
 Markdown, HTML and text show the active branch; JSON holds every branch and
-every stored field. HTML escapes everything a message holds, runs no script
+every stored field. A reply's reasoning shows apart, before the answer, in
+Markdown (a blockquote) and HTML (a closed ``<details>``); text leaves it out.
+HTML escapes everything a message holds, runs no script
 (its Content-Security-Policy forbids it) and follows the reader's light or
 dark preference.
 """
@@ -28,6 +30,7 @@ _MESSAGE_FIELDS = (
     "role", "content", "images", "provider", "model", "params", "status", "finish_reason",
     "prompt_tokens", "completion_tokens", "cost_usd", "credits_usd", "job_id", "job_status",
     "error", "error_detail", "raw", "created_at", "completed_at", "ttft", "tokens_per_second",
+    "reasoning", "reasoning_seconds",
 )  # fmt: skip
 _CONVERSATION_FIELDS = (
     "title", "created_at", "updated_at", "system_prompt", "provider", "model", "params",
@@ -129,11 +132,25 @@ def to_markdown(view: ConversationView) -> str:
     for m in view.path:
         lines.append(f"## {_speaker(m)} · {_when(m.created_at)}{_state(m)}")
         lines.append("")
+        if m.reasoning:
+            lines += [_markdown_reasoning(m), ""]
         lines.append(close_fences(m.content))
         for url in m.images:
             lines.append(f"\n*(image: {len(url):,} characters)*")
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _thought(m: Message) -> str:
+    seconds = m.reasoning_seconds
+    return f"Reasoning ({seconds:.0f} s)" if seconds is not None else "Reasoning"
+
+
+def _markdown_reasoning(m: Message) -> str:
+    """The reasoning as a blockquote headed "Reasoning", apart from the answer."""
+    body = close_fences(m.reasoning.strip("\n"))
+    quoted = "\n".join(f"> {line}" if line else ">" for line in body.split("\n"))
+    return f"> **{_thought(m)}**\n>\n{quoted}"
 
 
 # --- plain text -----------------------------------------------------------------
@@ -200,7 +217,10 @@ article.user { background: var(--you); }
 article h2 { font-size: .85rem; color: var(--muted); font-weight: 600; margin: .8rem 0 .2rem; }
 pre { background: var(--code); padding: .8rem; border-radius: 6px; overflow-x: auto; }
 code { font: .9em ui-monospace, SFMono-Regular, Menlo, monospace; }
-.state { color: var(--warn); } table { border-collapse: collapse; }
+.state { color: var(--warn); }
+details.reasoning { color: var(--muted); border-left: 3px solid var(--border);
+  padding-left: .8rem; margin: .6rem 0; } details.reasoning summary { cursor: pointer; }
+table { border-collapse: collapse; }
 td, th { border: 1px solid var(--border); padding: .2rem .5rem; }
 """
 
@@ -247,9 +267,15 @@ def to_html(view: ConversationView) -> str:
             note = f"[{m.status}] {m.error or ''}"
             state = f' <span class="state">{html.escape(note)}</span>'
         heading = f"{html.escape(_speaker(m))} · {_when(m.created_at)}{state}"
+        thoughts = ""
+        if m.reasoning:
+            thoughts = (
+                f'<details class="reasoning"><summary>{_thought(m)}</summary>'
+                f"{_markdown_html(m.reasoning)}</details>"
+            )
         parts.append(
             f'<article class="{html.escape(m.role)}"><h2>{heading}</h2>'
-            f"{_markdown_html(m.content)}</article>"
+            f"{thoughts}{_markdown_html(m.content)}</article>"
         )
     parts.append(f"<footer><p>Exported by llamachat on {_when(time.time())}.</p></footer>")
     parts.append("</body></html>")

@@ -47,6 +47,10 @@ class Message:
     completed_at: float | None = None
     ttft: float | None = None
     tokens_per_second: float | None = None
+    #: The model's reasoning ("thinking"), shown apart and never sent back to a model.
+    reasoning: str = ""
+    #: How long the model thought before answering, in seconds.
+    reasoning_seconds: float | None = None
 
     def to_chat(self) -> ChatMessage:
         """The message as sent to a provider."""

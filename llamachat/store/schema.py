@@ -132,6 +132,13 @@ CREATE TRIGGER messages_high_water AFTER INSERT ON messages BEGIN
 END;
 """
 
+# A reasoning model's thoughts, kept apart from the answer (never sent back, not searched),
+# and how long it thought, in seconds.
+V6_REASONING = """
+ALTER TABLE messages ADD COLUMN reasoning TEXT;
+ALTER TABLE messages ADD COLUMN reasoning_seconds REAL;
+"""
+
 #: The id a new row of ``{table}`` takes (used inside an INSERT's VALUES).
 NEXT_ID = "(SELECT last + 1 FROM id_high_water WHERE tbl = '{table}')"
 
@@ -142,5 +149,6 @@ MIGRATIONS: tuple[str, ...] = (
     V3_OWNERSHIP,
     V4_PREFIX_INDEX,
     V5_IDS_NOT_REUSED,
+    V6_REASONING,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

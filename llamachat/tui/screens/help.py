@@ -56,6 +56,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
             ("r", "regenerate this reply (resume it, if it is a stopped queued job)"),
             ("← / → or [ / ]", "step through sibling branches"),
             ("d", "details: a failure, the parameters of a reply"),
+            ("t", "open or close the reasoning of a reply (or click its Thinking line)"),
         ],
     ),
     (

@@ -46,6 +46,7 @@ from llamachat.providers.base import (
     JobQueued,
     JobStatus,
     Provider,
+    ReasoningDelta,
     Retrying,
     TextDelta,
     Usage,
@@ -539,6 +540,10 @@ class ChatPane(Vertical):
                             view.body.append(event.text)
                         if self._retry_notice:  # the retry worked
                             self._hide_notice()
+                        continue
+                    if type(event) is ReasoningDelta:
+                        if view is not None:
+                            view.append_reasoning(event.text)
                         continue
                     if isinstance(event, ReplyStarted):
                         reply_id, user_id = event.reply_id, event.user_id

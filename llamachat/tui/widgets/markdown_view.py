@@ -72,6 +72,10 @@ class _Block:
         self.width = -1
 
 
+#: A rendered piece of a view, for widgets that draw sections of their own.
+Block = _Block
+
+
 class CodeBlock:
     """A fenced code block: its source, and the blocks of the view that draw it."""
 
@@ -155,6 +159,7 @@ class MarkdownView(Widget):
         self._code: CodeBlock | None = None
         self._header: _Block | None = None
         self._footer: _Block | None = None
+        self._section_size = 0
         self.code_blocks: list[CodeBlock] = []
         self.text_parts: list[str] = [text] if text else []
         self.streaming = False
@@ -246,6 +251,24 @@ class MarkdownView(Widget):
             self._header.width = -1
         self._layout_width = -1
         self._changed()
+
+    def set_section(self, blocks: Sequence[_Block]) -> None:
+        """Draw ``blocks`` between the header and the Markdown (a reply's reasoning).
+
+        The blocks keep their cached strips, so setting the same ones again is cheap.
+        """
+        start = 0 if self._header is None else 1
+        self._blocks[start : start + self._section_size] = blocks
+        self._section_size = len(blocks)
+        self._layout_width = -1
+        self._changed()
+
+    def block_at(self, y: int) -> _Block | None:
+        """The finished block drawn on line ``y`` of the content, if any."""
+        self._layout(self.size.width)
+        if y < 0 or y >= self._total:
+            return None
+        return self._blocks[bisect_right(self._starts, y) - 1]
 
     def set_footer(self, renderable: RenderableType | None) -> None:
         """Draw ``renderable`` below everything (an error line), or remove it."""

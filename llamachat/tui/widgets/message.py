@@ -1,4 +1,4 @@
-"""One message of a conversation: a quiet badge, then the Markdown body."""
+"""One message of a conversation: a quiet badge, the reasoning if any, then the Markdown body."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message as TextualMessage
+from textual.timer import Timer
 
 from llamachat.store.models import Branch, Message, MessageStatus
 from llamachat.textsafety import one_line
 from llamachat.tui.when import when
 from llamachat.tui.widgets.markdown_view import MarkdownView
+from llamachat.tui.widgets.thinking import ThinkingSection
 
 
 def money(value: float) -> str:
@@ -75,6 +78,7 @@ class MessageView(MarkdownView, can_focus=True):
         Binding("left,[", "branch(-1)", "Prev branch", show=False),
         Binding("right,]", "branch(1)", "Next branch", show=False),
         Binding("d", "details", "Details", show=False),
+        Binding("t", "toggle_thinking", "Thinking"),
         *[Binding(str(n), f"copy_code({n})", show=False) for n in range(1, 10)],
     ]
 
@@ -107,7 +111,13 @@ class MessageView(MarkdownView, can_focus=True):
         self.message = message
         self.display_name = display_name
         self.branch = branch
+        self.thinking: ThinkingSection | None = None
+        self._ticker: Timer | None = None
+        self._thinking_drawn = False
         self.refresh_badge()
+        if message.reasoning:
+            self.thinking = ThinkingSection(message.reasoning, message.reasoning_seconds)
+            self.set_section(self.thinking.blocks())
 
     @property
     def body(self) -> MarkdownView:
@@ -139,11 +149,73 @@ class MessageView(MarkdownView, can_focus=True):
         """Take the stored state of the message (status, usage, error...)."""
         self.message = message
         self.refresh_badge()
+        if self.thinking is not None and message.reasoning_seconds is not None:
+            self.thinking.finish(message.reasoning_seconds)
+            self._draw_thinking()
+
+    # --- reasoning ------------------------------------------------------------------
+
+    def append_reasoning(self, text: str) -> None:
+        """Streamed thoughts: the "Thinking…" line counts the seconds until the answer."""
+        if not text:
+            return
+        if self.thinking is None:
+            self.thinking = ThinkingSection(live=True)
+            self._ticker = self.set_interval(1.0, self._tick)
+        self.thinking.append(text)
+        if not self._thinking_drawn:
+            self._thinking_drawn = True
+            self.set_timer(1 / 30, self._draw_thinking)
+
+    def append(self, text: str) -> None:
+        """Streamed answer text; the first of it ends the thinking."""
+        if self._ticker is not None and text:
+            self._end_thinking()
+        super().append(text)
+
+    def finish(self) -> None:
+        """The reply is complete (or stopped): so is the thinking."""
+        self._end_thinking()
+        super().finish()
+
+    def _end_thinking(self) -> None:
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+        if self.thinking is not None and self.thinking.live:
+            self.thinking.finish()
+            self._draw_thinking()
+
+    def _tick(self) -> None:
+        if self.thinking is not None:
+            self.thinking.refresh_label()
+            self._draw_thinking()
+
+    def _draw_thinking(self) -> None:
+        self._thinking_drawn = False
+        if self.thinking is not None:
+            self.set_section(self.thinking.blocks())
+
+    def action_toggle_thinking(self) -> None:
+        """Open or close the reasoning."""
+        if self.thinking is not None:
+            self.thinking.toggle()
+            self._draw_thinking()
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on the "Thinking" line opens or closes it."""
+        offset = event.get_content_offset(self)
+        on = self.thinking is not None and offset is not None
+        if on and self.block_at(offset.y) is self.thinking.label:  # type: ignore[union-attr]
+            event.stop()
+            self.action_toggle_thinking()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Only your own prompts can be edited: ``e`` is not offered on a reply."""
         if action == "edit":
             return self.message.role == "user"
+        if action == "toggle_thinking":
+            return self.thinking is not None
         return True
 
     def action_copy(self) -> None:
