@@ -18,7 +18,7 @@ from llamachat.providers.base import (
     Usage,
 )
 from llamachat.providers.demo import QUEUED_MODEL, STREAM_MODEL
-from llamachat.providers.errors import ErrorKind
+from llamachat.providers.errors import ErrorKind, ProviderError
 from llamachat.providers.registry import build_provider
 from tests.fakeserver import (
     FakeServer,
@@ -61,7 +61,7 @@ async def test_deepinfra_reads_both_env_vars(
     assert of_type(events, Usage) == [Usage(10, 2, 6.6e-07)]
     recorded = fake.received()[0]
     assert recorded.headers["authorization"] == "Bearer di-env-key-123456"
-    assert "stream_options" not in recorded.json  # usage comes on the finish chunk by default
+    assert recorded.json["stream_options"] == {"include_usage": True}  # PROTOCOLS.md section 2
 
 
 async def test_deepinfra_estimates_cost_from_list_price_when_not_reported(fake: FakeServer) -> None:
@@ -465,3 +465,49 @@ async def test_demo_queued_model_simulates_a_job() -> None:
     assert isinstance(events[0], JobQueued)
     assert [e.status for e in of_type(events, JobStatus)] == ["QUEUED", "PROCESSING", "COMPLETED"]
     assert len(of_type(events, TextDelta)) == 1
+
+
+async def test_e2e_models_url_has_the_project_and_model_filled_in(
+    fake: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("E2E_TIR_API_KEY", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.sig")
+    path = "/project/p-4242/genai/llama3_1_8b_instruct/v1/models"
+    fake.on("GET", path, json_reply({"data": [{"id": "llama3_1_8b_instruct"}]}))
+    prov = make_provider(
+        "e2e",
+        f"{fake.url}/project/p-{{project_id}}/genai/{{model}}/v1",
+        project_id="p-4242",
+        default_model="llama3_1_8b_instruct",
+    )
+    models = await prov.list_models()
+    await prov.aclose()
+    assert "llama3_1_8b_instruct" in [m.id for m in models]
+    (listed,) = fake.received("GET")
+    assert listed.path == path and listed.query == "project_id=4242"
+    assert "{" not in listed.path
+
+
+async def test_e2e_models_without_project_id_is_one_sentence(fake: FakeServer) -> None:
+    prov = make_provider(
+        "e2e", f"{fake.url}/project/p-{{project_id}}/genai/{{model}}/v1", key="t-123456789"
+    )
+    with pytest.raises(ProviderError) as caught:
+        await prov.list_models()
+    assert caught.value.kind is ErrorKind.NOT_CONFIGURED and "project id" in caught.value.message
+    assert fake.received() == []
+
+
+@pytest.mark.parametrize("on_finish", [True, False], ids=["usage-on-finish", "usage-chunk"])
+async def test_deepinfra_streamed_usage_either_way(fake: FakeServer, on_finish: bool) -> None:
+    usage = {"prompt_tokens": 12, "completion_tokens": 3, "estimated_cost": 1.5e-06}
+    fake.on(
+        "POST",
+        "/v1/openai/chat/completions",
+        sse_reply(stream_events(["a", "b", "c"], usage=usage, usage_on_finish=on_finish)),
+    )
+    prov = make_provider("deepinfra", f"{fake.url}/v1/openai", key="di-key-1234567890")
+    events, error = await collect(prov, request(model=DI_MODEL))
+    await prov.aclose()
+    assert error is None and text_of(events) == "abc"
+    assert of_type(events, Usage) == [Usage(12, 3, 1.5e-06)]
+    assert fake.received()[0].json["stream_options"] == {"include_usage": True}

@@ -33,8 +33,9 @@ class DeepInfraProvider(OpenAIProvider):
         MODELS_OPTION,
         DEFAULT_MODEL_OPTION,
     )
-    # Usage comes on the finish chunk by default; whether stream_options is honoured is unverified.
-    stream_usage_default: ClassVar[bool] = False
+    # PROTOCOLS.md section 2: usage may come on the finish chunk or, asked for with
+    # stream_options, in a chunk of its own; both are read (the last one wins).
+    stream_usage_default: ClassVar[bool] = True
 
     def declare_capabilities(self) -> Capabilities:
         return Capabilities(streams=True, lists_models=True, reports_cost=True)

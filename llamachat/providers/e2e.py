@@ -79,8 +79,22 @@ class E2EProvider(OpenAIProvider):
         project = quote(self.project_id or "", safe="")
         return f"{self._base_for(model)}/chat/completions?project_id={project}"
 
+    def models_url(self) -> str:
+        """The model listing under the default model's URL, with the project filled in."""
+        project = quote(self.project_id or "", safe="")
+        return f"{self._base_for(self.default_model() or '')}/models?project_id={project}"
+
+    async def list_models(self) -> list[ModelInfo]:
+        """The models listed at the default model's endpoint (the URL needs a project id)."""
+        self.check_project()
+        return await super().list_models()
+
     def check_request(self, request: ChatRequest) -> None:
         super().check_request(request)
+        self.check_project()
+
+    def check_project(self) -> None:
+        """Refuse, before any traffic, a URL that cannot be built: no or a malformed project id."""
         if not self.project_id:
             raise ProviderError(
                 ErrorKind.NOT_CONFIGURED,
