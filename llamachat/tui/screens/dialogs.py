@@ -50,7 +50,7 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Label(Text(self.question))
+            yield Static(Text(self.question), classes="question")  # wraps: a Label would not
             with Horizontal(classes="dialog-buttons"):
                 for answer, label in self.choices:
                     yield Button(label, id=f"choice-{answer}")
