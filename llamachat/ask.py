@@ -18,9 +18,12 @@ import os
 import sys
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from llamachat.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from llamachat.providers.base import Provider
 
 
 @dataclass
@@ -213,8 +216,25 @@ def _describe(event: Any, outcome: AskOutcome, console: Console, provider_name: 
             console.status("the reply was cut off by the token limit (finish_reason: length)")
 
 
+def _check_images(provider: Provider, model: str, images: list[str]) -> None:
+    """Refuse ``images`` for a text-only ``model`` (a ``ProviderError``) before any I/O."""
+    from llamachat.images import accepts_images
+    from llamachat.providers.errors import ErrorKind, ProviderError
+
+    if images and not accepts_images(provider, model):
+        raise ProviderError(
+            ErrorKind.UNSUPPORTED,
+            f"'{model}' on {provider.display_name} does not accept images: "
+            "pick a model that does, or send text only.",
+        )
+
+
 async def _converse(
-    args: argparse.Namespace, prompt: str, outcome: AskOutcome, console: Console
+    args: argparse.Namespace,
+    prompt: str,
+    outcome: AskOutcome,
+    console: Console,
+    images: list[str] | None = None,
 ) -> int:
     from llamachat.chat import ParamsDropped, ReplyStarted, params_from, send
     from llamachat.cli import flag_params
@@ -270,6 +290,7 @@ async def _converse(
                 system = conversation.system_prompt
             else:
                 system = config.defaults.system_prompt
+            _check_images(provider, model, images or [])
             if store is not None and conversation is None:
                 conversation = store.create_conversation(
                     system_prompt=system, provider=settings.name, model=model
@@ -283,6 +304,7 @@ async def _converse(
                 provider,
                 conversation_id=conversation.id if conversation else None,
                 prompt=prompt,
+                images=images or (),
                 model=model,
                 params=params,
                 system_prompt=system,
@@ -318,6 +340,7 @@ def run_ask(args: argparse.Namespace) -> int:
     """The ``ask`` command; returns the exit code."""
     from llamachat.cli import flag_params
     from llamachat.config import ConfigError
+    from llamachat.images import ImageError, image_reference
     from llamachat.store.db import StoreError
 
     console = Console(
@@ -332,13 +355,18 @@ def run_ask(args: argparse.Namespace) -> int:
     except ValueError as error:
         console.error(str(error))
         return EXIT_USAGE
+    try:
+        images = [image_reference(text) for text in getattr(args, "images", None) or []]
+    except ImageError as error:
+        console.error(str(error))
+        return EXIT_USAGE
     prompt = read_prompt(args.prompt)
     if prompt is None or not prompt.strip():
         console.error("no prompt: give one as arguments, or pipe it on stdin (llamachat ask -).")
         return EXIT_USAGE
     outcome = AskOutcome()
     try:
-        code = asyncio.run(_converse(args, prompt, outcome, console))
+        code = asyncio.run(_converse(args, prompt, outcome, console, images))
     except (ConfigError, StoreError) as err:
         console.error(str(err))
         return EXIT_USAGE

@@ -121,6 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="continue the last conversation, or conversation ID",
     )
+    ask.add_argument(
+        "--image",
+        dest="images",
+        action="append",
+        default=[],
+        metavar="PATH_OR_URL",
+        help="send an image file or https:// URL with the prompt (repeatable; vision models)",
+    )
     ask.add_argument("--no-save", action="store_true", help="do not store this exchange")
     ask.add_argument(
         "--reasoning", action="store_true", help="print the model's reasoning on stderr"

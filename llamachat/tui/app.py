@@ -645,7 +645,7 @@ class LlamaChatApp(App[None]):
         self.push_screen(DetailsScreen("What went wrong" if details else "Details", text))
 
     def ask_image_path(self, pane: ChatPane) -> None:
-        """Ask for the path of an image to attach."""
+        """Ask for the path or https URL of an image to attach."""
 
         def chosen(path: str | None) -> None:
             if path is not None and path.strip():
@@ -653,10 +653,12 @@ class LlamaChatApp(App[None]):
             elif path is not None and pane.attachments:
                 pane.clear_attachments()
 
-        question = "Path of the image to send"
+        question = "Path or https:// URL of the image to send"
         if pane.attachments:
             question += " (empty: remove the attached images)"
-        self.push_screen(InputScreen(question, placeholder="~/photo.png"), chosen)
+        self.push_screen(
+            InputScreen(question, placeholder="~/photo.png or https://…/photo.png"), chosen
+        )
 
     # --- background work ----------------------------------------------------------------------
 

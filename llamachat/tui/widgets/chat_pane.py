@@ -9,13 +9,10 @@ their last messages first and older ones as you scroll up.
 from __future__ import annotations
 
 import asyncio
-import base64
-import mimetypes
 import time
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -39,6 +36,7 @@ from llamachat.chat import (
     send,
     stop_waiting,
 )
+from llamachat.images import ImageError, image_reference
 from llamachat.providers.base import (
     Credits,
     Finished,
@@ -64,27 +62,6 @@ if TYPE_CHECKING:
 #: older ones load, a batch at a time, as you scroll up.
 WINDOW = 8
 BATCH = 20
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
-
-
-class ImageError(ValueError):
-    """An image cannot be attached; the message is the sentence to show."""
-
-
-def image_data_uri(path: Path) -> str:
-    """The file at ``path`` as a ``data:`` URI, or :class:`ImageError` saying why not."""
-    mime, _ = mimetypes.guess_type(path.name)
-    if not mime or not mime.startswith("image/"):
-        raise ImageError(f"{path.name} is not an image (png, jpeg, gif or webp).")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ImageError(f"There is no file {path}.") from None
-    except OSError as error:
-        raise ImageError(f"Cannot read {path}: {error.strerror}.") from None
-    if len(data) > MAX_IMAGE_BYTES:
-        raise ImageError(f"{path.name} is larger than 20 MB; send a smaller image.")
-    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 
 class MessageList(VerticalScroll):
@@ -721,18 +698,18 @@ class ChatPane(Vertical):
     # --- attachments, notices, drafts ---------------------------------------------
 
     def action_attach(self) -> None:
-        """Ask for an image path to send with the next prompt."""
+        """Ask for an image path or URL to send with the next prompt."""
         self.chat_app.ask_image_path(self)
 
     def attach_image(self, path_text: str) -> None:
-        """Attach the image at ``path_text`` if the model accepts images."""
+        """Attach the image file or https URL ``path_text`` if the model accepts images."""
         provider = self._provider()
         if provider is None:
             return
         if not self._refuse_images(provider):
             return
         try:
-            self.attachments.append(image_data_uri(Path(path_text).expanduser()))
+            self.attachments.append(image_reference(path_text))
         except ImageError as error:
             self.show_notice(str(error), error=True)
             return
