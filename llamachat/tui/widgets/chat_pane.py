@@ -36,7 +36,7 @@ from llamachat.chat import (
     send,
     stop_waiting,
 )
-from llamachat.images import ImageError, image_reference
+from llamachat.images import ImageError, accepts_images, image_reference
 from llamachat.providers.base import (
     Credits,
     Finished,
@@ -717,8 +717,7 @@ class ChatPane(Vertical):
 
     def _refuse_images(self, provider: Provider) -> bool:
         """``True`` if the current model accepts images; else say so and return ``False``."""
-        info = provider.model_info(self.model)
-        if provider.capabilities.vision and (info is None or info.vision is not False):
+        if accepts_images(provider, self.model):
             return True
         self.show_notice(
             f"'{self.model}' on {provider.display_name} does not accept images: pick a model "
