@@ -8,24 +8,11 @@ from llamachat.tui.screens.dialogs import ChoiceScreen
 from llamachat.tui.widgets.prompt import PromptInput
 from tests.fakeserver import FakeServer, json_reply
 from tests.test_tui_jobs import SLUG, completes, job_polls
-from tests.tui_helpers import SIZE, configure, make_app, pane, views, wait_for
+from tests.tui_helpers import SIZE, configure_segmind, make_app, pane, views, wait_for
 
 
 def segmind(fake: FakeServer, deadline: float = 600) -> None:
-    configure(
-        providers={
-            "sg": {
-                "kind": "segmind",
-                "base_url": fake.url,
-                "mode": "async",
-                "poll_interval": 0.05,
-                "deadline": deadline,
-                "api_key": "SG_testkey1234567",
-                "default_model": SLUG,
-            }
-        },
-        default_provider="sg",
-    )
+    configure_segmind(fake, poll_interval=0.05, deadline=deadline, default_model=SLUG)
     fake.on(
         "POST",
         f"/v2/{SLUG}",

@@ -38,7 +38,7 @@ def configure(fake: FakeServer | None = None, **extra: Any) -> None:
     write_config(raw)
 
 
-def configure_segmind(fake: FakeServer, poll_interval: float = 0.1) -> None:
+def configure_segmind(fake: FakeServer, poll_interval: float = 0.1, **settings: Any) -> None:
     """Write a config whose default provider is Segmind's job queue on the fake server."""
     configure(
         providers={
@@ -48,6 +48,7 @@ def configure_segmind(fake: FakeServer, poll_interval: float = 0.1) -> None:
                 "mode": "async",
                 "poll_interval": poll_interval,
                 "api_key": "SG_testkey1234567",
+                **settings,
             }
         },
         default_provider="sg",
