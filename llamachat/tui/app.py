@@ -164,10 +164,14 @@ class LlamaChatApp(App[None]):
             or self.config.path.exists()
         )
 
-    def _welcome(self) -> None:
+    def _welcome(self, attempts: int = 50) -> None:
         """The keyless hint, in a chat with nothing in it yet (asked of the store: the pane
-        may not have loaded its messages when this runs)."""
+        may not have loaded its messages when this runs; on a loaded machine its tab may
+        not even be mounted yet, so this tries again after the next refreshes)."""
         pane = self.active_pane
+        if pane is None and attempts > 0:
+            self.call_after_refresh(self._welcome, attempts - 1)
+            return
         if pane is None or pane._path:
             return
         if pane.conversation_id is not None and self.store is not None:
