@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from llamachat.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from llamachat.interrupts import Interrupts
 
 if TYPE_CHECKING:
     from llamachat.providers.base import Provider
@@ -235,6 +236,7 @@ async def _converse(
     outcome: AskOutcome,
     console: Console,
     images: list[str] | None = None,
+    interrupts: Interrupts | None = None,
 ) -> int:
     from llamachat.chat import ParamsDropped, ReplyStarted, params_from, send
     from llamachat.cli import flag_params
@@ -313,6 +315,8 @@ async def _converse(
             )
             async with aclosing(events):
                 async for event in events:
+                    if interrupts is not None:
+                        interrupts.check()
                     if isinstance(event, ReplyStarted):
                         outcome.conversation_id = conversation.id if conversation else None
                         continue
@@ -365,8 +369,14 @@ def run_ask(args: argparse.Namespace) -> int:
         console.error("no prompt: give one as arguments, or pipe it on stdin (llamachat ask -).")
         return EXIT_USAGE
     outcome = AskOutcome()
+    interrupts = Interrupts()
+
+    async def converse() -> int:
+        interrupts.install()
+        return await _converse(args, prompt, outcome, console, images, interrupts)
+
     try:
-        code = asyncio.run(_converse(args, prompt, outcome, console, images))
+        code = asyncio.run(converse())
     except (ConfigError, StoreError) as err:
         console.error(str(err))
         return EXIT_USAGE
@@ -374,7 +384,7 @@ def run_ask(args: argparse.Namespace) -> int:
         # The reader of the pipe left; the reply so far is stored as interrupted.
         silence_stdout()
         return EXIT_BROKEN_PIPE
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         console.finish_text()
         outcome.finish_reason = "interrupted"
         resume = ""
