@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _refuse_files_beside_the_repo(event: str, args: tuple[object, ...]) -> None:
-    """Fail any open of a file next to the checkout (``../shared``): a new clone has none."""
+    """Fail any open of a file next to the checkout (the team's shared folder): a new clone has none."""
     if event != "open" or not isinstance(args[0], str | Path):
         return
     path = os.path.abspath(os.fspath(args[0]))

@@ -14,7 +14,7 @@ from tests.helpers import WIRE
 
 
 def test_opening_a_file_beside_the_repository_fails() -> None:
-    beside = REPO.parent / "shared" / "wire-samples" / "README.md"
+    beside = REPO.parent / "a-folder-beside-the-checkout" / "README.md"
     with pytest.raises(PermissionError, match="outside the repository"):
         beside.open()
 
