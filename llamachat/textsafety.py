@@ -1,55 +1,89 @@
-"""Making untrusted text (model replies, server messages) safe for a terminal.
+"""Making untrusted text (model replies, titles, imported files, server messages) safe to show.
 
 A reply may hold escape sequences: an OSC 52 sequence can write the clipboard,
-others can move the cursor or retitle the window. Before untrusted text reaches
-a terminal, every control character except newline and tab is shown escaped.
+OSC 0/2 retitles the window, CSI moves the cursor. Bidi overrides reorder the
+text around them (and, in a terminal that applies bidi, the modal drawn over
+them), and zero-width characters hide where one word ends. Before untrusted
+text reaches a terminal or a file that ``cat`` may replay, such characters are
+shown escaped: ``\\x1b``, ``\\u202e``. One rule for every place:
+
+* :func:`escape_controls` — message bodies (a reply, a prompt, an export's
+  text): C0 but newline and tab, DEL, C1, line/paragraph separators, bidi
+  overrides, embeddings and isolates, and the invisible format characters.
+  Joiners (U+200C/U+200D) and the bidi marks (U+200E/U+200F/U+061C) stay: they
+  are how Persian, Indic scripts, emoji sequences and RTL prose are written,
+  and they cannot move text beyond their neighbours.
+* :func:`escape_label` — titles, names, notices, anything in a label: the
+  body's rule plus joiners and bidi marks (a title has no business hiding them).
+* :func:`one_line` — a label flattened onto one line and shortened.
 """
 
 from __future__ import annotations
 
 import re
 
-_ALLOWED = {"\n", "\t"}
+#: C0 (but newline and tab), DEL and C1: what rewrites a terminal.
+_CONTROLS = [*(c for c in range(0x00, 0x20) if chr(c) not in "\n\t"), 0x7F, *range(0x80, 0xA0)]
+#: Line and paragraph separators: a line break no terminal draws as one.
+_SEPARATORS = [0x2028, 0x2029]
+#: Bidi embeddings, overrides (U+202A-U+202E) and isolates (U+2066-U+2069): they reorder text.
+_BIDI_CONTROLS = [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+#: Format characters that draw nothing: soft hyphen, zero-width space, word joiner and the
+#: invisible operators, deprecated format controls, BOM, interlinear annotations, tags.
+_INVISIBLE = [
+    0x00AD,
+    0x180E,
+    0x200B,
+    *range(0x2060, 0x2065),
+    *range(0x206A, 0x2070),
+    0xFEFF,
+    *range(0xFFF9, 0xFFFC),
+    0xE0001,
+    *range(0xE0020, 0xE0080),
+]
+#: Zero-width joiners and bidi marks: part of ordinary text, but never of a label.
+_JOINERS_AND_MARKS = [0x200C, 0x200D, 0x200E, 0x200F, 0x061C]
 
 
-def _escape_table() -> dict[int, str]:
-    table: dict[int, str] = {}
-    for code in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]:
-        char = chr(code)
-        if char not in _ALLOWED:
-            table[code] = f"\\x{code:02x}"
-    # Unicode line/paragraph separators and bidi overrides can disguise text.
-    for code in (
-        0x2028,
-        0x2029,
-        0x202A,
-        0x202B,
-        0x202C,
-        0x202D,
-        0x202E,
-        0x2066,
-        0x2067,
-        0x2068,
-        0x2069,
-    ):
-        table[code] = f"\\u{code:04x}"
-    return table
+def _shown(code: int) -> str:
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
 
 
-_TABLE = _escape_table()
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069]")
+def _rule(codes: list[int]) -> tuple[dict[int, str], re.Pattern[str]]:
+    table = {code: _shown(code) for code in codes}
+    pattern = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(table)) + "]")
+    return table, pattern
+
+
+_BODY_TABLE, _BODY = _rule([*_CONTROLS, *_SEPARATORS, *_BIDI_CONTROLS, *_INVISIBLE])
+_LABEL_TABLE, _LABEL = _rule(
+    [*_CONTROLS, *_SEPARATORS, *_BIDI_CONTROLS, *_INVISIBLE, *_JOINERS_AND_MARKS]
+)
 
 
 def escape_controls(text: str) -> str:
-    """``text`` with control characters made visible (``\\x1b``); newline and tab kept."""
-    if _CONTROL.search(text) is None:
+    """``text`` (a message body) with control, bidi and invisible characters shown
+    escaped (``\\x1b``, ``\\u202e``); newline and tab kept."""
+    if _BODY.search(text) is None:
         return text
-    return text.translate(_TABLE)
+    return text.translate(_BODY_TABLE)
+
+
+def escape_label(text: str) -> str:
+    """``text`` (a title, a name, a notice) with every character that could rewrite the
+    terminal, reorder or hide text shown escaped; newline and tab kept."""
+    if _LABEL.search(text) is None:
+        return text
+    return text.translate(_LABEL_TABLE)
 
 
 def one_line(text: str, limit: int = 240) -> str:
     """``text`` reduced to one safe line of at most ``limit`` characters."""
-    flat = " ".join(escape_controls(text).split())
+    flat = " ".join(escape_label(text).split())
     if len(flat) > limit:
         flat = flat[: limit - 1].rstrip() + "…"
     return flat

@@ -18,7 +18,9 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
@@ -41,6 +43,7 @@ from llamachat.providers.presets import LABELS, PRESET_MODELS
 from llamachat.providers.registry import build_provider
 from llamachat.store.db import Store, StoreError
 from llamachat.store.models import Message
+from llamachat.textsafety import escape_label, one_line
 from llamachat.tui.commands import LlamaCommands
 from llamachat.tui.screens.dialogs import ConfirmScreen, DetailsScreen, InputScreen
 from llamachat.tui.themes import load_themes
@@ -121,6 +124,25 @@ class LlamaChatApp(App[None]):
         self.sidebar = Sidebar()
         self.tabs = TabbedContent(id="tabs")
         self.status_bar = StatusBar()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast. Notices quote titles, names and server text: always shown as plain,
+        escaped text (every screen's and widget's ``notify`` comes here)."""
+        super().notify(
+            escape_label(message),
+            title=escape_label(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     # --- layout ---------------------------------------------------------------------
 
@@ -738,6 +760,6 @@ class LlamaChatApp(App[None]):
         self.exit()
 
 
-def _tab_title(title: str) -> str:
-    title = " ".join(title.split()) or "New chat"
-    return title if len(title) <= 24 else title[:23] + "…"
+def _tab_title(title: str) -> Content:
+    """A tab's label: plain text (never markup), escaped, on one line, at most 24 cells."""
+    return Content(one_line(title, 24) or "New chat")

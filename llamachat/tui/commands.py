@@ -6,6 +6,10 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
+
+from llamachat.textsafety import one_line
 
 if TYPE_CHECKING:
     from llamachat.tui.app import LlamaChatApp
@@ -43,7 +47,7 @@ class LlamaCommands(Provider):
             for row in store.list_conversations(50, pinned_first=True):
                 items.append(
                     (
-                        f"Open: {row.title or 'New chat'}",
+                        f"Open: {one_line(row.title or 'New chat', 80)}",
                         partial(app.open_conversation, row.id),
                         f"{row.message_count} messages",
                     )
@@ -56,7 +60,7 @@ class LlamaCommands(Provider):
             for model in provider.known_models():
                 items.append(
                     (
-                        f"Use {provider.display_name}: {model.id}",
+                        f"Use {one_line(provider.display_name, 60)}: {one_line(model.id, 120)}",
                         partial(app.switch_model, name, model.id),
                         "from the next message on",
                     )
@@ -72,4 +76,14 @@ class LlamaCommands(Provider):
         for name, callback, help_ in self._candidates():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_)  # type: ignore[arg-type]
+                yield Hit(score, _highlight(matcher, name), callback, text=name, help=help_)  # type: ignore[arg-type]
+
+
+def _highlight(matcher: Matcher, name: str) -> Content:
+    """``name`` as plain text (a title is never markup) with the matched letters styled."""
+    content = Content(name)
+    _score, offsets = matcher.fuzzy_search.match(matcher.query, name)
+    for offset in offsets:
+        if not name[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content

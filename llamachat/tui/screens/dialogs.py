@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from llamachat.textsafety import escape_controls
+from llamachat.textsafety import escape_controls, escape_label, one_line
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -26,7 +26,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Label(Text(self.question))
+            yield Label(Text(escape_label(self.question)))
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.confirm, variant="error", id="yes")
                 yield Button("Cancel", id="no")
@@ -50,7 +50,8 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(Text(self.question), classes="question")  # wraps: a Label would not
+            # A Static wraps: a Label would not.
+            yield Static(Text(escape_label(self.question)), classes="question")
             with Horizontal(classes="dialog-buttons"):
                 for answer, label in self.choices:
                     yield Button(label, id=f"choice-{answer}")
@@ -77,8 +78,9 @@ class InputScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Label(self.question)
-            yield Input(self.value, placeholder=self.placeholder, id="answer")
+            yield Label(Text(escape_label(self.question)))
+            # A title is edited as it is shown: a control character comes back escaped.
+            yield Input(one_line(self.value, 10_000), placeholder=self.placeholder, id="answer")
             yield Label(Text("Enter to accept, Esc to cancel", style="dim"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -100,7 +102,7 @@ class DetailsScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box wide"):
-            yield Label(Text(self.title_text, style="bold"))
+            yield Label(Text(one_line(self.title_text), style="bold"))
             with VerticalScroll(classes="details"):
                 yield Static(Text(escape_controls(self.details)))
             yield Label(Text("c copies these details · Esc closes", style="dim"))

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet
 
 from llamachat.locations import unused_path
+from llamachat.textsafety import one_line
 
 FORMATS = {"md": "Markdown", "html": "HTML", "json": "JSON (re-importable)", "txt": "Plain text"}
 
@@ -36,7 +37,7 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Label(Text(f"Export “{self.conversation_title}”", style="bold"))
+            yield Label(Text(f"Export “{one_line(self.conversation_title, 80)}”", style="bold"))
             with RadioSet(id="formats"):
                 for key, label in FORMATS.items():
                     yield RadioButton(label, value=key == "md", name=key)

@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 
 from llamachat.providers.base import ModelInfo, Provider
 from llamachat.providers.errors import ProviderError
+from llamachat.textsafety import one_line
 
 
 @dataclass
@@ -111,10 +112,10 @@ class PickerScreen(ModalScreen[tuple[str, str] | None]):
         for order, entry in enumerate(self.entries):
             models = entry.models or entry.provider.known_models()
             header = Text()
-            header.append(entry.provider.display_name, style="bold")
+            header.append(one_line(entry.provider.display_name, 80), style="bold")
             header.append(f"  {entry.name} · {key_state(entry.provider)}", style="dim")
             if entry.note:
-                header.append(f"\n  {entry.note}", style="red")
+                header.append(f"\n  {one_line(entry.note)}", style="red")
             if not models:
                 models = []
             for index, model in enumerate(models):
@@ -125,9 +126,9 @@ class PickerScreen(ModalScreen[tuple[str, str] | None]):
                 text = Text()
                 mark = "● " if (entry.name, model.id) == self.current else "  "
                 text.append(mark, style="green")
-                text.append(model.id)
-                details = describe_model(model)
-                text.append(f"  {entry.provider.display_name}", style="dim")
+                text.append(one_line(model.id, 120))  # a server's model list is untrusted
+                details = one_line(describe_model(model), 120)
+                text.append(f"  {one_line(entry.provider.display_name, 80)}", style="dim")
                 if details:
                     text.append(f" · {details}", style="dim")
                 scored.append((score, Option(text, id=f"{entry.name}\x00{model.id}")))

@@ -33,9 +33,10 @@ def badge(message: Message, display_name: str | None = None) -> Text:
         text.append("You", style="bold")
         text.append(f" · {sent}")
         return text
-    text.append(display_name or message.provider or "assistant", style="bold")
+    # An imported file sets the provider and model: shown as escaped, flat text.
+    text.append(one_line(display_name or message.provider or "assistant", 80), style="bold")
     if message.model:
-        text.append(f" · {message.model}")
+        text.append(f" · {one_line(message.model, 120)}")
     if message.completion_tokens is not None or message.prompt_tokens is not None:
         text.append(f" · {message.prompt_tokens or 0}→{message.completion_tokens or 0} tok")
     if message.cost_usd is not None:
@@ -51,7 +52,7 @@ def badge(message: Message, display_name: str | None = None) -> Text:
         colour = {"failed": "red", "interrupted": "yellow"}.get(status.value, "cyan")
         label = status.value
         if status is MessageStatus.QUEUED and message.job_status:
-            label = f"queued · {message.job_status.lower()}"
+            label = f"queued · {one_line(message.job_status.lower(), 40)}"
         if status is MessageStatus.QUEUED and message.job_id:
             label += f" · job {one_line(message.job_id, 40)}"
         text.append(f"  {label}", style=f"bold {colour}")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
+from llamachat.textsafety import one_line
 from llamachat.tui.widgets.message import money
 
 
@@ -62,17 +63,18 @@ class StatusBar(Static):
         s = self.status
         now = time.time()
         text = Text()
-        text.append(s.provider or "no provider", style="bold")
+        text.append(one_line(s.provider or "no provider", 80), style="bold")
         if s.model:
-            text.append(f" · {s.model}")
+            text.append(f" · {one_line(s.model, 120)}")
         if s.retry_at and s.retry_at > now:
             text.append(
                 f"  ⟳ retry {s.retry_attempt} in {s.retry_at - now:.0f} s", style="bold yellow"
             )
         if s.job_id:
             waited = now - s.job_since if s.job_since else 0
-            text.append(f"  queue: {(s.job_status or 'queued').lower()}", style="bold cyan")
-            text.append(f" job {s.job_id[:12]} · {waited:.0f} s")
+            state = one_line((s.job_status or "queued").lower(), 40)
+            text.append(f"  queue: {state}", style="bold cyan")
+            text.append(f" job {one_line(s.job_id[:12])} · {waited:.0f} s")
             next_poll = s.next_poll_at
             if next_poll and s.poll_interval and next_poll <= now:
                 # Providers report a change of state, not every poll: count on to the next one.
