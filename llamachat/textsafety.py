@@ -87,3 +87,17 @@ def one_line(text: str, limit: int = 240) -> str:
     if len(flat) > limit:
         flat = flat[: limit - 1].rstrip() + "…"
     return flat
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def escape_json(dumped: str) -> str:
+    """JSON text (from ``json.dumps``) with every character the label rule escapes written
+    as a JSON ``\\u`` escape: the same data, but inert when a terminal shows the file."""
+    return _LABEL.sub(_json_escape, dumped)

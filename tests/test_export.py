@@ -129,7 +129,8 @@ def test_plain_text(store: Store) -> None:
     text = export(store.load(build(store)), "txt")
     assert text.startswith("Show me code & <tags>\nCreated ")
     assert "System prompt: You are terse." in text
-    assert "You, " in text and HOSTILE in text
+    # Shown as typed, except that escape sequences are inert when the file is shown.
+    assert "You, " in text and HOSTILE.replace("\x1b", "\\x1b").replace("\x07", "\\x07") in text
 
 
 def test_json_round_trip_is_lossless(store: Store, tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from llamachat.store.db import Store
 from llamachat.store.models import ConversationView, Message, MessageStatus
-from llamachat.textsafety import escape_controls
+from llamachat.textsafety import escape_controls, escape_json, one_line
 
 FORMAT_NAME = "llamachat.conversation"
 FORMAT_VERSION = 1
@@ -78,14 +78,21 @@ def _speaker(m: Message) -> str:
         return "You"
     if m.role == "system":
         return "System"
-    origin = " / ".join(x for x in (m.provider, m.model) if x)
+    origin = " / ".join(one_line(x, 120) for x in (m.provider, m.model) if x)
     return f"Assistant ({origin})" if origin else "Assistant"
 
 
 def _state(m: Message) -> str:
     if m.status == "complete":
         return ""
-    return f" ({m.status}: {m.error})" if m.error else f" ({m.status})"
+    status = one_line(str(m.status), 40)
+    return f" ({status}: {one_line(m.error, 400)})" if m.error else f" ({status})"
+
+
+def _title(title: str) -> str:
+    """A title as a heading or a first line: escaped, on one line (a newline in a title
+    would start a heading of its own)."""
+    return one_line(title, 400) or "Untitled"
 
 
 # --- Markdown -------------------------------------------------------------------
@@ -125,16 +132,17 @@ def to_markdown(view: ConversationView) -> str:
     }
     lines = ["---"]
     for key, value in front.items():
-        lines.append(f"{key}: {json.dumps(value, ensure_ascii=False)}")
-    lines += ["---", "", f"# {c.title or 'Untitled'}", ""]
+        lines.append(f"{key}: {escape_json(json.dumps(value, ensure_ascii=False))}")
+    lines += ["---", "", f"# {_title(c.title)}", ""]
     if c.system_prompt:
-        lines += ["> **System prompt:** " + c.system_prompt.replace("\n", "\n> "), ""]
+        prompt = escape_controls(c.system_prompt)
+        lines += ["> **System prompt:** " + prompt.replace("\n", "\n> "), ""]
     for m in view.path:
         lines.append(f"## {_speaker(m)} · {_when(m.created_at)}{_state(m)}")
         lines.append("")
         if m.reasoning:
             lines += [_markdown_reasoning(m), ""]
-        lines.append(close_fences(m.content))
+        lines.append(close_fences(escape_controls(m.content)))
         for url in m.images:
             lines.append(f"\n*(image: {len(url):,} characters)*")
         lines.append("")
@@ -148,7 +156,7 @@ def _thought(m: Message) -> str:
 
 def _markdown_reasoning(m: Message) -> str:
     """The reasoning as a blockquote headed "Reasoning", apart from the answer."""
-    body = close_fences(m.reasoning.strip("\n"))
+    body = close_fences(escape_controls(m.reasoning.strip("\n")))
     quoted = "\n".join(f"> {line}" if line else ">" for line in body.split("\n"))
     return f"> **{_thought(m)}**\n>\n{quoted}"
 
@@ -159,12 +167,12 @@ def _markdown_reasoning(m: Message) -> str:
 def to_text(view: ConversationView) -> str:
     """The active branch as plain text."""
     c = view.conversation
-    out = [c.title or "Untitled", f"Created {_when(c.created_at)}", ""]
+    out = [_title(c.title), f"Created {_when(c.created_at)}", ""]
     if c.system_prompt:
-        out += [f"System prompt: {c.system_prompt}", ""]
+        out += [f"System prompt: {escape_controls(c.system_prompt)}", ""]
     for m in view.path:
         out.append(f"{_speaker(m)}, {_when(m.created_at)}{_state(m)}:")
-        out.append(m.content)
+        out.append(escape_controls(m.content))
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -197,8 +205,9 @@ def to_json_data(view: ConversationView) -> dict[str, Any]:
 
 
 def to_json(view: ConversationView) -> str:
-    """The JSON export as text."""
-    return json.dumps(to_json_data(view), ensure_ascii=False, indent=2) + "\n"
+    """The JSON export as text; control, bidi and invisible characters as ``\\u`` escapes
+    (the same data when read back, inert when shown)."""
+    return escape_json(json.dumps(to_json_data(view), ensure_ascii=False, indent=2)) + "\n"
 
 
 # --- HTML -----------------------------------------------------------------------
@@ -237,12 +246,12 @@ def _markdown_html(text: str) -> str:
 def to_html(view: ConversationView) -> str:
     """One self-contained, script-free HTML page of the active branch."""
     c = view.conversation
-    title = html.escape(c.title or "Untitled")
+    title = html.escape(_title(c.title))
     totals = _totals(view.path)
     facts = [f"Created {_when(c.created_at)}", f"updated {_when(c.updated_at)}"]
     used = _used(view.path, "provider")
     if used:
-        facts.append("providers: " + ", ".join(used))
+        facts.append("providers: " + ", ".join(one_line(name, 80) for name in used))
     if totals["completion_tokens"]:
         facts.append(f"{totals['prompt_tokens']:,} tokens in, {totals['completion_tokens']:,} out")
     if totals["cost_usd"] is not None:
@@ -259,12 +268,12 @@ def to_html(view: ConversationView) -> str:
     if c.system_prompt:
         parts.append(
             '<article class="system"><h2>System prompt</h2>'
-            f"<p>{html.escape(c.system_prompt)}</p></article>"
+            f"<p>{html.escape(escape_controls(c.system_prompt))}</p></article>"
         )
     for m in view.path:
         state = ""
         if m.status != "complete":
-            note = f"[{m.status}] {m.error or ''}"
+            note = f"[{one_line(str(m.status), 40)}] {one_line(m.error or '', 400)}"
             state = f' <span class="state">{html.escape(note)}</span>'
         heading = f"{html.escape(_speaker(m))} · {_when(m.created_at)}{state}"
         thoughts = ""
@@ -274,7 +283,7 @@ def to_html(view: ConversationView) -> str:
                 f"{_markdown_html(m.reasoning)}</details>"
             )
         parts.append(
-            f'<article class="{html.escape(m.role)}"><h2>{heading}</h2>'
+            f'<article class="{html.escape(one_line(m.role, 20))}"><h2>{heading}</h2>'
             f"{thoughts}{_markdown_html(m.content)}</article>"
         )
     parts.append(f"<footer><p>Exported by llamachat on {_when(time.time())}.</p></footer>")
