@@ -22,6 +22,7 @@ def run_providers(args: argparse.Namespace) -> int:
     """Print each provider: name, kind, base URL, key presence (never the key), default model."""
     from llamachat.config import ConfigError, default_provider_name, load_config
     from llamachat.providers.registry import build_provider
+    from llamachat.secrets import redact_url
 
     try:
         config = load_config()
@@ -46,7 +47,7 @@ def run_providers(args: argparse.Namespace) -> int:
                 "name": name,
                 "kind": settings.kind,
                 "display_name": provider.display_name,
-                "base_url": provider.base_url or "(offline)",
+                "base_url": redact_url(provider.base_url) or "(offline)",
                 "key": key,
                 "default_model": provider.default_model() or "",
                 "default": name == default,

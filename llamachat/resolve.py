@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from llamachat.config import Config, ConfigError, ProviderSettings, default_provider_name
+from llamachat.secrets import redact_url
 
 
 def provider_settings(
@@ -16,11 +17,13 @@ def provider_settings(
     """The settings named by ``--provider``/``--base-url``, else the default provider's."""
     if base_url and not provider:
         if not base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"--base-url must start with http:// or https:// (got {base_url!r}).")
+            raise ConfigError(
+                f"--base-url must start with http:// or https:// (got {redact_url(base_url)!r})."
+            )
         return ProviderSettings(
             name="openai",
             kind="openai",
-            display_name=f"OpenAI-compatible server at {base_url}",
+            display_name=f"OpenAI-compatible server at {redact_url(base_url)}",
             base_url=base_url,
             api_key_env=(api_key_env,) if api_key_env else (),
         )

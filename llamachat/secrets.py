@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable
+from urllib.parse import urlsplit, urlunsplit
 
 MASK = "****"
+#: An echo of this many leading characters of a key (or of the key reversed) is masked.
+MIN_ECHO = 8
+_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)  # keeps every index
 
 # Shapes of credentials that may turn up in a server's error body even when we
 # do not know the exact key (a proxy echoing a header, another account's key).
@@ -53,9 +58,72 @@ class Secret:
         return repr(self)
 
 
+def _echoes(text: str, secret: str) -> list[tuple[int, int]]:
+    """Where ``text`` echoes ``secret``: whole or cut short after at least :data:`MIN_ECHO`
+    characters, forwards or reversed, in any letter case."""
+    folded = text.translate(_FOLD)
+    spans: list[tuple[int, int]] = []
+    for form in {secret.translate(_FOLD), secret[::-1].translate(_FOLD)}:
+        head = form[:MIN_ECHO]
+        start = folded.find(head)
+        while start != -1:
+            end = start + len(head)
+            while (
+                end - start < len(form) and end < len(folded) and folded[end] == form[end - start]
+            ):
+                end += 1
+            spans.append((start, end))
+            start = folded.find(head, end)
+    return spans
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with each of ``secrets`` and anything shaped like a key replaced by a mask."""
+    """``text`` with each of ``secrets`` and anything shaped like a key replaced by a mask.
+
+    A key is also found cut short (its first eight characters or more), reversed, or in
+    another letter case, as a server or proxy may echo it.
+    """
+    spans: list[tuple[int, int]] = []
     for secret in secrets:
         if secret and len(secret) >= 4:
-            text = text.replace(secret, MASK)
+            spans += _echoes(text, secret)
+    if spans:
+        pieces, at = [], 0
+        for start, end in sorted(spans):
+            if end <= at:
+                continue
+            if start >= at:
+                pieces.append(text[at:start])
+                pieces.append(MASK)
+            at = end
+        text = "".join(pieces) + text[at:]
     return _KEY_PATTERNS.sub(MASK, text)
+
+
+def redact_truncated(text: str, secrets: Iterable[str], limit: int) -> str:
+    """``text`` redacted, then cut to ``limit`` characters: in that order, so a key that
+    straddles the cut is masked whole rather than stored half-visible."""
+    secrets = tuple(secrets)
+    # Only a window a little past the cut is redacted: a body may be megabytes long.
+    margin = max((len(secret) for secret in secrets), default=0) + 4096
+    return redact(text[: limit + margin], secrets)[:limit]
+
+
+def redact_url(url: str) -> str:
+    """``url`` without ``user:password@``, for every place a base URL is shown or stored."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return redact(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=host))
+
+
+def url_password(url: str) -> str:
+    """The password in ``url``'s ``user:password@``, if any: a secret to mask like a key."""
+    try:
+        return urlsplit(url).password or ""
+    except ValueError:
+        return ""

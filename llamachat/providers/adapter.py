@@ -31,6 +31,7 @@ from llamachat.providers.errors import (
 )
 from llamachat.providers.http import Timeouts, make_client
 from llamachat.providers.retry import RetryPolicy, retry_after
+from llamachat.secrets import url_password
 
 T = TypeVar("T")
 
@@ -179,7 +180,11 @@ class HTTPProvider:
         """The facts the error sentences need, with the key to mask."""
         secrets = tuple(
             s
-            for s in (self._key.reveal() if self._key else "", *self.settings.headers.values())
+            for s in (
+                self._key.reveal() if self._key else "",
+                *self.settings.headers.values(),
+                url_password(self.base_url),
+            )
             if s
         )
         return ErrorContext(self.display_name, model, self.key_hint(), secrets)

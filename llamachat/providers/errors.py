@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from llamachat.secrets import redact
+from llamachat.secrets import redact, redact_truncated
 
 if TYPE_CHECKING:  # httpx is imported where requests are made, not at start-up
     import httpx
@@ -208,7 +208,7 @@ def http_error(
     retry_after: float | None = None,
 ) -> ProviderError:
     """The :class:`ProviderError` for an HTTP error reply."""
-    body = redact(body[:_MAX_BODY], ctx.secrets)
+    body = redact_truncated(body, ctx.secrets, _MAX_BODY)
     raw_message = server_message(body)
     message = ctx.clean(raw_message) if raw_message else ""
     code = error_code(body)
@@ -335,7 +335,7 @@ def html_page_error(ctx: ErrorContext, status: int, body: str) -> ProviderError:
         f"{ctx.provider} answered with a web page instead of an API reply (HTTP {status}): "
         "check the base URL.",
         status=status,
-        body=redact(body[:_MAX_BODY], ctx.secrets),
+        body=redact_truncated(body, ctx.secrets, _MAX_BODY),
     )
 
 
@@ -345,13 +345,13 @@ def bad_response(ctx: ErrorContext, what: str, body: str = "") -> ProviderError:
         ErrorKind.BAD_RESPONSE,
         f"{ctx.provider} sent a reply llamachat could not read ({what}): check that the "
         "base URL points at the right API.",
-        body=redact(body[:_MAX_BODY], ctx.secrets) or None,
+        body=redact_truncated(body, ctx.secrets, _MAX_BODY) or None,
     )
 
 
 def stream_error(ctx: ErrorContext, payload: str, *, mid_stream: bool = True) -> ProviderError:
     """An error reported inside a 200 reply: an SSE error event, or an error object as the body."""
-    payload = redact(payload[:_MAX_BODY], ctx.secrets)
+    payload = redact_truncated(payload, ctx.secrets, _MAX_BODY)
     try:
         raw = message_from_json(json.loads(payload))
     except ValueError:
