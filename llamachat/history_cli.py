@@ -12,8 +12,8 @@ from typing import TextIO
 
 from llamachat.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from llamachat.store.db import Store, StoreError
-from llamachat.store.models import MATCH_END, MATCH_START
-from llamachat.textsafety import escape_controls
+from llamachat.store.models import MATCH_END, MATCH_START, SearchHit
+from llamachat.textsafety import escape_controls, marked_pieces, one_line
 
 
 def _err(message: str) -> None:
@@ -23,6 +23,11 @@ def _err(message: str) -> None:
 def _safe(text: str, stream: TextIO) -> str:
     """Untrusted text as it may be written to ``stream`` (escaped on a terminal)."""
     return escape_controls(text) if stream.isatty() else text
+
+
+def _safe_title(title: str, stream: TextIO) -> str:
+    """A title as it may be written to ``stream`` (one escaped line on a terminal)."""
+    return one_line(title, 400) if stream.isatty() else title
 
 
 def _local_time(timestamp: float) -> str:
@@ -79,7 +84,7 @@ def run_list(store: Store, args: argparse.Namespace) -> int:
         pin = "*" if r.pinned else " "
         print(
             f"{r.id:>5}{pin} {_local_time(r.updated_at)}  {r.message_count:>4}  {providers:18}  "
-            f"{_safe(r.title, out)}"
+            f"{_safe_title(r.title, out)}"
         )
     return EXIT_OK
 
@@ -95,11 +100,33 @@ def run_show(store: Store, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _highlight(snippet: str, stream: TextIO) -> str:
-    safe = _safe(snippet.replace("\n", " "), stream)
-    if stream.isatty():
-        return safe.replace(MATCH_START, "\x1b[1;4m").replace(MATCH_END, "\x1b[0m")
-    return safe.replace(MATCH_START, "**").replace(MATCH_END, "**")
+def _print_hits(hits: list[SearchHit], stream: TextIO) -> None:
+    """Each hit: its conversation, and its snippet with the matches highlighted. On a
+    terminal, by Rich (bold, reverse video; untrusted text escaped); into a pipe, plain
+    text with the matches between ``**``."""
+    if not stream.isatty():
+        for h in hits:
+            snippet = h.snippet.replace(MATCH_START, "**").replace(MATCH_END, "**")
+            print(f"#{h.conversation_id} {h.title} — {_where(h)}", file=stream)
+            print(f"    {' '.join(snippet.split())}", file=stream)
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=stream, highlight=False, markup=False, emoji=False, soft_wrap=True)
+    for h in hits:
+        head = Text(f"#{h.conversation_id} ")
+        head.append(one_line(h.title, 400), style="bold")
+        head.append(f" — {_where(h)}", style="dim")
+        console.print(head)
+        line = Text("    ")
+        for piece, match in marked_pieces(h.snippet, MATCH_START, MATCH_END):
+            line.append(piece, style="bold reverse" if match else "")
+        console.print(line)
+
+
+def _where(h: SearchHit) -> str:
+    return f"message {h.message_id} ({h.role})" if h.message_id else "title"
 
 
 @with_store
@@ -122,10 +149,7 @@ def run_search(store: Store, args: argparse.Namespace) -> int:
     if not hits:
         print(f"Nothing matches {args.query!r}.")
         return EXIT_OK
-    for h in hits:
-        where = f"message {h.message_id} ({h.role})" if h.message_id else "title"
-        print(f"#{h.conversation_id} {_safe(h.title, sys.stdout)} — {where}")
-        print(f"    {_highlight(h.snippet, sys.stdout)}")
+    _print_hits(hits, sys.stdout)
     return EXIT_OK
 
 
@@ -136,7 +160,7 @@ def run_delete(store: Store, args: argparse.Namespace) -> int:
     if not args.yes and sys.stdin.isatty():
         count = len(store.messages(args.id))
         answer = input(
-            f"Delete conversation {args.id} “{_safe(conversation.title, sys.stdout)}” "
+            f"Delete conversation {args.id} “{_safe_title(conversation.title, sys.stdout)}” "
             f"({count} messages)? [y/N] "
         )
         if answer.strip().lower() not in ("y", "yes"):

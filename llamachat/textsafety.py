@@ -101,3 +101,19 @@ def escape_json(dumped: str) -> str:
     """JSON text (from ``json.dumps``) with every character the label rule escapes written
     as a JSON ``\\u`` escape: the same data, but inert when a terminal shows the file."""
     return _LABEL.sub(_json_escape, dumped)
+
+
+def marked_pieces(text: str, start: str, end: str) -> list[tuple[str, bool]]:
+    """``text`` whose matches sit between the ``start`` and ``end`` markers (a search
+    snippet), as one safe line in pieces: ``(piece, is a match)``, markers gone, the
+    spaces around each match kept ("about cats")."""
+    pieces: list[tuple[str, bool]] = []
+    for index, part in enumerate(text.replace(end, start).split(start)):
+        flat = one_line(part, 10_000)
+        if part[:1].isspace():
+            flat = " " + flat
+        if flat.strip() and part[-1:].isspace():
+            flat += " "
+        if flat:
+            pieces.append((flat, index % 2 == 1))
+    return pieces

@@ -15,22 +15,15 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from llamachat.store.models import MATCH_END, MATCH_START, ConversationSummary, SearchHit
-from llamachat.textsafety import one_line
+from llamachat.textsafety import marked_pieces, one_line
 from llamachat.tui.when import when
 
 
 def highlighted(snippet: str) -> Text:
     """A search snippet with its matches in reverse video; untrusted text stays text."""
     text = Text()
-    inside = False
-    for piece in snippet.replace(MATCH_END, MATCH_START).split(MATCH_START):
-        flat = one_line(piece, 10_000)  # keeps the spaces around a match: "about cats"
-        if piece[:1].isspace():
-            flat = " " + flat
-        if flat.strip() and piece[-1:].isspace():
-            flat += " "
-        text.append(flat, style="reverse bold" if inside else "")
-        inside = not inside
+    for piece, match in marked_pieces(snippet, MATCH_START, MATCH_END):
+        text.append(piece, style="reverse bold" if match else "")
     return text
 
 
