@@ -25,7 +25,8 @@ ZERO_WIDTH = "z\u200bw\u2060j\ufeffs\u00adh"
 TITLE = f"T {OSC52}{RETITLE}{C1_CSI} [bold]x[/] {BIDI} {ZERO_WIDTH}"
 REPLY = (
     f"reply {OSC52} {RETITLE} {C1_CSI} {BIDI} {ZERO_WIDTH}\n\n"
-    "<script>alert(1)</script>\n\n<div>hi there</div>\n\ninline <b>bold?</b> end\n"
+    "<script>alert(1)</script>\n\n<div>hi there</div>\n\ninline <b>bold?</b> end\n\n"
+    f"```py{RETITLE}\nprint({OSC52!r})\n```\n"
 )
 
 #: Characters that must never reach the terminal from untrusted text.
@@ -92,6 +93,7 @@ async def test_hostile_title_and_reply_reach_the_screen_escaped(
         assert "<script>alert(1)</script>" in reply
         assert "<div>hi there</div>" in reply
         assert "inline <b>bold?</b> end" in reply
+        assert "[1] py\\x1b]0;pwned\\x07" in reply  # a code fence's language is untrusted too
 
         # A notice quoting the title (archiving it from the sidebar) is escaped too.
         app.sidebar.items.focus()

@@ -51,6 +51,7 @@ from llamachat.providers.base import (
 )
 from llamachat.providers.errors import ProviderError
 from llamachat.store.models import Branch, ConversationView, Message, MessageStatus
+from llamachat.textsafety import escape_label
 from llamachat.tui.widgets.message import MessageView
 from llamachat.tui.widgets.prompt import PromptInput
 from llamachat.tui.widgets.status_bar import PaneStatus
@@ -739,8 +740,9 @@ class ChatPane(Vertical):
         self.attachments_label.display = count > 0
 
     def show_notice(self, text: str, *, error: bool = False, retry: bool = False) -> None:
-        """A line above the prompt (an error sentence, a ``retry`` countdown, an editing hint)."""
-        self.notice.update(Text(text))
+        """A line above the prompt (an error sentence, a ``retry`` countdown, an editing hint);
+        it quotes model names and server text, so it is shown escaped."""
+        self.notice.update(Text(escape_label(text)))
         self.notice.set_class(error, "-error")
         self.notice.display = True
         self._retry_notice = retry

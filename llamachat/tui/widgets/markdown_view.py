@@ -33,7 +33,7 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from llamachat.textsafety import escape_controls
+from llamachat.textsafety import escape_controls, one_line
 from llamachat.tui.blocks import (
     MAX_OPEN_TEXT,
     BlockSplitter,
@@ -116,7 +116,8 @@ class CodeBlock:
             word_wrap=True,
             background_color="default",
         )
-        view.add_block(Text(f"[{number}] {self.language}", style="dim"), code=True)
+        # The language is the fence's info string: untrusted, like the code.
+        view.add_block(Text(f"[{number}] {one_line(self.language, 40)}", style="dim"), code=True)
         self._parts: list[_Block] = []
 
     @property

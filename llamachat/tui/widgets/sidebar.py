@@ -112,7 +112,8 @@ class Sidebar(Vertical):
             updated = when(row.updated_at, with_time=False)
             label.append(f"\n{updated} · {row.message_count} msgs", style="dim")
             if row.providers:
-                label.append(f" · {', '.join(row.providers)}", style="dim")
+                names = ", ".join(one_line(name, 40) for name in row.providers)
+                label.append(f" · {names}", style="dim")
             options.append(Option(label, id=f"c{row.id}"))
         if keep is not None:
             self._replace(options, f"c{keep}", previous_row)
