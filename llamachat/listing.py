@@ -124,11 +124,15 @@ def run_models(args: argparse.Namespace) -> int:
         )
         print()
         return EXIT_OK
+    from llamachat.textsafety import one_line
+
+    # A server's model list is untrusted: on a terminal its names are shown escaped.
+    shown = (lambda text: one_line(text, 200)) if sys.stdout.isatty() else (lambda text: text)
     rows = [["MODEL", "CONTEXT", "$/M IN", "$/M OUT", "IMAGES"]]
     for m in infos:
         rows.append(
             [
-                m.id,
+                shown(m.id),
                 f"{m.context_length:,}" if m.context_length else "",
                 _price(m.usd_per_mtok_in),
                 _price(m.usd_per_mtok_out),

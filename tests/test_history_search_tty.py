@@ -1,4 +1,5 @@
-"""``history search`` highlights its matches on a terminal and prints plain text into a pipe."""
+"""``history search`` highlights its matches on a terminal and prints plain text into a pipe;
+``models`` shows a server's model names escaped on a terminal."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import subprocess
 import sys
 
 from llamachat.store.db import Store
+from tests.fakeserver import FakeServer, json_reply
 from tests.helpers import read_until_closed
 
 TITLE = "Herons \x1b]0;pwned\x07 notes"
@@ -61,3 +63,24 @@ def test_search_into_a_pipe_is_plain_text(subprocess_env: dict[str, str]) -> Non
     assert "\x02" not in text and "\x03" not in text and "\\x02" not in text
     assert "\x1b[" not in text  # no styling into a pipe
     assert "Herons are **wading** birds of the marsh." in text
+
+
+def test_models_on_a_terminal_shows_a_hostile_model_id_escaped(
+    fake: FakeServer, subprocess_env: dict[str, str]
+) -> None:
+    hostile = "llama\x1b]52;c;Y3VybCBldmlsfHNo\x07\u202e-8b"
+    fake.on("GET", "/v1/models", json_reply({"data": [{"id": hostile}]}))
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llamachat", "models", "--base-url", f"{fake.url}/v1"],
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env=subprocess_env,
+    )
+    os.close(follower)
+    text = read_until_closed(leader).decode()
+    assert proc.wait(timeout=30) == 0
+    os.close(leader)
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "llama\\x1b]52;c;Y3VybCBldmlsfHNo\\x07\\u202e-8b" in text
