@@ -50,6 +50,8 @@ class Reply:
 
     ``cut`` closes the connection after the chunks without finishing the body.
     ``stall`` waits that long before the status line (for read timeouts).
+    ``hold`` pauses the body before chunk number ``hold_at`` until the test sets it, so a
+    test can act while a reply is certainly still streaming.
     """
 
     status: int = 200
@@ -60,6 +62,8 @@ class Reply:
     cut: bool = False
     stall: float = 0.0
     repeat: bool = True
+    hold: threading.Event | None = None
+    hold_at: int = 0
 
 
 def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
@@ -244,7 +248,9 @@ class FakeServer:
         headers = [(b"content-type", reply.content_type.encode())]
         headers += [(k.lower().encode(), v.encode()) for k, v in reply.headers.items()]
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
-        for chunk in reply.chunks:
+        for index, chunk in enumerate(reply.chunks):
+            if reply.hold is not None and index == reply.hold_at:
+                await asyncio.to_thread(reply.hold.wait, 60)
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
             if reply.delay:
                 await asyncio.sleep(reply.delay)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import threading
 from pathlib import Path
 
 from llamachat import locations
@@ -528,7 +529,8 @@ async def test_enter_typed_in_a_burst_sends_every_key_before_it(fake: FakeServer
 
 async def test_view_follows_the_stream_until_the_person_reads_back(fake: FakeServer) -> None:
     pieces = [f"line {i}\n\n" for i in range(150)]
-    fake.on("POST", CHAT, sse_reply(stream_events(pieces), delay=0.02))  # 3 s of reply
+    rest = threading.Event()  # the second half waits until the person has read back
+    fake.on("POST", CHAT, sse_reply(stream_events(pieces), delay=0.01, hold=rest, hold_at=60))
     configure(fake)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -541,6 +543,7 @@ async def test_view_follows_the_stream_until_the_person_reads_back(fake: FakeSer
         reading_at = messages.scroll_y
         assert reading_at < messages.max_scroll_y
         bottom = messages.max_scroll_y
+        rest.set()
         await wait_for(lambda: messages.max_scroll_y > bottom + 10, pilot)
         assert messages.scroll_y == reading_at  # more arrived; the view stayed put
         while messages.scroll_y < messages.max_scroll_y:
