@@ -50,6 +50,8 @@ class Reply:
 
     ``cut`` closes the connection after the chunks without finishing the body.
     ``stall`` waits that long before the status line (for read timeouts).
+    ``forever`` is sent after the chunks, every ``delay`` seconds (at least 0.02), until
+    the client goes away (or a minute passes): keep-alives or tokens that never end.
     """
 
     status: int = 200
@@ -60,6 +62,7 @@ class Reply:
     cut: bool = False
     stall: float = 0.0
     repeat: bool = True
+    forever: bytes = b""
 
 
 def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
@@ -248,9 +251,24 @@ class FakeServer:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
             if reply.delay:
                 await asyncio.sleep(reply.delay)
+        if reply.forever:
+            await self._send_forever(reply, receive, send)
         if reply.cut:
             raise ConnectionAbortedError("scripted cut")  # uvicorn drops the connection
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    @staticmethod
+    async def _send_forever(reply: Reply, receive: Receive, send: Send) -> None:
+        # With the request body read, ``receive`` returns only when the client disconnects.
+        gone = asyncio.ensure_future(receive())
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + 60
+        try:
+            while not gone.done() and loop.time() < give_up:
+                await send({"type": "http.response.body", "body": reply.forever, "more_body": True})
+                await asyncio.sleep(max(reply.delay, 0.02))
+        finally:
+            gone.cancel()
 
     # --- lifecycle --------------------------------------------------------------
 
