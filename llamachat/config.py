@@ -37,6 +37,10 @@ class NetworkSettings:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     reply_timeout: float = 600.0
+    #: A whole streamed reply is cut after this many seconds (read_timeout bounds each gap).
+    stream_timeout: float = 1800.0
+    #: Characters of reply text (and reasoning) read at most; the rest is not read.
+    max_reply_chars: int = 8_000_000
     max_retries: int = 3
     backoff_base: float = 1.0
     backoff_cap: float = 20.0
@@ -147,6 +151,8 @@ _NETWORK_TYPES: dict[str, type | tuple[type, ...]] = {
     "connect_timeout": (int, float),
     "read_timeout": (int, float),
     "reply_timeout": (int, float),
+    "stream_timeout": (int, float),
+    "max_reply_chars": int,
     "max_retries": int,
     "backoff_base": (int, float),
     "backoff_cap": (int, float),

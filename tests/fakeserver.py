@@ -52,6 +52,8 @@ class Reply:
     ``stall`` waits that long before the status line (for read timeouts).
     ``hold`` pauses the body before chunk number ``hold_at`` until the test sets it, so a
     test can act while a reply is certainly still streaming.
+    ``forever`` is sent after the chunks, every ``delay`` seconds (at least 0.02), until
+    the client goes away (or a minute passes): keep-alives or tokens that never end.
     """
 
     status: int = 200
@@ -64,6 +66,7 @@ class Reply:
     repeat: bool = True
     hold: threading.Event | None = None
     hold_at: int = 0
+    forever: bytes = b""
 
 
 def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
@@ -254,9 +257,24 @@ class FakeServer:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
             if reply.delay:
                 await asyncio.sleep(reply.delay)
+        if reply.forever:
+            await self._send_forever(reply, receive, send)
         if reply.cut:
             raise ConnectionAbortedError("scripted cut")  # uvicorn drops the connection
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    @staticmethod
+    async def _send_forever(reply: Reply, receive: Receive, send: Send) -> None:
+        # With the request body read, ``receive`` returns only when the client disconnects.
+        gone = asyncio.ensure_future(receive())
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + 60
+        try:
+            while not gone.done() and loop.time() < give_up:
+                await send({"type": "http.response.body", "body": reply.forever, "more_body": True})
+                await asyncio.sleep(max(reply.delay, 0.02))
+        finally:
+            gone.cancel()
 
     # --- lifecycle --------------------------------------------------------------
 

@@ -29,7 +29,17 @@ from llamachat.providers.errors import (
     http_error,
     transport_error,
 )
+from llamachat.providers.fields import redirect_error
 from llamachat.providers.http import Timeouts, make_client
+from llamachat.providers.limits import (
+    MAX_ERROR_BODY,
+    Body,
+    decode,
+    read_body,
+    read_capped,
+    reply_timeout,
+    reply_too_long,
+)
 from llamachat.providers.retry import RetryPolicy, retry_after
 from llamachat.secrets import url_password
 
@@ -104,8 +114,12 @@ class HTTPProvider:
         self.key_env = settings.key_env
         self._key, self.key_source = settings.key()
         self.timeouts = Timeouts(
-            connect=network.connect_timeout, read=network.read_timeout, reply=network.reply_timeout
+            connect=network.connect_timeout,
+            read=network.read_timeout,
+            reply=network.reply_timeout,
+            stream=network.stream_timeout,
         )
+        self.max_reply_chars = network.max_reply_chars
         self.policy = RetryPolicy(
             max_retries=network.max_retries,
             base_delay=network.backoff_base,
@@ -200,11 +214,35 @@ class HTTPProvider:
         return run
 
     async def raise_for_status(self, response: httpx.Response, ctx: ErrorContext) -> None:
-        """Raise the mapped :class:`ProviderError` if ``response`` is an HTTP error."""
-        if response.status_code < 400:
+        """Raise the mapped :class:`ProviderError` if ``response`` is a redirect or an HTTP error.
+
+        Redirects are never followed (the key would travel); an error body is read
+        up to :data:`~llamachat.providers.limits.MAX_ERROR_BODY` only.
+        """
+        status = response.status_code
+        if status < 300:
             return
-        body = (await response.aread()).decode("utf-8", "replace")
-        raise http_error(ctx, response.status_code, body, retry_after(response.headers))
+        if status < 400:
+            raise redirect_error(ctx, response)
+        data, _ = await read_capped(response, MAX_ERROR_BODY)
+        body = decode(data, response.encoding)
+        raise http_error(ctx, status, body, retry_after(response.headers))
+
+    async def read_whole(
+        self, method: str, url: str, ctx: ErrorContext, *, check: bool = True, **kwargs: Any
+    ) -> Body:
+        """One request whose whole reply must arrive within ``reply_timeout``, size-capped.
+
+        A redirect is always refused; with ``check``, so is an HTTP error status.
+        """
+        try:
+            async with asyncio.timeout(self.timeouts.reply):
+                async with self.client.stream(method, url, **kwargs) as response:
+                    if check or 300 <= response.status_code < 400:
+                        await self.raise_for_status(response, ctx)
+                    return await read_body(response, ctx)
+        except TimeoutError:
+            raise reply_timeout(ctx, self.timeouts.reply) from None
 
     def check_request(self, request: ChatRequest) -> None:
         """Refuse, before any network traffic, a request this provider cannot take."""
@@ -228,11 +266,25 @@ class HTTPProvider:
         self.check_request(request)
         ctx = self.error_context(request.model)
         received: list[str] = []
+        limit = self.max_reply_chars
+        size = 0
         try:
             async with aclosing(self.events(request, ctx)) as events:
                 async for event in events:
-                    if type(event) is TextDelta:
-                        received.append(event.text)
+                    kind = type(event)
+                    if kind is TextDelta or kind is ReasoningDelta:
+                        assert isinstance(event, TextDelta | ReasoningDelta)
+                        size += len(event.text)
+                        if size > limit:
+                            # Past the cap: keep the text up to it, read no more.
+                            kept = event.text[: len(event.text) - (size - limit)]
+                            if kept:
+                                if kind is TextDelta:
+                                    received.append(kept)
+                                yield kind(kept)
+                            raise reply_too_long(ctx, limit)
+                        if kind is TextDelta:
+                            received.append(event.text)
                     yield event
         except ProviderError as err:
             err.partial_text = "".join(received)
@@ -246,31 +298,28 @@ class HTTPProvider:
 
     def fetch(
         self, method: str, url: str, ctx: ErrorContext, *, idempotent: bool = True, **kwargs: Any
-    ) -> AsyncGenerator[httpx.Response | Retrying, None]:
-        """One plain request with retries: ``Retrying`` events, then the successful response.
+    ) -> AsyncGenerator[Body | Retrying, None]:
+        """One plain request with retries: ``Retrying`` events, then the successful reply, whole.
 
         A request that must not run twice (``idempotent=False``) is retried only when the
         server refused it outright (429) or it never left (a connection that failed).
         """
 
-        async def once() -> AsyncGenerator[httpx.Response, None]:
-            response = await self.client.request(method, url, **kwargs)
+        async def once() -> AsyncGenerator[Body, None]:
             try:
-                await self.raise_for_status(response, ctx)
+                body = await self.read_whole(method, url, ctx, **kwargs)
             except ProviderError as err:
                 if not idempotent and err.status != 429:
                     err.retryable = False
                 raise
-            yield response
+            yield body
 
         return retrying(self.policy, once, self.translate(ctx, idempotent=idempotent))
 
-    async def fetch_quietly(
-        self, method: str, url: str, ctx: ErrorContext, **kwargs: Any
-    ) -> httpx.Response:
-        """Like :meth:`fetch`, for callers that only want the response."""
+    async def fetch_quietly(self, method: str, url: str, ctx: ErrorContext, **kwargs: Any) -> Body:
+        """Like :meth:`fetch`, for callers that only want the reply."""
         async for item in self.fetch(method, url, ctx, **kwargs):
-            if isinstance(item, httpx.Response):
+            if isinstance(item, Body):
                 return item
         raise AssertionError("fetch ended without a response")  # pragma: no cover
 

@@ -13,11 +13,13 @@ from llamachat.secrets import Secret
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """Seconds to wait: for a connection, for the gap between chunks, for a whole reply."""
+    """Seconds to wait: for a connection, for the next piece of a reply, for a whole reply
+    (``reply`` non-streamed, ``stream`` streamed)."""
 
     connect: float = 10.0
     read: float = 60.0
     reply: float = 600.0
+    stream: float = 1800.0
 
 
 class HostBoundAuth(httpx.Auth):

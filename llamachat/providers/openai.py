@@ -42,45 +42,73 @@ from llamachat.providers.errors import (
     ErrorKind,
     ProviderError,
     bad_response,
-    html_page_error,
     looks_like_html,
     stream_error,
 )
+from llamachat.providers.fields import (
+    Malformed,
+    finish_reason,
+    first_choice,
+    kind_of,
+    malformed,
+    object_field,
+    optional_text,
+    text_field,
+    token_count,
+    unreadable_body,
+    usage_field,
+)
+from llamachat.providers.limits import StreamClock, read_body, reply_timeout
+from llamachat.providers.numbers import money
 from llamachat.providers.presets import LABELS
-from llamachat.providers.sse import aiter_events
+from llamachat.providers.sse import StreamStats, aiter_events
 from llamachat.providers.thinking import ThinkSplitter, split_thinking
 
 
 def usage_event(usage: Mapping[str, Any], model: ModelInfo | None) -> Usage:
-    """A :class:`Usage` from an OpenAI ``usage``; DeepInfra's ``estimated_cost`` is the cost."""
+    """A :class:`Usage` from an OpenAI ``usage``; DeepInfra's ``estimated_cost`` is the cost.
 
-    def count(name: str) -> int | None:
-        value = usage.get(name)
-        return (
-            int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-        )
-
-    prompt, completion = count("prompt_tokens"), count("completion_tokens")
-    cost = usage.get("estimated_cost")
-    if isinstance(cost, int | float) and not isinstance(cost, bool):
-        return Usage(prompt, completion, float(cost))
+    A count or cost that is not a sane number (negative, NaN, ``1e300``, text) is left unknown.
+    """
+    prompt = token_count(usage.get("prompt_tokens"))
+    completion = token_count(usage.get("completion_tokens"))
+    cost = money(usage.get("estimated_cost"))
+    if cost is not None:
+        return Usage(prompt, completion, cost)
     estimate = model.cost(Usage(prompt, completion)) if model else None
     return Usage(prompt, completion, estimate, cost_is_estimate=estimate is not None)
 
 
+def _nothing() -> None:
+    return None
+
+
 async def parse_chat_stream(
-    events: AsyncIterator[ServerSentEvent], ctx: ErrorContext, model: ModelInfo | None = None
+    events: AsyncIterator[ServerSentEvent],
+    ctx: ErrorContext,
+    model: ModelInfo | None = None,
+    *,
+    clock: StreamClock | None = None,
+    stats: StreamStats | None = None,
 ) -> AsyncGenerator[ProviderEvent, None]:
-    """The provider events of an OpenAI chat-completion SSE stream."""
+    """The provider events of an OpenAI chat-completion SSE stream.
+
+    Every field is type-checked: a value of the wrong type ends the reply with one
+    sentence (the text so far is kept); informational ones (usage, reasoning) are ignored.
+    Each piece of text tells ``clock`` the reply is progressing.
+    """
     finish_reason: str | None = None
     done = False
     last: dict[str, Any] | None = None
     usage: Mapping[str, Any] | None = None
     loads = json.loads
+    progress = clock.progress if clock is not None else _nothing
+    seen_event = got_text = False
     # Until the content is known not to open with <think>, it goes through the splitter.
     splitter: ThinkSplitter | None = ThinkSplitter()
     try:
         async for sse in events:
+            seen_event = True
             data = sse.data
             if sse.event == "error":
                 raise stream_error(ctx, data)
@@ -97,30 +125,49 @@ async def parse_chat_stream(
                 continue
             if chunk.get("error"):
                 raise stream_error(ctx, data)
-            choices = chunk.get("choices")
-            if choices:
-                choice = choices[0]
-                delta = choice.get("delta")
-                if delta:
-                    thought = delta.get("reasoning_content") or delta.get("reasoning")
-                    if thought and type(thought) is str:
-                        yield ReasoningDelta(thought)
-                    content = delta.get("content")
-                    if content:
-                        if splitter is None:
-                            yield TextDelta(content)
-                        else:
-                            for event in splitter.feed(content):
-                                yield event
-                            if splitter.passthrough:
-                                splitter = None
-                reason = choice.get("finish_reason")
-                if reason:
-                    finish_reason = reason
+            try:
+                # The common case inline (this runs for every token); odd values to fields.py.
+                choices = chunk.get("choices")
+                if choices:
+                    choice = choices[0] if type(choices) is list else None
+                    if type(choice) is not dict:
+                        first_choice(chunk)  # raises, saying what is wrong
+                    assert choice is not None
+                    delta = choice.get("delta")
+                    if delta:
+                        if type(delta) is not dict:
+                            raise Malformed(f"'delta' was {kind_of(delta)}, not an object")
+                        thought = delta.get("reasoning_content") or delta.get("reasoning")
+                        if thought and type(thought) is str:
+                            progress()
+                            got_text = True
+                            yield ReasoningDelta(thought)
+                        content = delta.get("content")
+                        if content:
+                            if type(content) is not str:
+                                raise Malformed(f"'content' was {kind_of(content)}, not text")
+                            progress()
+                            got_text = True
+                            if splitter is None:
+                                yield TextDelta(content)
+                            else:
+                                for event in splitter.feed(content):
+                                    yield event
+                                if splitter.passthrough:
+                                    splitter = None
+                    reason = choice.get("finish_reason")
+                    if reason:
+                        if type(reason) is not str:
+                            raise Malformed(f"'finish_reason' was {kind_of(reason)}, not text")
+                        progress()
+                        finish_reason = reason[:64]
+                        last = chunk
+                chunk_usage = chunk.get("usage")
+                if chunk_usage and type(chunk_usage) is dict:
+                    usage = chunk_usage
                     last = chunk
-            if chunk.get("usage"):
-                usage = chunk["usage"]
-                last = chunk
+            except Malformed as problem:
+                raise malformed(ctx, "a stream event's ", problem, data) from None
     except httpx.TransportError:
         if finish_reason is None:
             raise
@@ -131,15 +178,32 @@ async def parse_chat_stream(
     if done:
         await _drain(events)
     if finish_reason is None and not done:
-        raise ProviderError(
+        raise _unfinished(ctx, seen_event=seen_event, got_text=got_text, stats=stats)
+    if usage:
+        yield usage_event(usage, model)
+    yield Finished(finish_reason or "stop", last)
+
+
+def _unfinished(
+    ctx: ErrorContext, *, seen_event: bool, got_text: bool, stats: StreamStats | None
+) -> ProviderError:
+    """Why a stream ended without its end: cut after some text, before any, or never a stream."""
+    if got_text:
+        return ProviderError(
             ErrorKind.STREAM_INCOMPLETE,
             f"The reply from {ctx.provider} stopped before it was complete: "
             "the text so far is kept; try again for the rest.",
             retryable=True,
         )
-    if usage:
-        yield usage_event(usage, model)
-    yield Finished(finish_reason or "stop", last)
+    if not seen_event and stats is not None:
+        head = stats.head.lstrip()
+        if not head or not head.startswith((":", "data", "event", "id", "retry")):
+            return unreadable_body(ctx, stats.head)
+    return ProviderError(
+        ErrorKind.STREAM_INCOMPLETE,
+        f"The reply from {ctx.provider} ended before any text arrived: try again.",
+        retryable=True,
+    )
 
 
 async def _drain(events: AsyncIterator[ServerSentEvent]) -> None:
@@ -154,45 +218,44 @@ async def _drain(events: AsyncIterator[ServerSentEvent]) -> None:
 
 
 def parse_completion(
-    body: str, ctx: ErrorContext, model: ModelInfo | None = None
+    body: str, ctx: ErrorContext, model: ModelInfo | None = None, status: int = 200
 ) -> list[ProviderEvent]:
-    """The provider events of a whole (non-streaming) chat-completion reply."""
-    if looks_like_html(body):
-        raise html_page_error(ctx, 200, body)
+    """The provider events of a whole (non-streaming) chat-completion reply, every field checked."""
+    if not body.strip() or looks_like_html(body):
+        raise unreadable_body(ctx, body, status)
     try:
         data = json.loads(body)
     except ValueError:
-        raise bad_response(ctx, "the reply was not JSON", body) from None
+        raise unreadable_body(ctx, body, status) from None
     if not isinstance(data, dict):
         raise bad_response(ctx, "the reply was not a JSON object", body)
     if data.get("error"):
         raise stream_error(ctx, body, mid_stream=False)
-    choices = data.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise bad_response(ctx, "the reply had no choices", body)
-    choice = choices[0]
-    message = choice.get("message") or {}
-    if not isinstance(message, dict):
-        message = {}
-    content = message.get("content")
-    thought = message.get("reasoning_content") or message.get("reasoning")
+    try:
+        choice = first_choice(data)
+        if choice is None:
+            raise bad_response(ctx, "the reply had no choices", body)
+        message = object_field(choice, "message") or {}
+        content = text_field(message, "content")
+        reason = finish_reason(choice)
+    except Malformed as problem:
+        raise malformed(ctx, "the reply's ", problem, body) from None
+    thought = optional_text(message, "reasoning_content") or optional_text(message, "reasoning")
     events: list[ProviderEvent] = []
-    if isinstance(thought, str) and thought:
+    if thought:
         events.append(ReasoningDelta(thought))
-    if isinstance(content, str) and content:
+    if content:
         events.extend(split_thinking(content))
-    usage = data.get("usage")
-    if isinstance(usage, dict) and usage:
+    usage = usage_field(data)
+    if usage:
         events.append(usage_event(usage, model))
-    events.append(Finished(choice.get("finish_reason") or "stop", data))
+    events.append(Finished(reason or "stop", data))
     return events
 
 
 def _number(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+    """A price from a listing: a finite, non-negative number (or numeric text), else ``None``."""
+    return money(value)
 
 
 def model_from_listing(entry: Mapping[str, Any], known: ModelInfo | None) -> ModelInfo:
@@ -289,9 +352,10 @@ class OpenAIProvider(HTTPProvider):
         info = self.model_info(request.model)
         url = self.chat_url(request.model)
         if not request.stream:
-            response = await self.client.post(url, json=body, timeout=self._reply_timeout())
-            await self.raise_for_status(response, ctx)
-            for event in parse_completion(response.text, ctx, info):
+            whole = await self.read_whole(
+                "POST", url, ctx, json=body, timeout=self._reply_timeout()
+            )
+            for event in parse_completion(whole.text, ctx, info, whole.status_code):
                 yield event
             return
         headers = {"Accept": "text/event-stream"}
@@ -300,11 +364,18 @@ class OpenAIProvider(HTTPProvider):
             content_type = response.headers.get("content-type", "")
             if "json" in content_type or "html" in content_type:
                 # The server ignored stream=true (or is not an API at all): read it whole.
-                text = (await response.aread()).decode("utf-8", "replace")
-                for event in parse_completion(text, ctx, info):
+                try:
+                    async with asyncio.timeout(self.timeouts.reply):
+                        reply = await read_body(response, ctx)
+                except TimeoutError:
+                    raise reply_timeout(ctx, self.timeouts.reply) from None
+                for event in parse_completion(reply.text, ctx, info, reply.status_code):
                     yield event
                 return
-            async for event in parse_chat_stream(aiter_events(response), ctx, info):
+            clock = StreamClock(self.timeouts.read, self.timeouts.stream)
+            stats = StreamStats()
+            sse = aiter_events(response, clock, ctx, stats)
+            async for event in parse_chat_stream(sse, ctx, info, clock=clock, stats=stats):
                 yield event
 
     def _reply_timeout(self) -> httpx.Timeout:
@@ -318,9 +389,7 @@ class OpenAIProvider(HTTPProvider):
         try:
             data = json.loads(text)
         except ValueError:
-            if looks_like_html(text):
-                raise html_page_error(ctx, response.status_code, text) from None
-            raise bad_response(ctx, "the model list was not JSON", text) from None
+            raise unreadable_body(ctx, text, response.status_code) from None
         entries = data.get("data") if isinstance(data, dict) else data
         if not isinstance(entries, list):
             raise bad_response(ctx, "the model list had no 'data' array", text)

@@ -48,6 +48,8 @@ from llamachat.providers.errors import (
     http_error,
     server_message,
 )
+from llamachat.providers.fields import kind_of
+from llamachat.providers.limits import Body
 from llamachat.providers.numbers import money
 from llamachat.providers.openai import parse_completion
 from llamachat.providers.presets import LABELS, PRESET_MODELS, SEGMIND_BASE_URL, SEGMIND_KEY_ENV
@@ -68,7 +70,7 @@ RESUME_HINT = "press r on the reply to resume waiting for it, or run `llamachat 
 TERMINAL_JOB_ERRORS = (ErrorKind.JOB_EXPIRED, ErrorKind.JOB_UNKNOWN, ErrorKind.JOB_FAILED)
 
 
-def header_credits(response: httpx.Response) -> float | None:
+def header_credits(response: Body) -> float | None:
     """The balance in a reply's ``x-remaining-credits`` header, if it can be read."""
     return money(response.headers.get(CREDITS_HEADER))
 
@@ -80,7 +82,14 @@ def unconfirmed(ctx: ErrorContext, err: ProviderError) -> ProviderError:
     does not, and such a submit is never sent again on its own.
     """
     maybe_sent = (err.status is not None and err.status >= 500) or (
-        err.status is None and err.kind in (ErrorKind.READ_TIMEOUT, ErrorKind.STREAM_CUT)
+        err.status is None
+        and err.kind
+        in (
+            ErrorKind.READ_TIMEOUT,
+            ErrorKind.STREAM_CUT,
+            ErrorKind.REPLY_TIMEOUT,
+            ErrorKind.REPLY_TOO_LARGE,
+        )
     )
     if not maybe_sent:
         return err
@@ -187,13 +196,16 @@ class SegmindProvider(HTTPProvider):
     async def attempt(
         self, request: ChatRequest, ctx: ErrorContext
     ) -> AsyncGenerator[ProviderEvent, None]:
-        response = await self.client.post(
+        response = await self.read_whole(
+            "POST",
             self._slug_url("v1", request.model),
+            ctx,
             json=self.request_body(request),
             timeout=httpx.Timeout(self.timeouts.reply, connect=self.timeouts.connect),
         )
-        await self.raise_for_status(response, ctx)
-        events = parse_completion(response.text, ctx, self.model_info(request.model))
+        events = parse_completion(
+            response.text, ctx, self.model_info(request.model), response.status_code
+        )
         billed = with_billing(
             events, cost=money(response.headers.get("x-cost")), credits=header_credits(response)
         )
@@ -212,7 +224,7 @@ class SegmindProvider(HTTPProvider):
     async def _queued(
         self, request: ChatRequest, ctx: ErrorContext
     ) -> AsyncGenerator[ProviderEvent, None]:
-        submitted: httpx.Response | None = None
+        submitted: Body | None = None
         try:
             # idempotent=False: once the request may have arrived, it is never sent again.
             async for item in self.fetch(
@@ -253,7 +265,7 @@ class SegmindProvider(HTTPProvider):
             job_id,
             ctx,
             request.model,
-            status=str(job.get("status") or "QUEUED"),
+            status=ctx.clean(job["status"], 40) if isinstance(job.get("status"), str) else "QUEUED",
             status_url=self._same_origin(job.get("status_url")),
             result_url=self._same_origin(job.get("response_url")),
         ):
@@ -280,7 +292,7 @@ class SegmindProvider(HTTPProvider):
         return url
 
     def _job_error(
-        self, ctx: ErrorContext, job_id: str, response: httpx.Response, *, seen: bool, age: float
+        self, ctx: ErrorContext, job_id: str, response: Body, *, seen: bool, age: float
     ) -> ProviderError:
         body = response.text
         if response.status_code == 404 and not seen and age < JOB_LIFETIME:
@@ -350,7 +362,14 @@ class SegmindProvider(HTTPProvider):
                     data = item
                 else:
                     yield item
-            new_status = str(data.get("status") or "PENDING").upper()
+            raw_status = data.get("status") or "PENDING"
+            if not isinstance(raw_status, str):
+                raise bad_response(
+                    ctx,
+                    f"a job status reply's 'status' was {kind_of(raw_status)}, not text",
+                    json.dumps(data),
+                )
+            new_status = ctx.clean(raw_status, 40).upper()
             if new_status == "FAILED":
                 reason = data.get("error") or "no reason given"
                 raise ProviderError(
@@ -450,7 +469,7 @@ class JobPoll:
         provider, ctx, job_id = self.provider, self.ctx, self.job_id
 
         async def once() -> AsyncGenerator[tuple[Mapping[str, Any], float | None], None]:
-            response = await provider.client.get(url)
+            response = await provider.read_whole("GET", url, ctx, check=False)
             if response.status_code >= 400:
                 age = time.monotonic() - self.started
                 raise provider._job_error(ctx, job_id, response, seen=self.seen, age=age)
