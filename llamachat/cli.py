@@ -178,6 +178,13 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="import a llamachat JSON export or an OpenAI-style message list"
     )
     importer.add_argument("file")
+    importer.add_argument(
+        "--max-size",
+        type=int,
+        default=512,
+        metavar="MB",
+        help="refuse files larger than this many megabytes (default 512)",
+    )
     return parser
 
 
