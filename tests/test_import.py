@@ -197,6 +197,13 @@ def test_a_large_import_is_fast_searchable_and_shows_progress(
         view = store.load(1)
     assert [h.message_id for h in hits] == [view.path[-1].id]
     assert len(view.path) == 20_000 and view.conversation.params == {"temperature": 0.5}
+    with Store.open_default() as store:  # the store's own triggers work as before
+        later = store.add_message(1, "user", "a quokkaplatypus afterwards", parent_id=20_000)
+        store.delete_conversation(1)
+        again = store.add_message(store.create_conversation().id, "user", "next")
+        assert later.id == 20_001 and again.id == 20_002  # ids are not given twice
+        assert store.search("quokkaplatypus") == [] and store.search("zanzibarquux") == []
+        assert again.id in [h.message_id for h in store.search("next")]
 
 
 def test_an_import_round_trips_every_branch(tmp_path: Path) -> None:

@@ -485,6 +485,11 @@ class Store:
     def delete_conversation(self, conversation_id: int) -> None:
         """Delete a conversation and all its messages."""
         with self._write() as db:
+            # Cut the chain first: each message's ON DELETE CASCADE would otherwise delete
+            # its reply inside the same statement, one level deeper each time, and a chain
+            # of more than 1,000 messages failed with "too many levels of trigger recursion".
+            db.execute("UPDATE messages SET parent_id = NULL WHERE conversation_id = ?",
+                       (conversation_id,))  # fmt: skip
             cursor = db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
             if cursor.rowcount == 0:
                 raise KeyError(conversation_id)
