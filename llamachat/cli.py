@@ -181,9 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument(
         "--max-size",
         type=int,
-        default=512,
+        default=None,
         metavar="MB",
-        help="refuse files larger than this many megabytes (default 512)",
+        help="refuse files larger than this many megabytes (default 1024; an export of a "
+        "million messages is about 650)",
     )
     return parser
 

@@ -174,10 +174,16 @@ def run_import(args: argparse.Namespace) -> int:
     """Create a conversation from an export file: checked whole first, then stored whole."""
     import sqlite3
 
-    from llamachat.store.importer import ImportError_, plan, read_file, write
+    from llamachat.store.importer import MAX_IMPORT_BYTES, ImportError_, plan, read_file, write
 
     path = Path(args.file).expanduser()
-    limit = max(1, args.max_size) * 1024 * 1024
+    limit = max(1, args.max_size) * 1024 * 1024 if args.max_size else MAX_IMPORT_BYTES
+    try:
+        size = path.stat().st_size if path.is_file() else 0
+    except OSError:
+        size = 0
+    if size >= PROGRESS_FROM_BYTES:  # reading and checking a large file takes seconds
+        print(f"Reading and checking {path.name} ({size / 1024**2:,.0f} MB)…", file=sys.stderr)
     try:
         checked = plan(read_file(path, limit))
     except ImportError_ as error:
@@ -204,6 +210,8 @@ def run_import(args: argparse.Namespace) -> int:
 
 #: Imports of at least this many messages report their progress on stderr.
 PROGRESS_FROM = 20_000
+#: Files of at least this size say that they are being read.
+PROGRESS_FROM_BYTES = 50 * 1024 * 1024
 #: Without a terminal, one progress line per this many messages.
 PROGRESS_LINE_EVERY = 100_000
 
@@ -215,14 +223,17 @@ class ImportProgress:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.tty = stream.isatty()
+        self.what = ""
         self.reported = 0
         self.drawn = False
 
-    def __call__(self, done: int, total: int) -> None:
-        if not self.tty and done < total and done - self.reported < PROGRESS_LINE_EVERY:
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if what != self.what:
+            self.what, self.reported = what, 0
+        elif not self.tty and done < total and done - self.reported < PROGRESS_LINE_EVERY:
             return
         self.reported = done
-        line = f"Importing: {done:,} of {total:,} messages ({done * 100 // max(total, 1)}%)"
+        line = f"{what}: {done:,} of {total:,} messages ({done * 100 // max(total, 1)}%)"
         self.stream.write(f"\r{line}\x1b[K" if self.tty else line + "\n")
         self.drawn = True
         self.stream.flush()

@@ -191,6 +191,7 @@ def test_a_large_import_is_fast_searchable_and_shows_progress(
     out, err = capsys.readouterr()
     assert out == "Imported as conversation 1.\n"  # stdout stays clean
     assert "Importing: 20,000 of 20,000 messages (100%)" in err
+    assert "Indexing for search: 20,000 of 20,000 messages (100%)" in err
     assert counts() == (1, 20_000)
     with Store.open_default() as store:
         hits = store.search("zanzibarquux")

@@ -13,22 +13,17 @@ about a job they did not submit. It is stored as stopped, with a sentence saying
 from __future__ import annotations
 
 import json
-import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from llamachat.store import validate
 from llamachat.store.db import Store, _title_from
 from llamachat.store.export import FORMAT_NAME, FORMAT_VERSION
+from llamachat.store.import_file import MAX_IMPORT_BYTES, ImportError_, collector_paused, read_file
+from llamachat.store.import_write import COLUMNS, Plan, Progress, write
 from llamachat.store.models import MessageStatus
 
-#: The largest file ``import`` reads (``--max-size`` raises it).
-MAX_IMPORT_BYTES = 512 * 1024 * 1024
-#: Messages written per ``executemany``; progress is reported after each batch.
-BATCH = 10_000
 ROLES = ("user", "assistant", "system")
 #: Roles of an OpenAI-style list that carry no conversation text (tool calls): skipped.
 SKIPPED_OPENAI_ROLES = ("tool", "function")
@@ -41,94 +36,13 @@ IMPORTED_STREAM_SENTENCE = (
     "This reply was still being written when it was exported: the text received so far is "
     "kept; regenerate to get a whole reply."
 )
+#: The fields of :data:`COLUMNS` a message entry supplies as they are (after checking).
+_PLAIN = COLUMNS[10:]
 
-#: Called as ``progress(messages_written, messages_in_all)`` after each batch.
-Progress = Callable[[int, int], None]
-
-_COLUMNS = (
-    "id", "conversation_id", "parent_id", "role", "content", "images", "provider", "model",
-    "params", "status", "finish_reason", "prompt_tokens", "completion_tokens", "cost_usd",
-    "credits_usd", "job_id", "job_status", "error", "error_detail", "raw", "created_at",
-    "completed_at", "ttft", "tokens_per_second", "reasoning", "reasoning_seconds",
-)  # fmt: skip
-#: The fields of :data:`_COLUMNS` a message entry supplies as they are (after checking).
-_PLAIN = _COLUMNS[10:]
-#: The triggers an import does the work of once, for all its messages (see :func:`write`).
-_PER_ROW_TRIGGERS = ("messages_fts_insert", "messages_high_water")
-#: Where ``created_at`` sits in a planned row (which starts at ``parent_id``).
-_CREATED = _COLUMNS.index("created_at") - 2
-
-
-class ImportError_(ValueError):
-    """A file that cannot be imported; the message says why and where."""
-
-
-@dataclass
-class Plan:
-    """A checked import, ready to write: nothing in it can fail a column's rules."""
-
-    title: str
-    created_at: float
-    updated_at: float | None
-    system_prompt: str | None = None
-    provider: str | None = None
-    model: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    archived: bool = False
-    pinned: bool = False
-    draft: str = ""
-    #: Index (into ``messages``) of the active leaf, or ``None`` for the last message.
-    active_leaf: int | None = None
-    #: One row per message: parent index (or ``None``), then the values of ``_COLUMNS[3:]``.
-    messages: list[tuple[Any, ...]] = field(default_factory=list)
-
-
-# --- reading the file ------------------------------------------------------------
-
-
-def read_file(path: Path, limit: int = MAX_IMPORT_BYTES) -> Any:
-    """The JSON in ``path``, read only if it is a regular file of at most ``limit`` bytes."""
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise ImportError_(f"There is no file {path}.") from None
-    except OSError as error:
-        raise ImportError_(f"Cannot read {path}: {error.strerror}.") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise ImportError_(
-            f"{path} is not a regular file (a folder, device or pipe): save the export to a "
-            "file and import that."
-        )
-    too_big = ImportError_(
-        f"{path} is larger than {_size(limit)}, the most llamachat imports: pass --max-size "
-        "with a larger number of megabytes if this really is an export."
-    )
-    if info.st_size > limit:
-        raise too_big
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(limit + 1)
-    except OSError as error:
-        raise ImportError_(f"Cannot read {path}: {error.strerror}.") from None
-    if len(raw) > limit:
-        raise too_big
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ImportError_(f"{path} is not UTF-8 text (byte {error.start:,}).") from None
-    del raw
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ImportError_(
-            f"{path} is not JSON (line {error.lineno}, column {error.colno}): {error.msg}."
-        ) from None
-    except RecursionError:
-        raise ImportError_(f"{path} nests its JSON too deeply to be an export.") from None
-
-
-def _size(limit: int) -> str:
-    return f"{limit / 1024**2:,.0f} MB" if limit >= 1024**2 else f"{limit:,} bytes"
+__all__ = [
+    "MAX_IMPORT_BYTES", "ImportError_", "Plan", "Progress", "import_data", "plan", "read_file",
+    "write",
+]  # fmt: skip
 
 
 # --- checking ------------------------------------------------------------------------
@@ -136,7 +50,11 @@ def _size(limit: int) -> str:
 
 def plan(data: Any, now: float | None = None) -> Plan:
     """Check ``data`` (our export, or an OpenAI-style list) and turn it into rows to write."""
-    now = time.time() if now is None else now
+    with collector_paused():
+        return _plan(data, time.time() if now is None else now)
+
+
+def _plan(data: Any, now: float) -> Plan:
     if isinstance(data, dict) and data.get("format") == FORMAT_NAME:
         version = data.get("version")
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
@@ -245,58 +163,95 @@ def _plan_ours(data: dict[str, Any], now: float) -> Plan:
     return result
 
 
+_STATUSES = frozenset(status.value for status in MessageStatus)
+#: An imported live reply is stored finished: never polled, never shown as still arriving.
+_IMPORTED_LIVE = {
+    MessageStatus.QUEUED.value: (MessageStatus.FAILED.value, IMPORTED_JOB_SENTENCE),
+    MessageStatus.STREAMING.value: (MessageStatus.INTERRUPTED.value, IMPORTED_STREAM_SENTENCE),
+}
+_TEXT_COLUMNS = ("provider", "model")
+_ERROR = _PLAIN.index("error")
+_RAW = _PLAIN.index("raw")
+_CREATED_PLAIN = _PLAIN.index("created_at")
+
+
 def _message_row(where: str, entry: Any, index: dict[int, int], now: float) -> tuple[Any, ...]:
-    """One message entry checked, as (parent index, values of ``_COLUMNS[3:]``)."""
+    """One message entry checked, as (parent index, values of ``_COLUMNS[3:]``).
+
+    Written for speed (a million of these run per import): the checks are plain type
+    tests, and only a value that fails one is looked at again to say why.
+    """
     if not isinstance(entry, dict):
         raise ImportError_(f"{where[0].upper()}{where[1:]} is a {_kind(entry)}, not an object.")
-    local_id = entry.get("id")
-    if not isinstance(local_id, int) or isinstance(local_id, bool):
+    get = entry.get
+    local_id = get("id")
+    if type(local_id) is not int:
         raise _bad(where, "id", f"{validate.shown(local_id)} is not a whole number")
     if local_id in index:
         raise _bad(where, "id", f"{local_id} is the id of an earlier message too")
-    parent = entry.get("parent")
-    if parent is not None and (isinstance(parent, bool) or parent not in index):
+    parent = get("parent")
+    if parent is not None and (type(parent) is not int or parent not in index):
         raise _bad(where, "parent", f"{validate.shown(parent)} is not an earlier message's id")
-    role = entry.get("role")
+    role = get("role")
     if role not in ROLES:
         raise _bad(where, "role", f"{validate.shown(role)} is not one of {', '.join(ROLES)}")
-    content = _text(where, "content", entry.get("content")) or ""
-    images = entry.get("images")
-    if images is not None and (
-        not isinstance(images, list) or not all(isinstance(url, str) for url in images)
-    ):
+    content = get("content")
+    if type(content) is not str:
+        content = _text(where, "content", content) or ""
+    images = get("images")
+    if images and (type(images) is not list or not all(type(url) is str for url in images)):
         raise _bad(where, "images", "not a list of image addresses (text)")
-    status_value = entry.get("status") or MessageStatus.COMPLETE.value
-    if status_value not in tuple(MessageStatus):
+    status = get("status") or MessageStatus.COMPLETE.value
+    if status not in _STATUSES:
         raise _bad(
-            where, "status", f"{validate.shown(status_value)} is not one of "
-            f"{', '.join(s.value for s in MessageStatus)}"
-        )  # fmt: skip
-    values: dict[str, Any] = {}
-    for name in _PLAIN:
-        value = values[name] = entry.get(name)
-        if value is not None:
-            problem = validate.field_problem(name, value)
-            if problem:
-                raise _bad(where, name, problem)
-    values["created_at"] = _when(where, "created_at", entry.get("created_at"), now)
-    values["raw"] = _json_text(_json_object(where, "raw", entry.get("raw")))
-    status = MessageStatus(status_value)
-    if status is MessageStatus.QUEUED:  # never polled: see the module's docstring
-        status, values["error"] = MessageStatus.FAILED, IMPORTED_JOB_SENTENCE
-    elif status is MessageStatus.STREAMING:
-        status, values["error"] = MessageStatus.INTERRUPTED, IMPORTED_STREAM_SENTENCE
+            where, "status", f"{validate.shown(status)} is not one of {', '.join(_STATUSES)}"
+        )
+    for name in _TEXT_COLUMNS:
+        _text(where, name, get(name))
+    plain = [get(name) for name in _PLAIN]
+    for name, value in zip(_PLAIN, plain, strict=True):
+        if value is not None and name in _FIELD_RULES and not _FIELD_RULES[name](value):
+            raise _bad(where, name, validate.field_problem(name, value) or "not valid")
+    plain[_CREATED_PLAIN] = _when(where, "created_at", plain[_CREATED_PLAIN], now)
+    raw = plain[_RAW]
+    if raw is not None:
+        plain[_RAW] = _json_text(_json_object(where, "raw", raw))
+    params = get("params")
+    if params is not None:
+        params = _json_text(_json_object(where, "params", params))
+    if status in _IMPORTED_LIVE:  # never polled: see the module's docstring
+        status, plain[_ERROR] = _IMPORTED_LIVE[status]
     return (
         index[parent] if parent is not None else None,
         role,
         content,
         _json_text(images) if images else None,
-        _text(where, "provider", entry.get("provider")),
-        _text(where, "model", entry.get("model")),
-        _json_text(_json_object(where, "params", entry.get("params"))),
-        status.value,
-        *(values[name] for name in _PLAIN),
+        get("provider"),
+        get("model"),
+        params,
+        status,
+        *plain,
     )
+
+
+def _is_text(value: Any) -> bool:
+    return type(value) is str
+
+
+def _rule(name: str) -> Callable[[Any], bool] | None:
+    """The quick test for field ``name`` (the same rule as :func:`validate.field_problem`)."""
+    for fields, read in (
+        (validate.COUNT_FIELDS, validate.count),
+        (validate.MONEY_FIELDS, validate.amount),
+        (validate.SECONDS_FIELDS, validate.seconds),
+        (validate.TIME_FIELDS, validate.timestamp),
+    ):
+        if name in fields:
+            return lambda value, read=read: read(value) is not None  # type: ignore[misc]
+    return _is_text if name in validate.TEXT_FIELDS else None
+
+
+_FIELD_RULES = {name: rule for name in _PLAIN if (rule := _rule(name)) is not None}
 
 
 def _plan_openai(messages: list[dict[str, Any]], title: Any, now: float) -> Plan:
@@ -353,76 +308,6 @@ def _openai_content(where: str, content: Any) -> tuple[str, list[str]]:
 
 
 # --- writing -------------------------------------------------------------------------
-
-
-def write(store: Store, checked: Plan, progress: Progress | None = None) -> int:
-    """Write a checked import in one transaction; the new conversation's id."""
-    total = len(checked.messages)
-    with store.transaction() as db:
-        conversation_id = _next_id(db, "conversations")
-        db.execute(
-            "INSERT INTO conversations (id, title, created_at, updated_at, system_prompt, "
-            "provider, model, params, archived, pinned, draft) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (conversation_id, checked.title, checked.created_at, checked.created_at,
-             checked.system_prompt, checked.provider, checked.model,
-             json.dumps(checked.params, ensure_ascii=False), int(checked.archived),
-             int(checked.pinned), checked.draft),
-        )  # fmt: skip
-        first = _next_id(db, "messages")
-        # Per-row triggers made the import 5x slower: within this transaction (no other
-        # connection ever sees it) they are set aside, their work is done once for the
-        # whole batch below, and they are put back exactly as they were.
-        set_aside = db.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?)",
-            _PER_ROW_TRIGGERS,
-        ).fetchall()
-        for name, _ in set_aside:
-            db.execute(f"DROP TRIGGER {name}")
-        sql = (
-            f"INSERT INTO messages ({', '.join(_COLUMNS)}) "
-            f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
-        )
-        for start in range(0, total, BATCH):
-            batch = checked.messages[start : start + BATCH]
-            db.executemany(
-                sql,
-                (
-                    (first + start + offset, conversation_id,
-                     None if row[0] is None else first + row[0], *row[1:])
-                    for offset, row in enumerate(batch)
-                ),
-            )  # fmt: skip
-            if progress is not None:
-                progress(start + len(batch), total)
-        dropped = {name for name, _ in set_aside}
-        if total and "messages_high_water" in dropped:
-            db.execute(
-                "UPDATE id_high_water SET last = MAX(last, ?) WHERE tbl = 'messages'",
-                (first + total - 1,),
-            )
-        if total and "messages_fts_insert" in dropped:
-            db.execute(  # imported messages are never live (queued, streaming): all are indexed
-                "INSERT INTO messages_fts (rowid, content) "
-                "SELECT id, content FROM messages WHERE id BETWEEN ? AND ?",
-                (first, first + total - 1),
-            )
-        for _, trigger in set_aside:
-            db.execute(trigger)
-        leaf = checked.active_leaf if checked.active_leaf is not None else total - 1
-        updated = checked.updated_at
-        if updated is None:
-            updated = max((row[_CREATED] for row in checked.messages), default=checked.created_at)
-        db.execute(
-            "UPDATE conversations SET active_leaf_id = ?, updated_at = ? WHERE id = ?",
-            (first + leaf if total else None, updated, conversation_id),
-        )
-    return conversation_id
-
-
-def _next_id(db: Any, table: str) -> int:
-    row = db.execute("SELECT last FROM id_high_water WHERE tbl = ?", (table,)).fetchone()
-    return int(row[0]) + 1
 
 
 def import_data(store: Store, data: Any, progress: Progress | None = None) -> int:
