@@ -198,6 +198,8 @@ def test_a_large_import_is_fast_searchable_and_shows_progress(
         view = store.load(1)
     assert [h.message_id for h in hits] == [view.path[-1].id]
     assert len(view.path) == 20_000 and view.conversation.params == {"temperature": 0.5}
+    with sqlite3.connect(db_path()) as db:
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     with Store.open_default() as store:  # the store's own triggers work as before
         later = store.add_message(1, "user", "a quokkaplatypus afterwards", parent_id=20_000)
         store.delete_conversation(1)
@@ -205,6 +207,7 @@ def test_a_large_import_is_fast_searchable_and_shows_progress(
         assert later.id == 20_001 and again.id == 20_002  # ids are not given twice
         assert store.search("quokkaplatypus") == [] and store.search("zanzibarquux") == []
         assert again.id in [h.message_id for h in store.search("next")]
+        assert store._read("PRAGMA foreign_keys") == [(1,)]  # checked again after the import
 
 
 def test_an_import_round_trips_every_branch(tmp_path: Path) -> None:

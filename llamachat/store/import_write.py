@@ -54,7 +54,7 @@ class Plan:
 def write(store: Store, checked: Plan, progress: Progress | None = None) -> int:
     """Write a checked import in one transaction; the new conversation's id."""
     total = len(checked.messages)
-    with collector_paused(), store.transaction() as db:
+    with collector_paused(), store.transaction(bulk=True) as db:
         conversation_id = _next_id(db, "conversations")
         db.execute(
             "INSERT INTO conversations (id, title, created_at, updated_at, system_prompt, "
