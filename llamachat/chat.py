@@ -433,7 +433,7 @@ async def resume(
     recorder.status = MessageStatus.QUEUED
     recorder.job_id = message.job_id
     store.update_message(message.id, job_status="QUEUED", error=None, error_detail=None)
-    waited = max(0.0, time.time() - message.created_at)
+    waited = max(0.0, time.time() - (message.created_at or 0.0))
     yield ReplyStarted(message.id, message.parent_id)
     polling = provider.resume(message.job_id, message.model or "", waited)
     async with aclosing(record(recorder, polling)) as events:

@@ -178,6 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="import a llamachat JSON export or an OpenAI-style message list"
     )
     importer.add_argument("file")
+    importer.add_argument(
+        "--max-size",
+        type=int,
+        default=None,
+        metavar="MB",
+        help="refuse files larger than this many megabytes (default 1024; an export of a "
+        "million messages is about 650)",
+    )
     return parser
 
 

@@ -30,8 +30,12 @@ def _safe_title(title: str, stream: TextIO) -> str:
     return one_line(title, 400) if stream.isatty() else title
 
 
-def _local_time(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+def _local_time(timestamp: float | None) -> str:
+    """The local date and time, or ``unknown`` when the stored time cannot be read."""
+    try:
+        return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError, OSError):
+        return "unknown"
 
 
 def with_store(
@@ -190,30 +194,79 @@ def run_export(store: Store, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@with_store
-def run_import(store: Store, args: argparse.Namespace) -> int:
-    """Create a conversation from an export file."""
-    from llamachat.store.export import ImportError_, import_data
+def run_import(args: argparse.Namespace) -> int:
+    """Create a conversation from an export file: checked whole first, then stored whole."""
+    import sqlite3
+
+    from llamachat.store.importer import MAX_IMPORT_BYTES, ImportError_, plan, read_file, write
 
     path = Path(args.file).expanduser()
+    limit = max(1, args.max_size) * 1024 * 1024 if args.max_size else MAX_IMPORT_BYTES
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        _err(f"There is no file {path}.")
-        return EXIT_USAGE
-    except (OSError, UnicodeDecodeError) as error:
-        _err(f"Cannot read {path}: {error}.")
-        return EXIT_USAGE
-    except json.JSONDecodeError as error:
-        _err(f"{path} is not JSON (line {error.lineno}, column {error.colno}): {error.msg}.")
-        return EXIT_USAGE
+        size = path.stat().st_size if path.is_file() else 0
+    except OSError:
+        size = 0
+    if size >= PROGRESS_FROM_BYTES:  # reading and checking a large file takes seconds
+        print(f"Reading and checking {path.name} ({size / 1024**2:,.0f} MB)…", file=sys.stderr)
     try:
-        conversation_id = import_data(store, data)
+        checked = plan(read_file(path, limit))
     except ImportError_ as error:
-        _err(f"{path}: {error}")
+        _err(f"{path}: {error} Nothing was imported.")
         return EXIT_USAGE
+    try:
+        store = Store.open_default()
+    except StoreError as error:
+        _err(str(error))
+        return EXIT_USAGE
+    progress = ImportProgress(sys.stderr) if len(checked.messages) >= PROGRESS_FROM else None
+    try:
+        conversation_id = write(store, checked, progress)
+    except sqlite3.Error as error:
+        _err(f"Cannot import {path}: the database said {error}. Nothing was imported.")
+        return EXIT_FAILURE
+    finally:
+        store.close()
+        if progress is not None:
+            progress.finish()
     print(f"Imported as conversation {conversation_id}.")
     return EXIT_OK
+
+
+#: Imports of at least this many messages report their progress on stderr.
+PROGRESS_FROM = 20_000
+#: Files of at least this size say that they are being read.
+PROGRESS_FROM_BYTES = 50 * 1024 * 1024
+#: Without a terminal, one progress line per this many messages.
+PROGRESS_LINE_EVERY = 100_000
+
+
+class ImportProgress:
+    """``Importing: 40,000 of 1,000,000 messages`` on stderr: redrawn in place on a terminal,
+    a line every :data:`PROGRESS_LINE_EVERY` messages otherwise. stdout stays clean."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.what = ""
+        self.reported = 0
+        self.drawn = False
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if what != self.what:
+            self.what, self.reported = what, 0
+        elif not self.tty and done < total and done - self.reported < PROGRESS_LINE_EVERY:
+            return
+        self.reported = done
+        line = f"{what}: {done:,} of {total:,} messages ({done * 100 // max(total, 1)}%)"
+        self.stream.write(f"\r{line}\x1b[K" if self.tty else line + "\n")
+        self.drawn = True
+        self.stream.flush()
+
+    def finish(self) -> None:
+        """End the redrawn line, so what follows starts on its own."""
+        if self.tty and self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 @with_store

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from llamachat.store.db import Store
-from llamachat.store.export import ImportError_, export, import_data, to_json_data
+from llamachat.store.export import export, to_json_data
+from llamachat.store.importer import ImportError_, import_data
 
 HOSTILE = (
     "<script>alert('x')</script> <img src=x onerror=alert(1)> [bold red]not markup[/] "

@@ -17,7 +17,8 @@ from llamachat.chat import send
 from llamachat.providers.base import GenerationParams, ProviderEvent, ReasoningDelta, TextDelta
 from llamachat.providers.thinking import ThinkSplitter, split_thinking
 from llamachat.store.db import Store
-from llamachat.store.export import export, import_data, to_json_data
+from llamachat.store.export import export, to_json_data
+from llamachat.store.importer import import_data
 from tests.fakeserver import (
     FakeServer,
     chunk_event,

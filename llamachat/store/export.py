@@ -18,8 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from llamachat.store.db import Store
-from llamachat.store.models import ConversationView, Message, MessageStatus
+from llamachat.store.models import ConversationView, Message
 from llamachat.textsafety import escape_controls, escape_json, one_line
 
 FORMAT_NAME = "llamachat.conversation"
@@ -38,19 +37,21 @@ _CONVERSATION_FIELDS = (
 )  # fmt: skip
 
 
-class ImportError_(ValueError):
-    """A file that cannot be imported; the message says why."""
-
-
 def iso(timestamp: float | None) -> str:
     """A UTC ISO 8601 time, to the second."""
-    if timestamp is None:
+    try:
+        moment = datetime.fromtimestamp(timestamp, UTC)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError, OSError):
         return ""
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _when(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+def _when(timestamp: float | None) -> str:
+    try:
+        moment = datetime.fromtimestamp(timestamp, UTC)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError, OSError):
+        return "unknown time"
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _totals(messages: Sequence[Message]) -> dict[str, Any]:
@@ -302,112 +303,3 @@ def export(view: ConversationView, fmt: str) -> str:
     if fmt == "txt":
         return to_text(view)
     raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-
-
-# --- import ---------------------------------------------------------------------
-
-
-def import_data(store: Store, data: Any) -> int:
-    """Create a conversation from our JSON export or an OpenAI-style message list; its id."""
-    if isinstance(data, dict) and data.get("format") == FORMAT_NAME:
-        if not isinstance(data.get("version"), int) or data["version"] > FORMAT_VERSION:
-            raise ImportError_(
-                f"This file uses export format version {data.get('version')!r}, newer than this "
-                f"llamachat reads ({FORMAT_VERSION}): upgrade llamachat."
-            )
-        return _import_ours(store, data)
-    messages = data.get("messages") if isinstance(data, dict) else data
-    if isinstance(messages, list) and all(
-        isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages
-    ):
-        return _import_openai(
-            store, messages, data.get("title") if isinstance(data, dict) else None
-        )
-    raise ImportError_(
-        "This file is neither a llamachat JSON export nor a list of OpenAI-style messages "
-        '({"role": ..., "content": ...}).'
-    )
-
-
-def _import_ours(store: Store, data: dict[str, Any]) -> int:
-    try:
-        conv = data["conversation"]
-        messages = data["messages"]
-        created = store.create_conversation(
-            title=conv.get("title") or "",
-            system_prompt=conv.get("system_prompt"),
-            provider=conv.get("provider"),
-            model=conv.get("model"),
-            params=conv.get("params") or {},
-            created_at=conv.get("created_at"),
-        )
-        ids: dict[int, int] = {}
-        for entry in messages:
-            fields = {name: entry.get(name) for name in _MESSAGE_FIELDS}
-            role, content = fields.pop("role"), fields.pop("content") or ""
-            if role not in ("user", "assistant", "system"):
-                raise ImportError_(f"A message has an unknown role {role!r}.")
-            stored = store.add_message(
-                created.id,
-                role,
-                content,
-                parent_id=ids.get(entry.get("parent")) if entry.get("parent") else None,
-                images=fields.pop("images") or (),
-                status=MessageStatus(fields.pop("status") or "complete"),
-                provider=fields.pop("provider"),
-                model=fields.pop("model"),
-                params=fields.pop("params"),
-                created_at=fields.pop("created_at"),
-                make_active=False,
-                **{k: v for k, v in fields.items() if v is not None},
-            )
-            ids[entry["id"]] = stored.id
-        store.set_active_leaf(created.id, ids.get(conv.get("active_leaf")))
-        store.import_flags(
-            created.id,
-            title=conv.get("title") or "",
-            archived=bool(conv.get("archived")),
-            pinned=bool(conv.get("pinned")),
-            draft=conv.get("draft") or "",
-            updated_at=conv.get("updated_at") or created.updated_at,
-        )
-        return created.id
-    except (KeyError, TypeError, ValueError) as error:
-        if isinstance(error, ImportError_):
-            raise
-        raise ImportError_(
-            f"The export file is damaged ({type(error).__name__}: {error})."
-        ) from None
-
-
-def _import_openai(store: Store, messages: list[dict[str, Any]], title: Any) -> int:
-    system = next((m.get("content") for m in messages if m.get("role") == "system"), None)
-    created = store.create_conversation(
-        title=title if isinstance(title, str) else "",
-        system_prompt=system if isinstance(system, str) else None,
-    )
-    parent: int | None = None
-    for m in messages:
-        role = m.get("role")
-        if role not in ("user", "assistant"):
-            continue
-        content = m.get("content")
-        images: list[str] = []
-        if isinstance(content, list):
-            texts = [
-                p.get("text", "")
-                for p in content
-                if isinstance(p, dict) and p.get("type") == "text"
-            ]
-            images = [
-                p["image_url"]["url"]
-                for p in content
-                if isinstance(p, dict)
-                and p.get("type") == "image_url"
-                and isinstance(p.get("image_url"), dict)
-            ]
-            content = "".join(texts)
-        parent = store.add_message(
-            created.id, role, str(content or ""), parent_id=parent, images=images
-        ).id
-    return created.id

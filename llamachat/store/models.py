@@ -43,7 +43,8 @@ class Message:
     error: str | None = None
     error_detail: str | None = None
     raw: dict[str, Any] | None = None
-    created_at: float = 0.0
+    #: ``None`` when the stored time cannot be read (shown as "unknown").
+    created_at: float | None = 0.0
     completed_at: float | None = None
     ttft: float | None = None
     tokens_per_second: float | None = None
@@ -68,8 +69,8 @@ class Conversation:
 
     id: int
     title: str
-    created_at: float
-    updated_at: float
+    created_at: float | None
+    updated_at: float | None
     system_prompt: str | None = None
     provider: str | None = None
     model: str | None = None
@@ -86,7 +87,7 @@ class ConversationSummary:
 
     id: int
     title: str
-    updated_at: float
+    updated_at: float | None
     message_count: int
     providers: tuple[str, ...]
     pinned: bool
@@ -122,7 +123,7 @@ class SearchHit:
     role: str | None
     snippet: str
     rank: float
-    updated_at: float
+    updated_at: float | None
 
 
 #: Highlight markers around matches in search snippets; consumers turn them into styles.

@@ -5,9 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 
-def when(timestamp: float, *, with_time: bool = True, now: datetime | None = None) -> str:
-    """``14:05`` today; ``28 Nov 14:05`` (or ``28 Nov``) another day; the year when not this one."""
-    moment = datetime.fromtimestamp(timestamp)
+def when(timestamp: float | None, *, with_time: bool = True, now: datetime | None = None) -> str:
+    """``14:05`` today; ``28 Nov 14:05`` (or ``28 Nov``) another day; the year when not this one.
+
+    ``unknown`` when there is no time, or one that cannot be shown.
+    """
+    try:
+        moment = datetime.fromtimestamp(timestamp)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError, OSError):
+        return "unknown"
     today = (now or datetime.now()).date()
     if moment.date() == today:
         return moment.strftime("%H:%M")
