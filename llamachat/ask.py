@@ -20,6 +20,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
+from llamachat.adhoc import is_adhoc, stored_provider_name
 from llamachat.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from llamachat.interrupts import Interrupts
 
@@ -217,6 +218,13 @@ def _describe(event: Any, outcome: AskOutcome, console: Console, provider_name: 
             console.status("the reply was cut off by the token limit (finish_reason: length)")
 
 
+def _nothing_arrived(outcome: AskOutcome, error: Any) -> bool:
+    """Whether a failed reply left nothing worth keeping: no text, no job that may still run."""
+    return (
+        not outcome.parts and not outcome.reasoning_parts and not (outcome.job_id or error.job_id)
+    )
+
+
 def _check_images(provider: Provider, model: str, images: list[str]) -> None:
     """Refuse ``images`` for a text-only ``model`` (a ``ProviderError``) before any I/O."""
     from llamachat.images import accepts_images
@@ -238,13 +246,14 @@ async def _converse(
     images: list[str] | None = None,
     interrupts: Interrupts | None = None,
 ) -> int:
-    from llamachat.chat import ParamsDropped, ReplyStarted, params_from, send
+    from llamachat.chat import ParamsDropped, ReplyNotSaved, ReplyStarted, params_from, send
     from llamachat.cli import flag_params
     from llamachat.config import configured_params, load_config
     from llamachat.providers.errors import ProviderError
     from llamachat.providers.registry import build_provider
     from llamachat.resolve import configured_model, provider_settings
-    from llamachat.store.db import Store
+    from llamachat.store.db import Store, StoreError
+    from llamachat.store.health import not_saved
 
     config = load_config()
     for warning in config.warnings:
@@ -264,15 +273,21 @@ async def _converse(
             except KeyError:
                 console.error(f"there is no conversation {conversation_id} to continue.")
                 return EXIT_USAGE
-        provider_name = args.provider
-        if conversation is not None and not provider_name and not args.base_url:
-            provider_name = conversation.provider
-        settings = provider_settings(config, provider_name, args.base_url, args.api_key_env)
+        provider_name, base_url = args.provider, args.base_url
+        if conversation is not None and not provider_name and not base_url:
+            # A `--base-url` conversation stored its server's URL as its provider.
+            if is_adhoc(conversation.provider):
+                base_url = conversation.provider
+            else:
+                provider_name = conversation.provider
+        settings = provider_settings(config, provider_name, base_url, args.api_key_env)
         provider = build_provider(settings, config.network)
         outcome.provider = settings.name
+        stored_provider = stored_provider_name(settings.name, base_url, provider_name)
+        created: int | None = None
         try:
             model = args.model
-            if not model and conversation is not None and conversation.provider == settings.name:
+            if not model and conversation is not None and conversation.provider == stored_provider:
                 model = conversation.model
             model = model or configured_model(config, settings, None) or provider.default_model()
             if not model:
@@ -293,14 +308,21 @@ async def _converse(
             else:
                 system = config.defaults.system_prompt
             _check_images(provider, model, images or [])
-            if store is not None and conversation is None:
-                conversation = store.create_conversation(
-                    system_prompt=system, provider=settings.name, model=model
-                )
-            elif store is not None and conversation is not None:
-                store.update_settings(
-                    conversation.id, provider=settings.name, model=model, system_prompt=system
-                )
+            try:
+                if store is not None and conversation is None:
+                    conversation = store.create_conversation(
+                        system_prompt=system, provider=stored_provider, model=model
+                    )
+                    created = conversation.id
+                elif store is not None and conversation is not None:
+                    store.update_settings(
+                        conversation.id, provider=stored_provider, model=model, system_prompt=system
+                    )
+            except StoreError as error:  # a full disk, say: answer anyway, unsaved
+                console.error(not_saved(str(error)))
+                if store is not None:
+                    store.close()
+                store = conversation = None
             events = send(
                 store,
                 provider,
@@ -320,7 +342,7 @@ async def _converse(
                     if isinstance(event, ReplyStarted):
                         outcome.conversation_id = conversation.id if conversation else None
                         continue
-                    if isinstance(event, ParamsDropped):
+                    if isinstance(event, ParamsDropped | ReplyNotSaved):
                         console.error(event.sentence)
                         continue
                     _describe(event, outcome, console, provider.display_name)
@@ -330,6 +352,11 @@ async def _converse(
             console.error(err.message)
             if err.job_id and not outcome.job_id:
                 outcome.job_id = err.job_id
+            if store is not None and created is not None and _nothing_arrived(outcome, err):
+                # A new conversation holding only a failed exchange would clutter the list.
+                with contextlib.suppress(StoreError, KeyError):
+                    store.delete_conversation(created)
+                outcome.conversation_id = None
             return EXIT_FAILURE
         finally:
             await provider.aclose()

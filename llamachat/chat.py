@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator, Sequence
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,8 @@ from llamachat.providers.base import (
     Usage,
 )
 from llamachat.providers.errors import ErrorKind, ProviderError
-from llamachat.store.db import Store
+from llamachat.store.db import Store, StoreError
+from llamachat.store.health import not_saved
 from llamachat.store.models import Message, MessageStatus
 
 FLUSH_INTERVAL = 0.25
@@ -74,7 +75,15 @@ class ParamsDropped:
     sentence: str
 
 
-ChatEvent = ProviderEvent | ReplyStarted | ParamsDropped
+@dataclass(frozen=True, slots=True)
+class ReplyNotSaved:
+    """The store refused a write (full disk, read-only, damaged file): the reply goes on,
+    shown but not (wholly) saved. ``sentence`` says why and what to do; sent once."""
+
+    sentence: str
+
+
+ChatEvent = ProviderEvent | ReplyStarted | ParamsDropped | ReplyNotSaved
 
 
 def fit_params(
@@ -124,6 +133,10 @@ class ReplyRecorder:
         self.raw: Any = None
         self._dirty = self._reasoning_dirty = False
         self._last_flush = self.started
+        #: Why the store refused a write, once it has: later flushes are skipped and the
+        #: final write is tried once more (space may have been freed meanwhile).
+        self.unsaved: str | None = None
+        self._unsaved_told = False
 
     @property
     def text(self) -> str:
@@ -135,9 +148,37 @@ class ReplyRecorder:
         """The reasoning so far."""
         return "".join(self.reasoning_parts)
 
-    def _write(self, **fields: Any) -> None:
-        if self.store is not None and self.message_id is not None:
+    def _write(self, *, final: bool = False, **fields: Any) -> None:
+        """Store ``fields``; a refused write marks the reply unsaved instead of raising."""
+        if self.store is None or self.message_id is None:
+            return
+        if self.unsaved is not None and not final:
+            return
+        try:
             self.store.update_message(self.message_id, **fields)
+        except StoreError as error:
+            self.unsaved = not_saved(str(error))
+            if final:
+                self._abandon()
+        else:
+            if final:
+                self.unsaved = None  # the whole reply made it in after all
+
+    def _abandon(self) -> None:
+        """The final write failed: at least take the row out of ``streaming`` if the
+        store takes so small a write (else the next start marks it interrupted)."""
+        assert self.store is not None and self.message_id is not None
+        with suppress(StoreError):
+            self.store.update_message(
+                self.message_id, status=MessageStatus.FAILED, error=self.unsaved
+            )
+
+    def untold(self) -> ReplyNotSaved | None:
+        """The not-saved notice, the first time it is asked for after a refused write."""
+        if self.unsaved is None or self._unsaved_told:
+            return None
+        self._unsaved_told = True
+        return ReplyNotSaved(self.unsaved)
 
     def feed(self, event: ProviderEvent) -> None:
         """Take one event; text is flushed to the store at most every 250 ms."""
@@ -216,6 +257,7 @@ class ReplyRecorder:
         """The reply finished normally."""
         self._end_thinking()
         self._write(
+            final=True,
             content=self.text,
             **self._reasoning_fields(),
             status=MessageStatus.COMPLETE,
@@ -244,6 +286,7 @@ class ReplyRecorder:
             self._release()
             return
         self._write(
+            final=True,
             content=self.text,
             **self._reasoning_fields(),
             status=MessageStatus.FAILED,
@@ -255,7 +298,10 @@ class ReplyRecorder:
 
     def _release(self) -> None:
         if self.store is not None and self.message_id is not None:
-            self.store.release(self.message_id)
+            try:
+                self.store.release(self.message_id)
+            except StoreError as error:
+                self.unsaved = not_saved(str(error))
 
     def stop(self) -> None:
         """The reply was stopped or its process is ending: text is kept as ``interrupted``.
@@ -274,6 +320,7 @@ class ReplyRecorder:
             return
         self._end_thinking()
         self._write(
+            final=True,
             content=self.text,
             **self._reasoning_fields(),
             status=MessageStatus.INTERRUPTED,
@@ -284,15 +331,25 @@ class ReplyRecorder:
 
 async def record(
     recorder: ReplyRecorder, events: AsyncGenerator[ProviderEvent, None]
-) -> AsyncGenerator[ProviderEvent, None]:
-    """Pass ``events`` through, recording each; finish the row however the stream ends."""
+) -> AsyncGenerator[ProviderEvent | ReplyNotSaved, None]:
+    """Pass ``events`` through, recording each; finish the row however the stream ends.
+
+    A write the store refuses never stops the reply: a :class:`ReplyNotSaved` follows
+    the event that could not be saved, once.
+    """
     try:
         async with aclosing(events):
             async for event in events:
                 recorder.feed(event)
                 yield event
+                told = recorder.untold()
+                if told is not None:
+                    yield told
     except ProviderError as error:
         recorder.fail(error)
+        told = recorder.untold()
+        if told is not None:
+            yield told
         raise
     except (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt):
         recorder.stop()
@@ -308,6 +365,9 @@ async def record(
         raise
     else:
         recorder.complete()
+        told = recorder.untold()
+        if told is not None:
+            yield told
 
 
 async def reply(
@@ -333,20 +393,26 @@ async def reply(
     reply_id: int | None = None
     queued_only = provider.capabilities.queued and not provider.capabilities.streams
     initial = MessageStatus.QUEUED if queued_only else MessageStatus.STREAMING
+    refused: str | None = None
     if store is not None and conversation_id is not None:
-        reply_id = store.add_message(
-            conversation_id,
-            "assistant",
-            "",
-            parent_id=parent.id if parent else None,
-            status=initial,
-            provider=provider.name,
-            model=model,
-            params=params_dict(params),
-        ).id
+        try:
+            reply_id = store.add_message(
+                conversation_id,
+                "assistant",
+                "",
+                parent_id=parent.id if parent else None,
+                status=initial,
+                provider=provider.name,
+                model=model,
+                params=params_dict(params),
+            ).id
+        except StoreError as error:
+            refused = not_saved(str(error))  # the reply is still asked for and shown
     recorder = ReplyRecorder(store, reply_id)
     recorder.status = initial
     yield ReplyStarted(reply_id, user_id)
+    if refused is not None:
+        yield ReplyNotSaved(refused)
     if dropped is not None:
         yield dropped
     async with aclosing(record(recorder, provider.stream(request))) as events:
@@ -368,22 +434,29 @@ async def send(
     stream: bool = True,
 ) -> AsyncGenerator[ChatEvent, None]:
     """Store the person's prompt (before anything is sent), then get and record the reply."""
-    if store is None or conversation_id is None:
+    refused: str | None = None
+    if store is not None and conversation_id is not None:
+        try:
+            user: Message | None = store.add_message(
+                conversation_id,
+                "user",
+                prompt,
+                parent_id=parent_id,
+                images=images,
+                provider=provider.name,
+                model=model,
+            )
+        except StoreError as error:  # a full disk, say: ask anyway, show the reply unsaved
+            user, refused = None, not_saved(str(error))
+    if store is None or conversation_id is None or user is None:
         transient = Message(0, 0, None, "user", prompt, tuple(images))
         replying = _transient_reply(provider, transient, model, params, system_prompt, stream)
         async with aclosing(replying):
             async for event in replying:
                 yield event
+                if refused is not None and isinstance(event, ReplyStarted):
+                    yield ReplyNotSaved(refused)
         return
-    user = store.add_message(
-        conversation_id,
-        "user",
-        prompt,
-        parent_id=parent_id,
-        images=images,
-        provider=provider.name,
-        model=model,
-    )
     replying = reply(
         store,
         provider,

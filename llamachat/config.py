@@ -348,7 +348,11 @@ def load_config(path: Path | None = None) -> Config:
         ) from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot be read ({error.strerror}).") from None
-    return parse_config(text, path)
+    config = parse_config(text, path)
+    if locations.readable_by_others(path) and any(p.api_key for p in config.providers.values()):
+        exposed = f"{path} holds an API key and other users can read it: run chmod 600 {path}"
+        config = replace(config, warnings=(*config.warnings, exposed))
+    return config
 
 
 def configured_params(config: Config, provider: str | None) -> GenerationParams:

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from llamachat import locations
 from llamachat.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from llamachat.store.db import Store, StoreError
 from llamachat.store.models import MATCH_END, MATCH_START, SearchHit
@@ -54,6 +55,9 @@ def with_store(
         except KeyError as missing:
             _err(f"There is no conversation {missing.args[0]}: see `llamachat history list`.")
             return EXIT_USAGE
+        except StoreError as error:  # read-only, locked, full or found damaged meanwhile
+            _err(str(error))
+            return EXIT_FAILURE
         finally:
             store.close()
 
@@ -184,7 +188,7 @@ def run_export(store: Store, args: argparse.Namespace) -> int:
     if args.output:
         path = Path(args.output).expanduser()
         try:
-            path.write_text(text, encoding="utf-8")
+            locations.write_private(path, text)
         except OSError as error:
             _err(f"Cannot write {path}: {error.strerror}.")
             return EXIT_FAILURE

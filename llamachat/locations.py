@@ -59,3 +59,40 @@ def unused_path(path: Path) -> Path:
         number += 1
         candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
     return candidate
+
+
+#: Chat history and exports are private: files readable by their owner only, folders too.
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) as a folder only its owner can open."""
+    if not path.is_dir():
+        path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    return path
+
+
+def create_private(path: Path) -> bool:
+    """Create ``path`` empty and owner-only if it does not exist; ``True`` if it was created."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:
+        return False
+    os.close(fd)
+    return True
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``; a new file is readable by its owner only (an export)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def readable_by_others(path: Path) -> bool:
+    """Whether users other than the owner may read ``path`` (group or world bits set)."""
+    try:
+        return bool(path.stat().st_mode & 0o044)
+    except OSError:
+        return False

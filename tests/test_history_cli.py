@@ -129,8 +129,8 @@ def test_broken_database_is_one_line_exit_2(subprocess_env: dict[str, str]) -> N
     result = run("history", "list", env=subprocess_env)
     assert (
         result.returncode == 2
-        and "cannot be read" in result.stderr
+        and "is damaged" in result.stderr
         and "Traceback" not in result.stderr
     )
     asked = run("ask", "-p", "demo", "hi", env=subprocess_env)
-    assert asked.returncode == 2 and "cannot be read" in asked.stderr
+    assert asked.returncode == 2 and "is damaged" in asked.stderr

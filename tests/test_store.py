@@ -70,7 +70,7 @@ def test_refuses_a_newer_schema_without_touching_it(tmp_path: Path) -> None:
 def test_not_a_database(tmp_path: Path) -> None:
     path = tmp_path / "junk.sqlite3"
     path.write_bytes(b"this is not sqlite at all" * 100)
-    with pytest.raises(StoreError, match="cannot be read"):
+    with pytest.raises(StoreError, match=r"is damaged .*move it aside"):
         Store(path)
 
 

@@ -649,7 +649,7 @@ class LlamaChatApp(App[None]):
         try:
             text = export(self.store.load(conversation_id), fmt)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            locations.write_private(path, text)
         except OSError as error:
             self.notify(f"Could not write {path}: {error.strerror}.", severity="error")
             return
