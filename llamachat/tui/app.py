@@ -43,9 +43,10 @@ from llamachat.store.db import Store, StoreError
 from llamachat.store.models import Message
 from llamachat.tui.commands import LlamaCommands
 from llamachat.tui.screens.dialogs import ConfirmScreen, DetailsScreen, InputScreen
-from llamachat.tui.themes import load_themes
+from llamachat.tui.themes import code_style, load_themes
 from llamachat.tui.widgets.chat_pane import ChatPane
 from llamachat.tui.widgets.footer import KeyFooter
+from llamachat.tui.widgets.message import MessageView
 from llamachat.tui.widgets.sidebar import ConversationList, Sidebar
 from llamachat.tui.widgets.status_bar import StatusBar
 
@@ -205,7 +206,10 @@ class LlamaChatApp(App[None]):
         self._theme_ready = True
 
     def watch_theme(self, theme: str) -> None:
-        """Remember the theme in the config file."""
+        """Remember the theme in the config file; draw code in the theme's code style."""
+        code_theme = self.code_theme
+        for view in self.query(MessageView):
+            view.set_code_theme(code_theme)
         if getattr(self, "_theme_ready", False) and theme != self.config.theme:
             raw = dict(self.config.raw)
             raw["theme"] = theme
@@ -213,8 +217,8 @@ class LlamaChatApp(App[None]):
 
     @property
     def code_theme(self) -> str:
-        """The Pygments style for code blocks, light or dark with the theme."""
-        return "monokai" if self.current_theme.dark else "friendly"
+        """The Pygments style for code blocks: the theme's own, or one for light or dark."""
+        return code_style(self.current_theme)
 
     # --- config and providers -----------------------------------------------------------
 
