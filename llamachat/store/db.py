@@ -565,6 +565,19 @@ class Store:
                 (now, message_id),
             )
 
+    def replies_to(self, message_id: int) -> list[Message]:
+        """The messages whose parent is ``message_id``, oldest first."""
+        rows = self._read(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE parent_id = ? ORDER BY id",
+            (message_id,),
+        )
+        return [_message(r) for r in rows]
+
+    def delete_message(self, message_id: int) -> None:
+        """Delete a message and every message below it."""
+        with self._write() as db:
+            db.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+
     def messages(self, conversation_id: int) -> list[Message]:
         """Every message of a conversation, every branch, oldest first."""
         rows = self._read(

@@ -28,6 +28,7 @@ from llamachat.chat import (
     ChatEvent,
     ParamsDropped,
     ReplyStarted,
+    discard_failed_prompt,
     params_dict,
     params_from,
     reply,
@@ -147,6 +148,8 @@ class ChatPane(Vertical):
         # Where the next prompt attaches when it is not simply the next turn: the parent of an
         # edited prompt, or of a failed one being sent again (a sibling, not a follow-up).
         self._branch_from: tuple[int | None] | None = None
+        #: A prompt whose reply failed with no text: the next send takes its place.
+        self._failed_prompt: int | None = None
         self._editing = False
         self._draft_before_edit = ""  # what the prompt held when an edit began
         self._retry_notice = False  # the notice is a retry countdown, to clear when it is over
@@ -358,7 +361,9 @@ class ChatPane(Vertical):
         parent = self._branch_from[0] if self._branch_from is not None else last
         branching = parent != last
         was_editing = self._editing
-        self._branch_from, self._editing = None, False
+        if self._failed_prompt is not None and store is not None and not was_editing:
+            discard_failed_prompt(store, self._failed_prompt)  # not a branch beside it
+        self._branch_from, self._editing, self._failed_prompt = None, False, None
         images = list(self.attachments)
         self.attachments.clear()
         self._show_attachments()
@@ -409,6 +414,7 @@ class ChatPane(Vertical):
             self.chat_app.notify("A reply is still arriving: press Esc to stop it first.")
             return
         store = self.chat_app.store
+        self._failed_prompt = None  # answered again: that prompt stays
         running = running_job_reply(store, user_message) if store is not None else None
         if running is not None and not pay_again:
             self._ask_resume_or_pay(user_message, running)
@@ -533,7 +539,7 @@ class ChatPane(Vertical):
         except ProviderError as error:
             if view is not None:
                 view.body.finish()
-            self._failed(error, user_id, user_text)
+            self._failed(error, user_id, user_text, shown=view is not None and bool(reply_id))
         except asyncio.CancelledError:
             if view is not None:
                 view.body.finish()
@@ -625,11 +631,14 @@ class ChatPane(Vertical):
         else:
             view.update_message(replace(view.message, status=MessageStatus.COMPLETE))
 
-    def _failed(self, error: ProviderError, user_id: int | None, user_text: str) -> None:
+    def _failed(
+        self, error: ProviderError, user_id: int | None, user_text: str, *, shown: bool = False
+    ) -> None:
         """One sentence in the pane, and the prompt back in the input so nothing is lost.
 
-        A job kept to resume is not a lost reply: its prompt stays out of the input, where
-        sending it again would pay for a second job.
+        The sentence is said once: under the failed reply when it is ``shown`` there, else
+        in the notice. A job kept to resume is not a lost reply: its prompt stays out of
+        the input, where sending it again would pay for a second job.
         """
         if error.resumable:
             self.show_notice(error.message, error=True)
@@ -637,11 +646,13 @@ class ChatPane(Vertical):
         if user_text and user_text not in self.prompt.text:
             typed = self.prompt.text.strip("\n")  # typed since, or a draft set aside by an edit
             self.prompt.show_text(f"{user_text}\n\n{typed}" if typed else user_text)
-            store = self.chat_app.store
-            if store is not None and user_id is not None:
-                # Sending it again makes a sibling of the failed attempt, not a follow-up.
-                self._branch_from = (store.message(user_id).parent_id,)
-        self.show_notice(f"{error.message} Your prompt is back in the input.", error=True)
+        store = self.chat_app.store
+        if user_text and store is not None and user_id is not None:
+            # What is sent next goes where the failed prompt was, never after it.
+            self._branch_from = (store.message(user_id).parent_id,)
+            self._failed_prompt = user_id
+        back = "Your prompt is back in the input: Enter sends it again."
+        self.show_notice(back if shown else f"{error.message} {back}", error=True)
 
     # --- message actions ----------------------------------------------------------
 
