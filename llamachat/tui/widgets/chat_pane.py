@@ -509,6 +509,8 @@ class ChatPane(Vertical):
         store = self.chat_app.store
         status = self.status
         status.streaming = True
+        status.waiting_since = time.time() if resuming is None else None
+        status.retry_attempt = ""
         status.provider = self.chat_app.display_name(self.provider_name)
         status.model = self.model
         self.post_message(self.StatusChanged(self))
@@ -523,14 +525,20 @@ class ChatPane(Vertical):
                             view.body.append(event.text)
                         if self._retry_notice:  # the retry worked
                             self._hide_notice()
+                        if status.waiting_since is not None:
+                            self._first_token()
                         continue
                     if type(event) is ReasoningDelta:
                         if view is not None:
                             view.append_reasoning(event.text)
+                        if status.waiting_since is not None:
+                            self._first_token()
                         continue
                     if isinstance(event, ReplyStarted):
                         reply_id, user_id = event.reply_id, event.user_id
                         view = self._reply_started(event, rebuild) if resuming is None else view
+                        if resuming is None and view is not None:
+                            view.waiting()
                         if store is not None and self.conversation_id is not None:
                             self.title = store.conversation(self.conversation_id).title
                             self.post_message(self.TitleChanged(self))
@@ -551,10 +559,15 @@ class ChatPane(Vertical):
             if self._retry_notice:  # stopped, or done, while waiting to retry
                 self._hide_notice()
             status.streaming = False
-            status.retry_at = None
+            status.retry_at = status.waiting_since = None
             status.job_id = status.job_status = None
             self._refresh_reply(view, reply_id)
             self.post_message(self.StatusChanged(self))
+
+    def _first_token(self) -> None:
+        """Text arrived: no longer waiting (nor retrying), streaming."""
+        self.status.waiting_since, self.status.retry_attempt = None, ""
+        self.post_message(self.StatusChanged(self))
 
     def _reply_started(self, event: ReplyStarted, rebuild: bool) -> MessageView:
         store = self.chat_app.store
@@ -607,6 +620,8 @@ class ChatPane(Vertical):
         elif isinstance(event, Retrying):
             s.retry_at = now + event.delay
             s.retry_attempt = f"{event.attempt}/{event.max_attempts}"
+            if view is not None:
+                view.retrying(event.attempt, event.max_attempts, event.delay)
             self.show_notice(f"Retrying in {event.delay:.0f} s: {event.reason}", retry=True)
         elif isinstance(event, Usage):
             s.tokens_in += event.prompt_tokens or 0
