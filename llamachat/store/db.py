@@ -321,6 +321,10 @@ class Store:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
+    def data_version(self) -> int:
+        """A number that changes when another connection (another process) commits a change."""
+        return int(self._read("PRAGMA data_version")[0][0])
+
     def schema_version(self) -> int:
         """The number of migrations applied to this database."""
         return int(self._read("PRAGMA user_version")[0][0])

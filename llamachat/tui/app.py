@@ -152,6 +152,10 @@ class LlamaChatApp(App[None]):
             self.call_after_refresh(self._welcome)
             if self.discover_local:
                 self.find_local_servers()
+        if self.store is not None:
+            from llamachat.tui.external import INTERVAL, StoreWatcher
+
+            self.set_interval(INTERVAL, StoreWatcher(self, self.store).check)
         # What start-up built lives for the session: keep it out of the collector's full
         # passes, which otherwise stall streaming and tab opening by 100 ms and more.
         self.call_after_refresh(gc.freeze)
@@ -450,6 +454,14 @@ class LlamaChatApp(App[None]):
             pane.conversation_id if pane else None,
             keep,
         )
+
+    def sidebar_highlighted(self) -> int | None:
+        """The conversation highlighted in the sidebar while the person is in it."""
+        items = self.sidebar.items
+        if not self._sidebar_has_focus() or items.highlighted is None:
+            return None
+        option_id = items.get_option_at_index(items.highlighted).id or ""
+        return int(option_id[1:]) if option_id[1:].isdigit() else None
 
     def action_toggle_sidebar(self) -> None:
         """Show or hide the sidebar."""

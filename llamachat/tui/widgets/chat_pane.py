@@ -326,6 +326,24 @@ class ChatPane(Vertical):
             self._show(view)
             self._recount(view)
 
+    def sync_with_store(self) -> None:
+        """Show what another process changed in this conversation (a job's reply, a new
+        message, a title), unless a reply is arriving here or a prompt is being edited."""
+        from llamachat.tui.external import changed_elsewhere
+
+        store = self.chat_app.store
+        if store is None or self.conversation_id is None or self.busy or self._editing:
+            return
+        try:
+            title = store.conversation(self.conversation_id).title or "New chat"
+        except KeyError:
+            return  # deleted by another process: what is shown stays until the tab closes
+        if changed_elsewhere(store, self.conversation_id, self._path):
+            self.rebuild()
+        if title != self.title:
+            self.title = title
+            self.post_message(self.TitleChanged(self))
+
     # --- sending ------------------------------------------------------------------
 
     def on_prompt_input_read_back(self, event: PromptInput.ReadBack) -> None:
