@@ -21,6 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message as TextualMessage
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker
 
@@ -82,10 +83,48 @@ class MessageList(VerticalScroll):
         """Whether the view keeps to the end (until the person scrolls up to read)."""
         return self.is_anchored and not self._anchor_released  # Textual keeps no public flag
 
+    #: Where the person is reading when scrolled up: the child at the top, how far
+    #: into it (a fraction of its height), and the width this was measured at.
+    _reading: tuple[Widget, float, int] | None = None
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if new_value <= 0 < old_value:
             self.post_message(self.NearTop())
+        if self._reading is not None and self._reading[2] != self.size.width:
+            # Mid-resize: the rewrap moved the end to the view, not the person (Textual
+            # would follow the stream again); the place kept is restored after the resize.
+            if self.following:
+                self.release_anchor()
+            return
+        self._note_reading()
+
+    def _note_reading(self) -> None:
+        self._reading = None
+        if self.following:
+            return
+        y = round(self.scroll_y)
+        for child in self.children:
+            region = child.virtual_region_with_margin
+            if child.display and region.y <= y < region.bottom:
+                self._reading = (child, (y - region.y) / max(1, region.height), self.size.width)
+                return
+
+    def on_resize(self) -> None:
+        """Rewrapped text moves every line: keep the message being read at the top."""
+        reading = self._reading
+        if reading is None or self.following or reading[2] == self.size.width:
+            return
+
+        def restore() -> None:
+            child, fraction, _ = reading
+            if child.parent is self and not self.following:
+                region = child.virtual_region_with_margin
+                y = region.y + round(fraction * region.height)
+                self.scroll_to(y=y, animate=False, immediate=True)
+            self._note_reading()
+
+        self.call_after_refresh(restore)
 
 
 class ChatPane(Vertical):
@@ -140,6 +179,9 @@ class ChatPane(Vertical):
         self.notice = Static(id="notice")
         self.attachments_label = Static(id="attachments")
         self.prompt = PromptInput(id="prompt")
+        # Hidden from the start, not on mount: a notice shown before then (the keyless
+        # welcome, on a loaded machine) must not be hidden by the mount.
+        self.notice.display = self.earlier.display = self.attachments_label.display = False
         self.attachments: list[str] = []
         self._path: list[Message] = []
         self._first_mounted = 0
@@ -175,9 +217,6 @@ class ChatPane(Vertical):
 
     def on_mount(self) -> None:
         self.messages.anchor()
-        self.notice.display = False
-        self.earlier.display = False
-        self.attachments_label.display = False
         if self.conversation_id is not None:
             self.load(self.conversation_id)
 
