@@ -514,6 +514,28 @@ async def resume(
             yield event
 
 
+def discard_failed_prompt(store: Store, user_id: int) -> bool:
+    """Delete prompt ``user_id`` if every reply to it failed before any text arrived.
+
+    Its text went back to the person's input, so what they send next takes its place
+    rather than becoming a branch beside an exchange that holds nothing. A reply that
+    received text, or has follow-ups, keeps the prompt (and it stays a branch).
+    """
+    try:
+        prompt = store.message(user_id)
+    except KeyError:
+        return False
+    replies = store.replies_to(user_id)
+    if prompt.role != "user" or not replies:
+        return False
+    for answer in replies:
+        empty = not answer.content and not answer.reasoning
+        if answer.status is not MessageStatus.FAILED or not empty or store.replies_to(answer.id):
+            return False
+    store.delete_message(user_id)
+    return True
+
+
 def stop_waiting(store: Store, message: Message) -> None:
     """The person stopped waiting for a queued job (Esc): keep it for ``r``, not the next start."""
     if message.status is MessageStatus.QUEUED and message.job_id:

@@ -482,6 +482,10 @@ class Store:
         except sqlite3.Error:
             return False
 
+    def data_version(self) -> int:
+        """A number that changes when another connection (another process) commits a change."""
+        return int(self._read("PRAGMA data_version")[0][0])
+
     def schema_version(self) -> int:
         """The number of migrations applied to this database."""
         return int(self._read("PRAGMA user_version")[0][0])
@@ -736,6 +740,19 @@ class Store:
                 "WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)",
                 (now, message_id),
             )
+
+    def replies_to(self, message_id: int) -> list[Message]:
+        """The messages whose parent is ``message_id``, oldest first."""
+        rows = self._read(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE parent_id = ? ORDER BY id",
+            (message_id,),
+        )
+        return [_message(r) for r in rows]
+
+    def delete_message(self, message_id: int) -> None:
+        """Delete a message and every message below it."""
+        with self._write() as db:
+            db.execute("DELETE FROM messages WHERE id = ?", (message_id,))
 
     def messages(self, conversation_id: int) -> list[Message]:
         """Every message of a conversation, every branch, oldest first."""

@@ -46,9 +46,10 @@ from llamachat.store.models import Message
 from llamachat.textsafety import escape_label, one_line
 from llamachat.tui.commands import LlamaCommands
 from llamachat.tui.screens.dialogs import ConfirmScreen, DetailsScreen, InputScreen
-from llamachat.tui.themes import load_themes
+from llamachat.tui.themes import code_style, load_themes
 from llamachat.tui.widgets.chat_pane import ChatPane
 from llamachat.tui.widgets.footer import KeyFooter
+from llamachat.tui.widgets.message import MessageView
 from llamachat.tui.widgets.sidebar import ConversationList, Sidebar
 from llamachat.tui.widgets.status_bar import StatusBar
 
@@ -173,6 +174,10 @@ class LlamaChatApp(App[None]):
             self.call_after_refresh(self._welcome)
             if self.discover_local:
                 self.find_local_servers()
+        if self.store is not None:
+            from llamachat.tui.external import INTERVAL, StoreWatcher
+
+            self.set_interval(INTERVAL, StoreWatcher(self, self.store).check)
         # What start-up built lives for the session: keep it out of the collector's full
         # passes, which otherwise stall streaming and tab opening by 100 ms and more.
         self.call_after_refresh(gc.freeze)
@@ -227,7 +232,10 @@ class LlamaChatApp(App[None]):
         self._theme_ready = True
 
     def watch_theme(self, theme: str) -> None:
-        """Remember the theme in the config file."""
+        """Remember the theme in the config file; draw code in the theme's code style."""
+        code_theme = self.code_theme
+        for view in self.query(MessageView):
+            view.set_code_theme(code_theme)
         if getattr(self, "_theme_ready", False) and theme != self.config.theme:
             raw = dict(self.config.raw)
             raw["theme"] = theme
@@ -235,8 +243,8 @@ class LlamaChatApp(App[None]):
 
     @property
     def code_theme(self) -> str:
-        """The Pygments style for code blocks, light or dark with the theme."""
-        return "monokai" if self.current_theme.dark else "friendly"
+        """The Pygments style for code blocks: the theme's own, or one for light or dark."""
+        return code_style(self.current_theme)
 
     # --- config and providers -----------------------------------------------------------
 
@@ -468,6 +476,14 @@ class LlamaChatApp(App[None]):
             pane.conversation_id if pane else None,
             keep,
         )
+
+    def sidebar_highlighted(self) -> int | None:
+        """The conversation highlighted in the sidebar while the person is in it."""
+        items = self.sidebar.items
+        if not self._sidebar_has_focus() or items.highlighted is None:
+            return None
+        option_id = items.get_option_at_index(items.highlighted).id or ""
+        return int(option_id[1:]) if option_id[1:].isdigit() else None
 
     def action_toggle_sidebar(self) -> None:
         """Show or hide the sidebar."""

@@ -21,6 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message as TextualMessage
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker
 
@@ -28,6 +29,7 @@ from llamachat.chat import (
     ChatEvent,
     ParamsDropped,
     ReplyStarted,
+    discard_failed_prompt,
     params_dict,
     params_from,
     reply,
@@ -82,10 +84,48 @@ class MessageList(VerticalScroll):
         """Whether the view keeps to the end (until the person scrolls up to read)."""
         return self.is_anchored and not self._anchor_released  # Textual keeps no public flag
 
+    #: Where the person is reading when scrolled up: the child at the top, how far
+    #: into it (a fraction of its height), and the width this was measured at.
+    _reading: tuple[Widget, float, int] | None = None
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if new_value <= 0 < old_value:
             self.post_message(self.NearTop())
+        if self._reading is not None and self._reading[2] != self.size.width:
+            # Mid-resize: the rewrap moved the end to the view, not the person (Textual
+            # would follow the stream again); the place kept is restored after the resize.
+            if self.following:
+                self.release_anchor()
+            return
+        self._note_reading()
+
+    def _note_reading(self) -> None:
+        self._reading = None
+        if self.following:
+            return
+        y = round(self.scroll_y)
+        for child in self.children:
+            region = child.virtual_region_with_margin
+            if child.display and region.y <= y < region.bottom:
+                self._reading = (child, (y - region.y) / max(1, region.height), self.size.width)
+                return
+
+    def on_resize(self) -> None:
+        """Rewrapped text moves every line: keep the message being read at the top."""
+        reading = self._reading
+        if reading is None or self.following or reading[2] == self.size.width:
+            return
+
+        def restore() -> None:
+            child, fraction, _ = reading
+            if child.parent is self and not self.following:
+                region = child.virtual_region_with_margin
+                y = region.y + round(fraction * region.height)
+                self.scroll_to(y=y, animate=False, immediate=True)
+            self._note_reading()
+
+        self.call_after_refresh(restore)
 
 
 class ChatPane(Vertical):
@@ -140,6 +180,9 @@ class ChatPane(Vertical):
         self.notice = Static(id="notice")
         self.attachments_label = Static(id="attachments")
         self.prompt = PromptInput(id="prompt")
+        # Hidden from the start, not on mount: a notice shown before then (the keyless
+        # welcome, on a loaded machine) must not be hidden by the mount.
+        self.notice.display = self.earlier.display = self.attachments_label.display = False
         self.attachments: list[str] = []
         self._path: list[Message] = []
         self._first_mounted = 0
@@ -148,6 +191,8 @@ class ChatPane(Vertical):
         # Where the next prompt attaches when it is not simply the next turn: the parent of an
         # edited prompt, or of a failed one being sent again (a sibling, not a follow-up).
         self._branch_from: tuple[int | None] | None = None
+        #: A prompt whose reply failed with no text: the next send takes its place.
+        self._failed_prompt: int | None = None
         self._editing = False
         self._draft_before_edit = ""  # what the prompt held when an edit began
         self._retry_notice = False  # the notice is a retry countdown, to clear when it is over
@@ -173,9 +218,6 @@ class ChatPane(Vertical):
 
     def on_mount(self) -> None:
         self.messages.anchor()
-        self.notice.display = False
-        self.earlier.display = False
-        self.attachments_label.display = False
         if self.conversation_id is not None:
             self.load(self.conversation_id)
 
@@ -324,6 +366,24 @@ class ChatPane(Vertical):
             self._show(view)
             self._recount(view)
 
+    def sync_with_store(self) -> None:
+        """Show what another process changed in this conversation (a job's reply, a new
+        message, a title), unless a reply is arriving here or a prompt is being edited."""
+        from llamachat.tui.external import changed_elsewhere
+
+        store = self.chat_app.store
+        if store is None or self.conversation_id is None or self.busy or self._editing:
+            return
+        try:
+            title = store.conversation(self.conversation_id).title or "New chat"
+        except KeyError:
+            return  # deleted by another process: what is shown stays until the tab closes
+        if changed_elsewhere(store, self.conversation_id, self._path):
+            self.rebuild()
+        if title != self.title:
+            self.title = title
+            self.post_message(self.TitleChanged(self))
+
     # --- sending ------------------------------------------------------------------
 
     def on_prompt_input_read_back(self, event: PromptInput.ReadBack) -> None:
@@ -359,7 +419,9 @@ class ChatPane(Vertical):
         parent = self._branch_from[0] if self._branch_from is not None else last
         branching = parent != last
         was_editing = self._editing
-        self._branch_from, self._editing = None, False
+        if self._failed_prompt is not None and store is not None and not was_editing:
+            discard_failed_prompt(store, self._failed_prompt)  # not a branch beside it
+        self._branch_from, self._editing, self._failed_prompt = None, False, None
         images = list(self.attachments)
         self.attachments.clear()
         self._show_attachments()
@@ -410,6 +472,7 @@ class ChatPane(Vertical):
             self.chat_app.notify("A reply is still arriving: press Esc to stop it first.")
             return
         store = self.chat_app.store
+        self._failed_prompt = None  # answered again: that prompt stays
         running = running_job_reply(store, user_message) if store is not None else None
         if running is not None and not pay_again:
             self._ask_resume_or_pay(user_message, running)
@@ -504,6 +567,8 @@ class ChatPane(Vertical):
         store = self.chat_app.store
         status = self.status
         status.streaming = True
+        status.waiting_since = time.time() if resuming is None else None
+        status.retry_attempt = ""
         status.provider = self.chat_app.display_name(self.provider_name)
         status.model = self.model
         self.post_message(self.StatusChanged(self))
@@ -518,14 +583,20 @@ class ChatPane(Vertical):
                             view.body.append(event.text)
                         if self._retry_notice:  # the retry worked
                             self._hide_notice()
+                        if status.waiting_since is not None:
+                            self._first_token()
                         continue
                     if type(event) is ReasoningDelta:
                         if view is not None:
                             view.append_reasoning(event.text)
+                        if status.waiting_since is not None:
+                            self._first_token()
                         continue
                     if isinstance(event, ReplyStarted):
                         reply_id, user_id = event.reply_id, event.user_id
                         view = self._reply_started(event, rebuild) if resuming is None else view
+                        if resuming is None and view is not None:
+                            view.waiting()
                         if store is not None and self.conversation_id is not None:
                             self.title = store.conversation(self.conversation_id).title
                             self.post_message(self.TitleChanged(self))
@@ -534,7 +605,7 @@ class ChatPane(Vertical):
         except ProviderError as error:
             if view is not None:
                 view.body.finish()
-            self._failed(error, user_id, user_text)
+            self._failed(error, user_id, user_text, shown=view is not None and bool(reply_id))
         except asyncio.CancelledError:
             if view is not None:
                 view.body.finish()
@@ -546,10 +617,15 @@ class ChatPane(Vertical):
             if self._retry_notice:  # stopped, or done, while waiting to retry
                 self._hide_notice()
             status.streaming = False
-            status.retry_at = None
+            status.retry_at = status.waiting_since = None
             status.job_id = status.job_status = None
             self._refresh_reply(view, reply_id)
             self.post_message(self.StatusChanged(self))
+
+    def _first_token(self) -> None:
+        """Text arrived: no longer waiting (nor retrying), streaming."""
+        self.status.waiting_since, self.status.retry_attempt = None, ""
+        self.post_message(self.StatusChanged(self))
 
     def _reply_started(self, event: ReplyStarted, rebuild: bool) -> MessageView:
         store = self.chat_app.store
@@ -602,6 +678,8 @@ class ChatPane(Vertical):
         elif isinstance(event, Retrying):
             s.retry_at = now + event.delay
             s.retry_attempt = f"{event.attempt}/{event.max_attempts}"
+            if view is not None:
+                view.retrying(event.attempt, event.max_attempts, event.delay)
             self.show_notice(f"Retrying in {event.delay:.0f} s: {event.reason}", retry=True)
         elif isinstance(event, Usage):
             s.tokens_in += event.prompt_tokens or 0
@@ -626,11 +704,14 @@ class ChatPane(Vertical):
         else:
             view.update_message(replace(view.message, status=MessageStatus.COMPLETE))
 
-    def _failed(self, error: ProviderError, user_id: int | None, user_text: str) -> None:
+    def _failed(
+        self, error: ProviderError, user_id: int | None, user_text: str, *, shown: bool = False
+    ) -> None:
         """One sentence in the pane, and the prompt back in the input so nothing is lost.
 
-        A job kept to resume is not a lost reply: its prompt stays out of the input, where
-        sending it again would pay for a second job.
+        The sentence is said once: under the failed reply when it is ``shown`` there, else
+        in the notice. A job kept to resume is not a lost reply: its prompt stays out of
+        the input, where sending it again would pay for a second job.
         """
         if error.resumable:
             self.show_notice(error.message, error=True)
@@ -638,11 +719,13 @@ class ChatPane(Vertical):
         if user_text and user_text not in self.prompt.text:
             typed = self.prompt.text.strip("\n")  # typed since, or a draft set aside by an edit
             self.prompt.show_text(f"{user_text}\n\n{typed}" if typed else user_text)
-            store = self.chat_app.store
-            if store is not None and user_id is not None:
-                # Sending it again makes a sibling of the failed attempt, not a follow-up.
-                self._branch_from = (store.message(user_id).parent_id,)
-        self.show_notice(f"{error.message} Your prompt is back in the input.", error=True)
+        store = self.chat_app.store
+        if user_text and store is not None and user_id is not None:
+            # What is sent next goes where the failed prompt was, never after it.
+            self._branch_from = (store.message(user_id).parent_id,)
+            self._failed_prompt = user_id
+        back = "Your prompt is back in the input: Enter sends it again."
+        self.show_notice(back if shown else f"{error.message} {back}", error=True)
 
     # --- message actions ----------------------------------------------------------
 

@@ -109,16 +109,26 @@ class CodeBlock:
         self.language = language or "text"
         self.number = number
         self.lines: list[str] = []
-        self._syntax = Syntax(
-            "",
-            _lexer(language.lower()) or "text",
-            theme=view.code_theme,
-            word_wrap=True,
-            background_color="default",
-        )
+        self._syntax = self._make_syntax()
         # The language is the fence's info string: untrusted, like the code.
         view.add_block(Text(f"[{number}] {one_line(self.language, 40)}", style="dim"), code=True)
         self._parts: list[_Block] = []
+
+    def _make_syntax(self) -> Syntax:
+        return Syntax(
+            "",
+            _lexer(self.language.lower()) or "text",
+            theme=self.view.code_theme,
+            word_wrap=True,
+            background_color="default",
+        )
+
+    def retheme(self) -> None:
+        """Highlight the block again in the view's (new) code style."""
+        self._syntax = self._make_syntax()
+        if self._parts:
+            self.view.merge_blocks(self._parts, self.highlight(self.code))
+            self._parts = self._parts[:1]
 
     @property
     def code(self) -> str:
@@ -195,6 +205,20 @@ class MarkdownView(Widget):
 
     def _markdown(self, text: str) -> RichMarkdown:
         return markdown(text.replace("\n", "  \n") if self.hard_breaks else text, self.code_theme)
+
+    def set_code_theme(self, code_theme: str) -> None:
+        """Draw code in another Pygments style (the app's theme changed)."""
+        if code_theme == self.code_theme:
+            return
+        self.code_theme = code_theme
+        for block in self._blocks:
+            if isinstance(block.renderable, RichMarkdown):  # an indented code block in it
+                block.renderable.code_theme = code_theme
+                block.strips, block.width = None, -1
+        for code in self.code_blocks:
+            code.retheme()
+        self._layout_width = -1
+        self._changed()
 
     @property
     def text(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -25,8 +27,9 @@ def money(value: float) -> str:
     return f"${value:.6f}" if value < 0.01 else f"${value:.4f}"
 
 
-def badge(message: Message, display_name: str | None = None) -> Text:
-    """The quiet line above a message: who produced it, at what cost and speed, and its state."""
+def badge(message: Message, display_name: str | None = None, live: str | None = None) -> Text:
+    """The quiet line above a message: who produced it, at what cost and speed, and its state
+    (``live`` says what a reply that is being received is doing, in place of "streaming")."""
     text = Text(style="dim")
     sent = when(message.created_at)
     if message.role == "user":
@@ -55,6 +58,8 @@ def badge(message: Message, display_name: str | None = None) -> Text:
             label = f"queued · {one_line(message.job_status.lower(), 40)}"
         if status is MessageStatus.QUEUED and message.job_id:
             label += f" · job {one_line(message.job_id, 40)}"
+        if live and status is MessageStatus.STREAMING:
+            label = live
         text.append(f"  {label}", style=f"bold {colour}")
     return text
 
@@ -115,6 +120,11 @@ class MessageView(MarkdownView, can_focus=True):
         self.thinking: ThinkingSection | None = None
         self._ticker: Timer | None = None
         self._thinking_drawn = False
+        #: While no text has arrived: since when it is awaited, and a retry's (attempt,
+        #: attempts, time it starts); a ticker redraws the badge every second meanwhile.
+        self._waiting_since: float | None = None
+        self._retry: tuple[int, int, float] | None = None
+        self._wait_ticker: Timer | None = None
         self.refresh_badge()
         if message.reasoning:
             self.thinking = ThinkingSection(message.reasoning, message.reasoning_seconds)
@@ -127,7 +137,7 @@ class MessageView(MarkdownView, can_focus=True):
 
     def badge_text(self) -> Text:
         """The badge line as shown."""
-        line = badge(self.message, self.display_name)
+        line = badge(self.message, self.display_name, self.live_state())
         if self.branch is not None and self.branch.count > 1:
             line.append(f"  ‹ {self.branch.index}/{self.branch.count} ›", style="bold")
         return line
@@ -140,6 +150,40 @@ class MessageView(MarkdownView, can_focus=True):
         if status is MessageStatus.QUEUED:
             return Text(f"⏸ {one_line(error, 400)}", style="bold yellow")
         return Text(f"⚠ {one_line(error, 400)}  (press d for details)", style="bold red")
+
+    def live_state(self) -> str | None:
+        """What a reply with no text yet is doing: waiting, how long, or retrying."""
+        if self._waiting_since is None:
+            return None
+        now = time.time()
+        if self._retry is not None:
+            attempt, attempts, starts = self._retry
+            if starts > now:
+                return f"retrying ({attempt} of {attempts}) in {math.ceil(starts - now)} s"
+            return f"retrying ({attempt} of {attempts}) · {int(now - starts)} s"
+        return f"waiting for first token · {int(now - self._waiting_since)} s"
+
+    def waiting(self) -> None:
+        """The request is sent: count the seconds until the first token."""
+        self._waiting_since = time.time()
+        if self._wait_ticker is None:
+            self._wait_ticker = self.set_interval(1.0, self.refresh_badge)
+        self.refresh_badge()
+
+    def retrying(self, attempt: int, attempts: int, delay: float) -> None:
+        """The request failed and is tried again (``attempt`` of ``attempts``) in ``delay`` s."""
+        if self._waiting_since is None:
+            self.waiting()
+        self._retry = (attempt, attempts, time.time() + delay)
+        self.refresh_badge()
+
+    def _stop_waiting(self) -> None:
+        if self._wait_ticker is not None:
+            self._wait_ticker.stop()
+            self._wait_ticker = None
+        if self._waiting_since is not None:
+            self._waiting_since = self._retry = None
+            self.refresh_badge()
 
     def refresh_badge(self) -> None:
         """Redraw the badge and error line from :attr:`message`."""
@@ -160,6 +204,8 @@ class MessageView(MarkdownView, can_focus=True):
         """Streamed thoughts: the "Thinking…" line counts the seconds until the answer."""
         if not text:
             return
+        if self._waiting_since is not None:
+            self._stop_waiting()
         if self.thinking is None:
             self.thinking = ThinkingSection(live=True)
             self._ticker = self.set_interval(1.0, self._tick)
@@ -172,11 +218,14 @@ class MessageView(MarkdownView, can_focus=True):
         """Streamed answer text; the first of it ends the thinking."""
         if self._ticker is not None and text:
             self._end_thinking()
+        if self._waiting_since is not None and text:
+            self._stop_waiting()
         super().append(text)
 
     def finish(self) -> None:
-        """The reply is complete (or stopped): so is the thinking."""
+        """The reply is complete (or stopped): so is the thinking, and any wait."""
         self._end_thinking()
+        self._stop_waiting()
         super().finish()
 
     def _end_thinking(self) -> None:

@@ -94,4 +94,22 @@ class PromptInput(TextArea):
         if event.key.startswith("alt+"):
             event.prevent_default()  # not text (TextArea would type the letter): it bubbles on
             return  # to the app's bindings (Alt+W closes the tab)
+        if await self._run_own_binding(event):
+            return
         await super()._on_key(event)
+
+    async def _run_own_binding(self, event: events.Key) -> bool:
+        """Run this prompt's own binding for ``event`` now, in order with the keys around it.
+
+        Textual runs a widget's bindings once the key has bubbled up to the app, after the
+        keys that followed it in the same burst were already typed here: ``C-u hi`` typed
+        "hi", then Ctrl+U deleted it (and Backspace in a burst deleted the wrong letter).
+        """
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if binding.priority:
+                continue
+            if await self.app.run_action(binding.action, self):
+                event.stop()  # done: it must not bubble on and run a second time
+                event.prevent_default()
+                return True
+        return False

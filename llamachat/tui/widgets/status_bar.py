@@ -26,6 +26,8 @@ class PaneStatus:
     poll_interval: float | None = None
     retry_at: float | None = None
     retry_attempt: str = ""
+    #: Since when the first token of the reply is awaited (``None`` once text arrives).
+    waiting_since: float | None = None
     credits: float | None = None
     conversation_cost: float = 0.0
     tokens_in: int = 0
@@ -66,7 +68,8 @@ class StatusBar(Static):
         text.append(one_line(s.provider or "no provider", 80), style="bold")
         if s.model:
             text.append(f" · {one_line(s.model, 120)}")
-        if s.retry_at and s.retry_at > now:
+        retrying = bool(s.retry_at and s.retry_at > now)
+        if s.retry_at and retrying:
             text.append(
                 f"  ⟳ retry {s.retry_attempt} in {s.retry_at - now:.0f} s", style="bold yellow"
             )
@@ -81,6 +84,13 @@ class StatusBar(Static):
                 next_poll += ((now - next_poll) // s.poll_interval + 1) * s.poll_interval
             if next_poll and next_poll > now:
                 text.append(f" · next poll {next_poll - now:.0f} s")
+        elif retrying:
+            pass  # said above: the reply is not streaming yet
+        elif s.streaming and s.waiting_since is not None and s.retry_attempt:
+            text.append(f"  ⟳ retrying {s.retry_attempt}", style="bold yellow")
+        elif s.streaming and s.waiting_since is not None:
+            waited = max(0, int(now - s.waiting_since))
+            text.append(f"  … waiting for first token · {waited} s", style="bold cyan")
         elif s.streaming:
             text.append("  ● streaming", style="bold green")
         if s.credits is not None:
