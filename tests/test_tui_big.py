@@ -56,3 +56,44 @@ async def test_a_long_conversation_reads_a_window_and_earlier_ones_on_demand() -
         assert contents == [f"message number {i}" for i in range(first, 5000)]
         assert len(chat._path) <= 2 * LOAD
         assert f"{first:,} earlier" in str(chat.earlier.render())
+
+
+def _big_reply(size: int) -> str:
+    """``size`` characters of Markdown: paragraphs, a list, a long code block; a last line."""
+    paragraph = "The reply goes on and on, " * 20 + "until it ends.\n\n"
+    code = "```python\n" + "".join(f"def step_{i}(x):\n    return x * {i}\n" for i in range(3000))
+    body = paragraph * (size // 3 // len(paragraph)) + code + "```\n\n"
+    body += "- an item\n- another item\n\n" + paragraph * (size // 2 // len(paragraph))
+    return body + "The very last line of the big reply."
+
+
+async def test_a_10_mb_reply_opens_at_its_end_and_keys_are_handled_while_it_is_drawn() -> None:
+    configure()
+    text = _big_reply(10 * 1024 * 1024)
+    with Store.open_default() as store:
+        cid = store.create_conversation(provider="demo", model="llama-3.1-8b-demo").id
+        prompt = store.add_message(cid, "user", "Write a lot.")
+        store.add_message(cid, "assistant", text, parent_id=prompt.id, provider="demo")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("h", "i")  # typed while the reply is being prepared
+        await wait_for(lambda: pane(app).prompt.text == "hi", pilot)
+        await wait_for(lambda: len(views(app)) == 2, pilot)
+        reply = views(app)[-1]
+        assert reply.body.text == text  # copy takes all of it
+
+        def shown(line: str) -> bool:
+            return any(line in strip.text for strip in app.screen._compositor.render_strips())
+
+        await wait_for(lambda: shown("The very last line of the big reply."), pilot, limit=60)
+        # Drawn a part at a time: most of the 10 MB is not laid out, and says so.
+        assert reply.window is not None
+        await wait_for(lambda: reply.window.ready and not reply._growing, pilot)
+        hidden = reply.hidden
+        assert 0 < len(text) - hidden <= 256 * 1024
+        reply.focus()
+        await pilot.press("m")
+        await wait_for(lambda: reply.hidden < hidden and not reply._growing, pilot)
+        assert hidden - reply.hidden >= 200 * 1024
+        pane(app).messages.scroll_end(animate=False)
+        await wait_for(lambda: shown("The very last line of the big reply."), pilot)

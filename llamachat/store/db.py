@@ -610,7 +610,9 @@ class Store:
         leaf = paths.active_leaf(self._read, conversation.id, conversation.active_leaf_id)
         path = [] if leaf is None else self.path_to(leaf, last=last + 1)
         branches = paths.branches(self._read, conversation.id, path[-last:] if last else [])
-        if len(path) <= last:  # the whole path: counting it is cheap
+        if len(path) <= last:  # the whole path
+            if paths.size(self._read, conversation.id) == len(path):  # and no other branch
+                return ConversationView(conversation, path, branches, path, 0)
             totals = paths.path_totals(self._read, conversation.id, leaf)[1]
             return ConversationView(conversation, path, branches, path, 0, totals)
         path = path[-last:] if last else []

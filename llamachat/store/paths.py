@@ -23,6 +23,12 @@ Read = Callable[[str, Sequence[Any]], list[Any]]
 _CHUNK = 500
 
 
+def size(read: Read, conversation_id: int) -> int:
+    """How many messages the conversation has, every branch (read from an index only)."""
+    rows = read("SELECT COUNT(*) FROM messages WHERE conversation_id = ?", (conversation_id,))
+    return int(rows[0][0])
+
+
 def bound(read: Read) -> int:
     """More steps than any path has: the number of message ids ever given (read at once)."""
     rows = read("SELECT last FROM id_high_water WHERE tbl = 'messages'", ())
