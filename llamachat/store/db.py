@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from llamachat import locations
-from llamachat.store import health, validate
+from llamachat.store import health, paths, validate
 from llamachat.store.health import Fault
 from llamachat.store.models import (
     MATCH_END,
@@ -35,6 +35,7 @@ from llamachat.store.models import (
     Message,
     MessageStatus,
     SearchHit,
+    Totals,
 )
 from llamachat.store.schema import LIVE_STATUSES, MIGRATIONS, NEXT_ID, SCHEMA_VERSION
 
@@ -762,9 +763,16 @@ class Store:
         )
         return [_message(r) for r in rows]
 
-    def load(self, conversation_id: int) -> ConversationView:
-        """A conversation with its active path and where each message sits among its siblings."""
+    def load(self, conversation_id: int, last: int | None = None) -> ConversationView:
+        """A conversation with its active path and where each message sits among its siblings.
+
+        With ``last``, only the newest ``last`` messages of the active path are read (a
+        million-message conversation opens at once); ``earlier`` counts the rest, which
+        :meth:`earlier` reads a batch at a time. Without it, every message of every branch.
+        """
         conversation = self.conversation(conversation_id)
+        if last is not None:
+            return self._load_window(conversation, last)
         messages = self.messages(conversation_id)
         by_id = {m.id: m for m in messages}
         children: dict[int | None, list[int]] = {}
@@ -786,8 +794,62 @@ class Store:
             branches[m.id] = Branch(siblings.index(m.id) + 1, len(siblings), tuple(siblings))
         return ConversationView(conversation, path, branches, messages)
 
-    def path_to(self, message_id: int) -> list[Message]:
-        """The messages from the root down to ``message_id``."""
+    def _load_window(self, conversation: Conversation, last: int) -> ConversationView:
+        leaf = paths.active_leaf(self._read, conversation.id, conversation.active_leaf_id)
+        path = [] if leaf is None else self.path_to(leaf, last=last + 1)
+        branches = paths.branches(self._read, conversation.id, path[-last:] if last else [])
+        if len(path) <= last:  # the whole path
+            if paths.size(self._read, conversation.id) == len(path):  # and no other branch
+                return ConversationView(conversation, path, branches, path, 0)
+            totals = paths.path_totals(self._read, conversation.id, leaf)[1]
+            return ConversationView(conversation, path, branches, path, 0, totals)
+        path = path[-last:] if last else []
+        return ConversationView(conversation, path, branches, path, None)
+
+    def path_totals(self, conversation_id: int) -> tuple[int, Totals]:
+        """The active path's length and tokens, and what the conversation cost.
+
+        It reads through a connection of its own, without the store's lock, so a thread
+        can count a million messages while the TUI keeps using the store.
+        """
+        db = sqlite3.connect(self.path, timeout=15.0)
+        try:
+            db.execute("PRAGMA query_only = ON")
+
+            def read(sql: str, args: Sequence[Any] = ()) -> list[Any]:
+                return db.execute(sql, args).fetchall()
+
+            rows = read("SELECT active_leaf_id FROM conversations WHERE id = ?", (conversation_id,))
+            leaf = paths.active_leaf(read, conversation_id, rows[0][0] if rows else None)
+            return paths.path_totals(read, conversation_id, leaf)
+        finally:
+            db.close()
+
+    def earlier(self, message_id: int, count: int) -> tuple[list[Message], dict[int, Branch]]:
+        """The ``count`` messages before ``message_id`` on its path, oldest first, with
+        where each sits among its siblings (loading more of a windowed conversation)."""
+        parent = self.message(message_id).parent_id
+        if parent is None or count <= 0:
+            return [], {}
+        path = self.path_to(parent, last=count)
+        conversation_id = path[0].conversation_id if path else 0
+        return path, paths.branches(self._read, conversation_id, path)
+
+    def distance_from_leaf(self, conversation_id: int, message_id: int) -> int | None:
+        """How far above the active leaf ``message_id`` is (0: it is the leaf), or None
+        when it is not on the active path."""
+        conversation = self.conversation(conversation_id)
+        leaf = paths.active_leaf(self._read, conversation_id, conversation.active_leaf_id)
+        if leaf is None:
+            return None
+        return paths.distance(self._read, leaf, message_id, paths.bound(self._read))
+
+    def path_to(self, message_id: int, last: int | None = None) -> list[Message]:
+        """The messages from the root down to ``message_id`` (only the newest ``last``)."""
+        if last is not None:
+            return [
+                _message(r) for r in paths.window(self._read, _MESSAGE_COLUMNS, message_id, last)
+            ]
         rows = self._read(
             f"""
             WITH RECURSIVE chain(id, depth) AS (

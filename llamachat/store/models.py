@@ -103,14 +103,43 @@ class Branch:
     sibling_ids: tuple[int, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Tokens in and out over a conversation's active path, and what all its branches cost."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
 @dataclass(frozen=True)
 class ConversationView:
-    """A conversation loaded for display: the active path and branch positions."""
+    """A conversation loaded for display: the active path and branch positions.
+
+    A windowed load (``Store.load(id, last=N)``) holds only the newest N messages of the
+    active path in ``path`` (and in ``all_messages``); ``earlier`` counts the ones before.
+    """
 
     conversation: Conversation
     path: list[Message]
     branches: dict[int, Branch]
     all_messages: list[Message]
+    #: Messages of the active path before ``path`` that were not loaded; None when there
+    #: are some but they were not counted (``Store.path_totals`` counts them).
+    earlier: int | None = 0
+    #: The totals, when counted in SQL (a windowed load) rather than from the messages.
+    counted: Totals | None = None
+
+    @property
+    def totals(self) -> Totals:
+        """Tokens over the whole active path and the cost of every branch."""
+        if self.counted is not None:
+            return self.counted
+        return Totals(
+            sum(m.prompt_tokens or 0 for m in self.path),
+            sum(m.completion_tokens or 0 for m in self.path),
+            sum(m.cost_usd or 0 for m in self.all_messages),
+        )
 
 
 @dataclass(frozen=True, slots=True)

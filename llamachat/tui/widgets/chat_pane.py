@@ -9,6 +9,7 @@ their last messages first and older ones as you scroll up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
@@ -52,7 +53,7 @@ from llamachat.providers.base import (
     Usage,
 )
 from llamachat.providers.errors import ProviderError
-from llamachat.store.models import Branch, ConversationView, Message, MessageStatus
+from llamachat.store.models import Branch, ConversationView, Message, MessageStatus, Totals
 from llamachat.textsafety import escape_label
 from llamachat.tui.widgets.message import MessageView
 from llamachat.tui.widgets.prompt import PromptInput
@@ -65,6 +66,9 @@ if TYPE_CHECKING:
 #: older ones load, a batch at a time, as you scroll up.
 WINDOW = 8
 BATCH = 20
+#: Messages read from the store at a time: a conversation of a million messages opens with
+#: its newest ones, and older ones are read as scrolling up reaches the first one read.
+LOAD = 200
 
 
 class MessageList(VerticalScroll):
@@ -186,6 +190,9 @@ class ChatPane(Vertical):
         self.attachments: list[str] = []
         self._path: list[Message] = []
         self._first_mounted = 0
+        # Messages of the path before self._path, not read from the store yet (None: some,
+        # being counted in a thread).
+        self._earlier: int | None = 0
         self._views: dict[int, MessageView] = {}
         self._worker: Worker[None] | None = None
         # Where the next prompt attaches when it is not simply the next turn: the parent of an
@@ -228,7 +235,7 @@ class ChatPane(Vertical):
         store = self.chat_app.store
         if store is None:
             return
-        view = store.load(conversation_id)
+        view = store.load(conversation_id, last=self._window_for(conversation_id, at_message))
         self.conversation_id = conversation_id
         conversation = view.conversation
         self.title = conversation.title or "New chat"
@@ -243,9 +250,51 @@ class ChatPane(Vertical):
             self.prompt.show_text(conversation.draft)
         self._show(view, at_message)
         self._recount(view)
+        if view.earlier is None:
+            leaf = view.path[-1].id if view.path else None
+            self.run_worker(
+                lambda: self._count_path(conversation_id, leaf),
+                thread=True,
+                group=f"count-{self.id}",
+                exclusive=True,
+                exit_on_error=False,
+            )
         if self.status.credits is None:
             self.refresh_credits()
         self._resume_left_jobs()
+
+    def _window_for(self, conversation_id: int, at_message: int | None) -> int:
+        """How many of the newest messages to read: enough to reach ``at_message`` (a search
+        hit), after switching to its branch if it is on another one."""
+        store = self.chat_app.store
+        if store is None or at_message is None:
+            return LOAD
+        distance = store.distance_from_leaf(conversation_id, at_message)
+        if distance is None:
+            try:
+                store.switch_to(at_message)
+            except KeyError:
+                return LOAD
+            distance = store.distance_from_leaf(conversation_id, at_message)
+        return max(LOAD, (distance or 0) + WINDOW)
+
+    def _count_path(self, conversation_id: int, leaf: int | None) -> None:
+        """In a thread: count a long path's messages and tokens (a million take seconds)."""
+        store = self.chat_app.store
+        if store is not None:
+            length, totals = store.path_totals(conversation_id)
+            self.app.call_from_thread(self._counted, conversation_id, leaf, length, totals)
+
+    def _counted(self, conversation_id: int, leaf: int | None, length: int, totals: Totals) -> None:
+        shown = self._path[-1].id if self._path else None
+        if conversation_id != self.conversation_id or shown != leaf or self._earlier is not None:
+            return  # something else was loaded meanwhile
+        self._earlier = max(0, length - len(self._path))
+        self._update_earlier(self.earlier)
+        s = self.status
+        s.conversation_cost = totals.cost_usd
+        s.tokens_in, s.tokens_out = totals.prompt_tokens, totals.completion_tokens
+        self.post_message(self.StatusChanged(self))
 
     def _resume_left_jobs(self) -> None:
         """Poll again a queued job an earlier run left in this conversation (not one stopped)."""
@@ -262,9 +311,9 @@ class ChatPane(Vertical):
     def _recount(self, view: ConversationView) -> None:
         s = self.status
         s.provider, s.model = self.chat_app.display_name(self.provider_name), self.model
-        s.conversation_cost = sum(m.cost_usd or 0 for m in view.all_messages)
-        s.tokens_in = sum(m.prompt_tokens or 0 for m in view.path)
-        s.tokens_out = sum(m.completion_tokens or 0 for m in view.path)
+        totals = view.totals
+        s.conversation_cost = totals.cost_usd
+        s.tokens_in, s.tokens_out = totals.prompt_tokens, totals.completion_tokens
         credits = [  # another provider's balance would mislead
             m.credits_usd
             for m in view.path
@@ -275,17 +324,15 @@ class ChatPane(Vertical):
 
     def _show(self, view: ConversationView, at_message: int | None = None) -> None:
         self._path = view.path
+        self._earlier = view.earlier
         self._branches = view.branches
         start = max(0, len(self._path) - WINDOW)
         if at_message is not None:
             index = next((i for i, m in enumerate(self._path) if m.id == at_message), None)
-            if index is None:  # the hit is on another branch: show that branch
-                store = self.chat_app.store
-                assert store is not None
-                store.switch_to(at_message)
-                self._show(store.load(view.conversation.id), at_message)
-                return
-            start = min(start, max(0, index - 5))
+            if index is None:  # load() switched to its branch and read up to it: gone since
+                at_message = None
+            else:
+                start = min(start, max(0, index - 5))
         focused = self.app.focused
         if isinstance(focused, MessageView) and focused.parent is self.messages:
             self.prompt.focus()  # its view is going: the prompt, not whatever comes next
@@ -307,7 +354,7 @@ class ChatPane(Vertical):
             self.call_after_refresh(self._fill_screen, attempts - 1)  # not laid out yet
             return
         filled = sum(view.outer_size.height for view in mounted) > self.messages.size.height
-        if self._first_mounted > 0 and not filled:
+        if (self._first_mounted > 0 or self._earlier != 0) and not filled:
             self._filling = True
             self._mount_earlier(keep_position=False)
             self.call_after_refresh(self._fill_screen, attempts)
@@ -321,9 +368,9 @@ class ChatPane(Vertical):
         target.focus()
 
     def _update_earlier(self, label: Static) -> None:
-        hidden = self._first_mounted
-        label.update(Text(f"↑ {hidden:,} earlier messages: scroll up to load them", style="dim"))
-        label.display = hidden > 0
+        count = "" if self._earlier is None else f"{self._first_mounted + self._earlier:,} "
+        label.update(Text(f"↑ {count}earlier messages: scroll up to load them", style="dim"))
+        label.display = self._first_mounted > 0 or self._earlier != 0
 
     def _view_for(self, message: Message) -> MessageView:
         view = MessageView(
@@ -346,6 +393,8 @@ class ChatPane(Vertical):
 
     def _mount_earlier(self, *, keep_position: bool) -> None:
         if self._first_mounted <= 0:
+            self._read_earlier()
+        if self._first_mounted <= 0:
             return
         start = max(0, self._first_mounted - BATCH)
         batch = [self._view_for(m) for m in self._path[start : self._first_mounted]]
@@ -358,11 +407,27 @@ class ChatPane(Vertical):
                 lambda: self.messages.scroll_to_widget(anchor, animate=False, top=True)
             )
 
+    def _read_earlier(self) -> None:
+        """Read the next ``LOAD`` older messages of the path from the store."""
+        store = self.chat_app.store
+        older: list[Message] = []
+        branches: dict[int, Branch] = {}
+        if store is not None and self._earlier != 0 and self._path and self._path[0].id:
+            with contextlib.suppress(KeyError):  # deleted meanwhile: nothing more to read
+                older, branches = store.earlier(self._path[0].id, LOAD)
+        self._path[:0] = older
+        self._branches.update(branches)
+        self._first_mounted += len(older)
+        if len(older) < LOAD:
+            self._earlier = 0  # the first message has been read
+        elif self._earlier is not None:
+            self._earlier = max(0, self._earlier - len(older))
+
     def rebuild(self) -> None:
         """Redraw from the store (after a branch switch, an edit or a regenerate)."""
         store = self.chat_app.store
         if store is not None and self.conversation_id is not None:
-            view = store.load(self.conversation_id)
+            view = store.load(self.conversation_id, last=max(LOAD, len(self._path)))
             self._show(view)
             self._recount(view)
 

@@ -29,6 +29,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
+from textual.containers import ScrollableContainer
 from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -42,6 +43,7 @@ from llamachat.tui.blocks import (
     CodeStart,
     TextBlock,
 )
+from llamachat.tui.widgets.big_text import BIG, INITIAL, MORE, STEP, TextWindow
 
 FRAME = 1 / 30
 #: A finished code block up to this many lines is re-highlighted as one piece.
@@ -199,9 +201,82 @@ class MarkdownView(Widget):
         self.code_blocks: list[CodeBlock] = []
         self.text_parts: list[str] = [text] if text else []
         self.streaming = False
-        if text:
+        #: A huge text is drawn a part at a time, from its end (see big_text).
+        self.window: TextWindow | None = None
+        self._window_row: _Block | None = None
+        self._insert_at: int | None = None
+        self._window_target = 0
+        self._growing = False
+        if len(text) > BIG:
+            self.window = TextWindow(text)
+            self._window_row = self.add_block(self.window.row())
+        elif text:
             self._apply(self._splitter.feed(text))
             self._apply(self._splitter.close())
+
+    def on_mount(self) -> None:
+        if self.window is not None and not self.window.ready:
+            self.run_worker(self._prepare_window(), group="window")
+
+    async def _prepare_window(self) -> None:
+        assert self.window is not None
+        await asyncio.to_thread(self.window.prepare)
+        self.show_more(INITIAL)
+
+    @property
+    def hidden(self) -> int:
+        """Characters of a huge text not drawn yet (0: all of it is drawn)."""
+        return self.window.cut if self.window is not None else 0
+
+    def show_more(self, chars: int = MORE) -> None:
+        """Draw ``chars`` more of a huge text, above what is drawn, a step per frame."""
+        if self.window is None or not self.window.ready:
+            return
+        self._window_target = len(self.window.text) - self.window.cut + chars
+        if not self._growing:
+            self._grow()
+
+    def _grow(self) -> None:
+        window, row = self.window, self._window_row
+        assert window is not None and row is not None
+        shown = len(window.text) - window.cut
+        self._growing = window.cut > 0 and shown < self._window_target
+        if not self._growing:
+            if window.cut == 0:
+                self._blocks.remove(row)
+                self._layout_width = -1
+            else:
+                row.renderable, row.strips, row.width = window.row(), None, -1
+            self._changed()
+            return
+        width = self.size.width
+        before = None
+        if width:
+            self._layout(width)
+            before = self._height
+        self._insert_at = self._blocks.index(row) + 1
+        try:
+            splitter = BlockSplitter()
+            self._apply([*splitter.feed(window.earlier(STEP)), *splitter.close()])
+        finally:
+            self._insert_at = None
+        self._layout_width = -1
+        if before is not None:
+            self._layout(width)
+            self._keep_place(self._height - before)
+        self._changed()
+        self.set_timer(FRAME, self._grow)
+
+    def _keep_place(self, added: int) -> None:
+        """Text drawn above the reader's place moves it down: scroll along, unless the list
+        is following its end."""
+        parent = self.parent
+        if (
+            added
+            and isinstance(parent, ScrollableContainer)
+            and not getattr(parent, "following", True)
+        ):
+            parent.scroll_to(y=parent.scroll_y + added, animate=False, immediate=True)
 
     def _markdown(self, text: str) -> RichMarkdown:
         return markdown(text.replace("\n", "  \n") if self.hard_breaks else text, self.code_theme)
@@ -284,7 +359,10 @@ class MarkdownView(Widget):
     def add_block(self, renderable: RenderableType, *, code: bool = False) -> _Block:
         """Append a finished block (before the live tail and any footer)."""
         block = _Block(renderable, code)
-        if self._footer is not None:
+        if self._insert_at is not None:  # drawing an earlier part of a huge text
+            self._blocks.insert(self._insert_at, block)
+            self._insert_at += 1
+        elif self._footer is not None:
             self._blocks.insert(len(self._blocks) - 1, block)
             self._layout_width = -1
         else:

@@ -85,6 +85,7 @@ class MessageView(MarkdownView, can_focus=True):
         Binding("right,]", "branch(1)", "Next branch", show=False),
         Binding("d", "details", "Details", show=False),
         Binding("t", "toggle_thinking", "Thinking"),
+        Binding("m", "show_more", "Show more"),
         *[Binding(str(n), f"copy_code({n})", show=False) for n in range(1, 10)],
     ]
 
@@ -255,6 +256,11 @@ class MessageView(MarkdownView, can_focus=True):
     def on_click(self, event: events.Click) -> None:
         """A click on the "Thinking" line opens or closes it."""
         offset = event.get_content_offset(self)
+        row = self._window_row
+        if offset is not None and row is not None and self.block_at(offset.y) is row:
+            event.stop()
+            self.action_show_more()
+            return
         on = self.thinking is not None and offset is not None
         if on and self.block_at(offset.y) is self.thinking.label:  # type: ignore[union-attr]
             event.stop()
@@ -266,7 +272,13 @@ class MessageView(MarkdownView, can_focus=True):
             return self.message.role == "user"
         if action == "toggle_thinking":
             return self.thinking is not None
+        if action == "show_more":
+            return self.hidden > 0
         return True
+
+    def action_show_more(self) -> None:
+        """Draw more of a huge message, above what is shown."""
+        self.show_more()
 
     def action_copy(self) -> None:
         self.post_message(self.Action(self, "copy"))
