@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -18,10 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from llamachat import locations
+from llamachat.config_checks import (
+    NETWORK_RANGES,
+    PROVIDER_RANGES,
+    check_ranges,
+    line_of,
+    where_in,
+)
 from llamachat.params import SPECS, check_params
 from llamachat.providers.base import GenerationParams
 from llamachat.providers.presets import KEY_ENV_BY_KIND
 from llamachat.secrets import Secret
+from llamachat.urls import base_url_problem, shown_url
 
 PROVIDER_KINDS = ("openai", "deepinfra", "e2e", "segmind", "demo")
 
@@ -195,19 +202,6 @@ def _check_types(
     return checked
 
 
-def _line_of(text: str, table: tuple[str, ...], key: str) -> int | None:
-    """The line (from 1) where ``key`` is set inside ``[table]``, when it can be found."""
-    current: tuple[str, ...] = ()
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        header = re.fullmatch(r"\[([^\[\]]+)\]\s*(#.*)?", stripped)
-        if header:
-            current = tuple(p.strip().strip("\"'") for p in header.group(1).split("."))
-        elif current == table and re.match(rf"[\"']?{re.escape(key)}[\"']?\s*=", stripped):
-            return number
-    return None
-
-
 def _generation_params(
     table: Any, where: tuple[str, ...], path: Path, text: str, warnings: list[str]
 ) -> tuple[GenerationParams, dict[str, Any]]:
@@ -217,7 +211,7 @@ def _generation_params(
         raise ConfigError(f"{path}: {label} must be a table.")
     usable, refused = check_params(table, label)
     for key, sentence in refused:
-        line = _line_of(text, where, key)
+        line = line_of(text, where, key)
         warnings.append(f"{path}: line {line}: {sentence}" if line else f"{path}: {sentence}")
     rest = {k: v for k, v in table.items() if k not in SPECS}
     return GenerationParams(**usable), rest
@@ -230,6 +224,7 @@ def _provider_settings(
     if not isinstance(table, Mapping):
         raise ConfigError(f"{path}: {where} must be a table.")
     values = _check_types(table, _PROVIDER_TYPES, where, path, warnings)
+    values = check_ranges(values, PROVIDER_RANGES, ("providers", name), path, text, warnings)
     base = BUILTIN_PROVIDERS.get(name)
     kind = values.pop("kind", base.kind if base else None)
     if kind is None:
@@ -259,9 +254,7 @@ def _provider_settings(
                     f"(after p- in its URL), not '{value}'."
                 )
             updates[key] = project
-        elif key in ("poll_interval", "deadline", "tokens_per_second"):
-            if value <= 0:
-                raise ConfigError(f"{path}: '{key}' in {where} must be positive.")
+        elif key in PROVIDER_RANGES:
             updates[key] = float(value)
         elif key == "defaults":
             params, rest = _generation_params(
@@ -272,6 +265,12 @@ def _provider_settings(
                     f"{path}: unknown setting '{unknown}' in {where}.defaults is ignored."
                 )
             updates[key] = params
+        elif key == "base_url":
+            problem = base_url_problem(value) if value else None
+            if problem:
+                place = where_in(path, text, ("providers", name), key)
+                raise ConfigError(f"{place}: base_url {shown_url(value)} in {where} {problem}.")
+            updates[key] = value
         elif key == "mode":
             if value not in ("sync", "async"):
                 raise ConfigError(f'{path}: \'mode\' in {where} must be "sync" or "async".')
@@ -302,8 +301,9 @@ def parse_config(text: str, path: Path) -> Config:
     defaults_raw = raw.get("defaults", {})
     if not isinstance(network_raw, Mapping) or not isinstance(defaults_raw, Mapping):
         raise ConfigError(f"{path}: [network] and [defaults] must be tables.")
+    network_values = _check_types(network_raw, _NETWORK_TYPES, "[network]", path, warnings)
     network = NetworkSettings(
-        **_check_types(network_raw, _NETWORK_TYPES, "[network]", path, warnings)
+        **check_ranges(network_values, NETWORK_RANGES, ("network",), path, text, warnings)
     )
     params, rest = _generation_params(defaults_raw, ("defaults",), path, text, warnings)
     defaults = Defaults(
@@ -382,31 +382,7 @@ def config_defaults(path: Path | None = None) -> Config:
 
 
 def write_config(raw: Mapping[str, Any], path: Path | None = None) -> Path:
-    """Write ``raw`` as TOML atomically, readable only by its owner (it may hold keys)."""
-    import tomli_w
+    """Write ``raw`` as the whole file, atomically and privately (see ``config_write``)."""
+    from llamachat.config_write import write_config as write_whole
 
-    path = locations.config_path() if path is None else path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = tomli_w.dumps(_plain(raw))
-    fd, tmp_name = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Secret):
-        return value.reveal()
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
+    return write_whole(raw, path)

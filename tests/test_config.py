@@ -165,7 +165,6 @@ def test_unknown_keys_warn_not_crash() -> None:
         ("[providers.deepinfra]\nmodels = 5\n", "wrong type"),
         ('[providers.segmind]\nmode = "later"\n', "sync"),
         ("[network]\nmax_retries = true\n", "wrong type"),
-        ("[providers.segmind]\npoll_interval = -1\n", "positive"),
         ('providers = "all"\n', "table"),
     ],
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import itertools
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -35,8 +36,8 @@ from llamachat.config import (
     configured_params,
     default_provider_name,
     load_config,
-    write_config,
 )
+from llamachat.config_write import save_changes
 from llamachat.params import describe_params
 from llamachat.providers.base import GenerationParams, Provider
 from llamachat.providers.presets import LABELS, PRESET_MODELS
@@ -239,7 +240,7 @@ class LlamaChatApp(App[None]):
         if getattr(self, "_theme_ready", False) and theme != self.config.theme:
             raw = dict(self.config.raw)
             raw["theme"] = theme
-            self._save_raw(raw, quiet=True)
+            self._save_raw(raw, self.config.raw, quiet=True)
 
     @property
     def code_theme(self) -> str:
@@ -248,9 +249,12 @@ class LlamaChatApp(App[None]):
 
     # --- config and providers -----------------------------------------------------------
 
-    def _save_raw(self, raw: dict[str, Any], *, quiet: bool = False) -> bool:
-        """Write the config, unless it was broken when ``raw`` was made from the defaults (the
-        file holds what the person set up: writing ``raw`` would replace it)."""
+    def _save_raw(
+        self, raw: Mapping[str, Any], before: Mapping[str, Any], *, quiet: bool = False
+    ) -> bool:
+        """Write what changed from ``before`` to ``raw`` into the config file as it is now (its
+        comments, formatting and anything added by hand are kept), unless it was broken when
+        ``raw`` was made from the defaults (writing then could replace what the person set up)."""
         if self._config_error is not None:
             if quiet:
                 return False
@@ -265,7 +269,7 @@ class LlamaChatApp(App[None]):
                 )
             return False
         try:
-            path = write_config(raw, self.config.path)
+            path = save_changes(before, raw, self.config.path)
             self.config = load_config(path)
         except (OSError, ConfigError) as error:
             self.notify(f"Settings not saved: {error}", severity="error")
@@ -615,7 +619,8 @@ class LlamaChatApp(App[None]):
         def saved(result: SettingsResult | None) -> None:
             if result is None:
                 return
-            if self._save_raw(result.raw) and result.conversation is not None and pane is not None:
+            saved_ok = self._save_raw(result.raw, result.before)
+            if saved_ok and result.conversation is not None and pane is not None:
                 self._apply_conversation_settings(pane, result.conversation)
             if self.config.theme and self.config.theme in self.available_themes:
                 self.theme = self.config.theme

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
@@ -21,7 +21,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
 
-from llamachat.config import Config, ConfigError, parse_config
+from llamachat.config import Config, ConfigError, NetworkSettings, parse_config
+from llamachat.config_write import toml_text
 from llamachat.params import PARAM_SPECS, ParamKind, ParamSpec, parse_param
 from llamachat.providers.base import GenerationParams, OptionKind, OptionSpec
 from llamachat.providers.errors import ProviderError
@@ -42,6 +43,8 @@ class SettingsResult:
 
     raw: dict[str, Any]
     conversation: ConversationSettings | None
+    #: The config the screen started from: only what differs from it is written.
+    before: Mapping[str, Any] = field(default_factory=dict)
 
 
 N = TypeVar("N", int, float)
@@ -194,10 +197,10 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
             _put(defaults, param.name, list(chosen) if isinstance(chosen, tuple) else chosen)
         raw["defaults"] = defaults
         network = dict(raw.get("network", {}))
-        _put(
-            network, "connect_timeout", parse_number(self._value("general--connect_timeout"), float)
-        )
-        _put(network, "read_timeout", parse_number(self._value("general--read_timeout"), float))
+        for key in ("connect_timeout", "read_timeout"):
+            number = parse_number(self._value(f"general--{key}"), float)
+            if key in network or number != getattr(NetworkSettings(), key):
+                _put(network, key, number)  # a default shown on screen is not written out
         raw["network"] = network
         providers = {k: dict(v) for k, v in raw.get("providers", {}).items()}
         for name, settings in self.config.providers.items():
@@ -278,13 +281,11 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
             return
         raw = self.collect()
         try:
-            import tomli_w
-
-            parse_config(tomli_w.dumps(raw), self.config.path)
+            parse_config(toml_text(raw), self.config.path)
         except (ConfigError, ValueError, TypeError) as error:
             self.notify(f"Not saved: {error}", severity="error")
             return
-        self.dismiss(SettingsResult(raw, self._conversation_result()))
+        self.dismiss(SettingsResult(raw, self._conversation_result(), self.config.raw))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         button = event.button.id or ""
@@ -306,9 +307,7 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
         result = self.query_one(f"#result--{name}", Static)
         self._show_result(result, Text("Testing…", style="dim"))
         try:
-            import tomli_w
-
-            config = parse_config(tomli_w.dumps(self.collect()), self.config.path)
+            config = parse_config(toml_text(self.collect()), self.config.path)
             settings = config.providers[name]
         except (ConfigError, KeyError, ValueError) as error:
             self._show_result(result, Text(f"✗ {error}", style="red"))
