@@ -155,12 +155,16 @@ def silence_stdout() -> None:
 
 
 def read_prompt(words: list[str]) -> str | None:
-    """The prompt from the arguments, or stdin when they are absent or ``-``."""
+    """The prompt from the arguments, or stdin when they are absent or ``-``.
+
+    Bytes on stdin that are not UTF-8 (a binary file piped in) become U+FFFD rather
+    than failing later in the store or the request (``cli`` does the same for arguments).
+    """
     if words and words != ["-"]:
         return " ".join(words)
     if sys.stdin.isatty() and not words:
         return None
-    return sys.stdin.read()
+    return sys.stdin.buffer.read().decode("utf-8", errors="replace")
 
 
 def _money(value: float) -> str:
@@ -247,7 +251,7 @@ async def _converse(
     interrupts: Interrupts | None = None,
 ) -> int:
     from llamachat.chat import ParamsDropped, ReplyNotSaved, ReplyStarted, params_from, send
-    from llamachat.cli import flag_params
+    from llamachat.cli import LAST_CONVERSATION, flag_params
     from llamachat.config import configured_params, load_config
     from llamachat.providers.errors import ProviderError
     from llamachat.providers.registry import build_provider
@@ -263,7 +267,9 @@ async def _converse(
         conversation = None
         if args.continue_id is not None and store is not None:
             conversation_id = (
-                store.latest_conversation_id() if args.continue_id == -1 else args.continue_id
+                store.latest_conversation_id()
+                if args.continue_id == LAST_CONVERSATION
+                else args.continue_id
             )
             if conversation_id is None:
                 console.error("there is no conversation to continue yet.")
@@ -280,7 +286,9 @@ async def _converse(
                 base_url = conversation.provider
             else:
                 provider_name = conversation.provider
-        settings = provider_settings(config, provider_name, base_url, args.api_key_env)
+        settings = provider_settings(
+            config, provider_name, base_url, args.api_key_env, args.send_key
+        )
         provider = build_provider(settings, config.network)
         outcome.provider = settings.name
         stored_provider = stored_provider_name(settings.name, base_url, provider_name)
@@ -391,7 +399,11 @@ def run_ask(args: argparse.Namespace) -> int:
     except ImageError as error:
         console.error(str(error))
         return EXIT_USAGE
-    prompt = read_prompt(args.prompt)
+    try:
+        prompt = read_prompt(args.prompt)
+    except KeyboardInterrupt:
+        console.error("interrupted while reading the prompt: nothing was sent.")
+        return EXIT_INTERRUPTED
     if prompt is None or not prompt.strip():
         console.error("no prompt: give one as arguments, or pipe it on stdin (llamachat ask -).")
         return EXIT_USAGE

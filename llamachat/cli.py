@@ -31,6 +31,29 @@ def _positive(text: str) -> int:
     return value
 
 
+SQLITE_MAX_INTEGER = 2**63 - 1
+LAST_CONVERSATION = -1  # what ``--continue`` holds without an id
+
+
+def _conversation_id(text: str) -> int:
+    """An argparse type: a conversation id (a whole number SQLite can hold)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a conversation id: {text!r}") from None
+    if not 1 <= value <= SQLITE_MAX_INTEGER:
+        shown = text if len(text) <= 24 else text[:24] + "…"
+        raise argparse.ArgumentTypeError(
+            f"no conversation has the id {shown}: see `llamachat history list`"
+        )
+    return value
+
+
+def _continue_target(text: str) -> int:
+    """An argparse type for ``--continue``: an id, or ``last`` (what a bare ``-c`` becomes)."""
+    return LAST_CONVERSATION if text == "last" else _conversation_id(text)
+
+
 def _add_param_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per generation parameter, from the table; values are checked by ``flag_params``."""
     for spec in PARAM_SPECS:
@@ -83,6 +106,11 @@ def _add_provider_flags(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="with --base-url: the environment variable that holds the key",
     )
+    parser.add_argument(
+        "--send-key",
+        action="store_true",
+        help="with -p and --base-url on another host: send the provider's key there too",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,8 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-c",
         dest="continue_id",
         nargs="?",
-        type=int,
-        const=-1,
+        type=_continue_target,
+        const=LAST_CONVERSATION,
         metavar="ID",
         help="continue the last conversation, or conversation ID",
     )
@@ -154,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--limit", type=_positive, default=20, metavar="N")
     listing.add_argument("--json", action="store_true")
     show = history_commands.add_parser("show", help="print one conversation")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=_conversation_id)
     show.add_argument("--json", action="store_true")
     search = history_commands.add_parser("search", help="full-text search over every message")
     search.add_argument("query")
@@ -163,14 +191,14 @@ def build_parser() -> argparse.ArgumentParser:
     delete = history_commands.add_parser(
         "delete", help="delete a conversation (asks first on a terminal)"
     )
-    delete.add_argument("id", type=int)
+    delete.add_argument("id", type=_conversation_id)
     delete.add_argument("--yes", "-y", action="store_true", help="do not ask")
     history_commands.add_parser(
         "resume", help="fetch the replies of queued jobs left by a stopped llamachat"
     )
 
     export = commands.add_parser("export", help="write a conversation as md, json, html or txt")
-    export.add_argument("id", type=int)
+    export.add_argument("id", type=_conversation_id)
     export.add_argument("--format", "-f", choices=("md", "json", "html", "txt"), default="md")
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
 
@@ -189,6 +217,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Arguments that name files: undecodable bytes in them are part of the name.
+_PATH_ARGUMENTS = frozenset({"file", "output", "images"})
+
+
+def _valid_text(value: object) -> object:
+    """A text argument with the surrogates Python uses for bytes that are not UTF-8 replaced."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if isinstance(value, list):
+        return [_valid_text(item) for item in value]
+    return value
+
+
+def _valid_arguments(args: argparse.Namespace) -> argparse.Namespace:
+    """``args`` with every text but file names valid UTF-8 (a stray Latin-1 byte in a prompt)."""
+    for name, value in vars(args).items():
+        if name not in _PATH_ARGUMENTS:
+            setattr(args, name, _valid_text(value))
+    return args
+
+
 def _continue_without_id(argv: list[str]) -> list[str]:
     """Let ``--continue``/``-c`` be followed by a prompt: only a number after it is an ID."""
     result = list(argv)
@@ -198,16 +247,19 @@ def _continue_without_id(argv: list[str]) -> list[str]:
         if token in ("-c", "--continue"):
             following = result[index + 1] if index + 1 < len(result) else ""
             if not following.isdigit():
-                result[index] = "--continue=-1"
+                result[index] = "--continue=last"
     return result
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (141 when the reader of stdout left)."""
     raw = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(_continue_without_id(raw))
+    args = _valid_arguments(build_parser().parse_args(_continue_without_id(raw)))
     try:
         return _run(args)
+    except KeyboardInterrupt:  # Ctrl+C anywhere else: a transaction in progress is rolled back
+        print("llamachat: interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # ``llamachat history list | head -1``
         from llamachat.ask import EXIT_BROKEN_PIPE, silence_stdout
 

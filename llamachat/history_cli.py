@@ -163,20 +163,36 @@ def run_search(store: Store, args: argparse.Namespace) -> int:
 
 @with_store
 def run_delete(store: Store, args: argparse.Namespace) -> int:
-    """Delete one conversation; asks first only when a person is at the keyboard."""
+    """Delete one conversation: asks first; with no terminal to ask, refuses without ``--yes``."""
     conversation = store.conversation(args.id)
-    if not args.yes and sys.stdin.isatty():
+    if not args.yes:
+        if not sys.stdin.isatty():
+            _err(
+                f"Not deleting conversation {args.id}: there is no terminal to ask on, "
+                "so add --yes to delete it."
+            )
+            return EXIT_USAGE
         count = len(store.messages(args.id))
-        answer = input(
+        question = (
             f"Delete conversation {args.id} “{_safe_title(conversation.title, sys.stdout)}” "
             f"({count} messages)? [y/N] "
         )
-        if answer.strip().lower() not in ("y", "yes"):
+        if not _confirmed(question):
             print("Nothing deleted.")
             return EXIT_OK
     store.delete_conversation(args.id)
     print(f"Deleted conversation {args.id}.")
     return EXIT_OK
+
+
+def _confirmed(question: str) -> bool:
+    """Whether the person answered yes; end of input or Ctrl+C means no."""
+    try:
+        answer = input(question)
+    except (EOFError, KeyboardInterrupt):
+        print()
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 @with_store

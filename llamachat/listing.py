@@ -87,7 +87,9 @@ def run_models(args: argparse.Namespace) -> int:
 
     try:
         config = load_config()
-        settings = provider_settings(config, args.provider, args.base_url, args.api_key_env)
+        settings = provider_settings(
+            config, args.provider, args.base_url, args.api_key_env, args.send_key
+        )
     except ConfigError as err:
         print(f"llamachat: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from llamachat.config import Config, ConfigError, ProviderSettings, default_provider_name
 from llamachat.secrets import redact_url
+from llamachat.urls import base_url_problem, origin, shown_url
 
 
 def provider_settings(
@@ -13,13 +14,19 @@ def provider_settings(
     provider: str | None,
     base_url: str | None = None,
     api_key_env: str | None = None,
+    send_key: bool = False,
 ) -> ProviderSettings:
-    """The settings named by ``--provider``/``--base-url``, else the default provider's."""
+    """The settings named by ``--provider``/``--base-url``, else the default provider's.
+
+    ``ConfigError`` for a ``--base-url`` that cannot be used, and for one on another
+    host than the provider's own while that provider has a key, unless ``send_key``
+    (a key is never sent to a server the person did not choose it for).
+    """
+    if base_url is not None:
+        problem = base_url_problem(base_url)
+        if problem:
+            raise ConfigError(f"--base-url {shown_url(base_url)} {problem}.")
     if base_url and not provider:
-        if not base_url.startswith(("http://", "https://")):
-            raise ConfigError(
-                f"--base-url must start with http:// or https:// (got {redact_url(base_url)!r})."
-            )
         return ProviderSettings(
             name="openai",
             kind="openai",
@@ -28,11 +35,33 @@ def provider_settings(
             api_key_env=(api_key_env,) if api_key_env else (),
         )
     settings = config.provider(provider or default_provider_name(config))
-    if base_url:
-        settings = replace(settings, base_url=base_url)
     if api_key_env:
         settings = replace(settings, api_key_env=(api_key_env,), api_key=None)
+    elif base_url and not send_key and _has_key(settings) and not _same_origin(settings, base_url):
+        raise ConfigError(
+            f"--base-url {shown_url(base_url)} is not the server of provider '{settings.name}', "
+            f"so its key is not sent there: add --send-key to send it, or --api-key-env NAME "
+            "for another key."
+        )
+    if base_url:
+        settings = replace(settings, base_url=base_url)
     return settings
+
+
+def _has_key(settings: ProviderSettings) -> bool:
+    """Whether requests to ``settings``' server would carry a key, or a header like one."""
+    secret_headers = any(
+        word in name.lower() for name in settings.headers for word in ("auth", "key", "token")
+    )
+    return secret_headers or settings.key()[0] is not None
+
+
+def _same_origin(settings: ProviderSettings, base_url: str) -> bool:
+    """Whether ``base_url`` is on the scheme, host and port of the provider's own base URL."""
+    from llamachat.providers.registry import adapter_class
+
+    own = settings.base_url or adapter_class(settings.kind).default_base_url
+    return bool(own) and origin(own) == origin(base_url)
 
 
 def configured_model(

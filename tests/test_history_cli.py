@@ -75,8 +75,11 @@ def test_history_search(chats: dict[str, str]) -> None:
     assert "Nothing matches" in run("history", "search", "zebra", env=chats).stdout
 
 
-def test_history_delete_without_a_terminal_asks_nothing(chats: dict[str, str]) -> None:
-    result = run("history", "delete", "2", env=chats)
+def test_history_delete_without_a_terminal_needs_yes(chats: dict[str, str]) -> None:
+    refused = run("history", "delete", "2", env=chats)
+    assert refused.returncode == 2 and "add --yes" in refused.stderr
+    assert "bake" in run("history", "list", env=chats).stdout
+    result = run("history", "delete", "2", "--yes", env=chats)
     assert result.returncode == 0 and "Deleted conversation 2" in result.stdout
     assert run("history", "delete", "2", "--yes", env=chats).returncode == 2
     assert "bake" not in run("history", "list", env=chats).stdout
