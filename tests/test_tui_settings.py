@@ -110,3 +110,29 @@ async def test_test_connection_lists_models_and_times_the_round_trip(fake) -> No
         await wait_for(lambda: str(far.render()).startswith(("✓", "✗")), pilot)
         await pilot.pause(0.1)
         assert scroller.region.contains_region(far.region)
+
+
+async def test_a_login_in_a_base_url_is_never_shown_and_survives_a_save() -> None:
+    from textual.widgets import Input
+
+    from tests.tui_helpers import configure, make_app
+
+    secret_url = "https://alice:pa55-w0rd-secret@llm.example/v1"
+    configure(providers={"lan": {"kind": "openai", "base_url": secret_url}})
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen), pilot)
+        field = app.screen.query_one("#opt--lan--base_url", Input)
+        assert field.value == "https://llm.example/v1"
+        assert all("pa55-w0rd" not in i.value for i in app.screen.query(Input))
+        await pilot.press("ctrl+s")  # saved unchanged: the login the field hid is kept
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)
+        assert load_config().provider("lan").base_url == secret_url
+
+        await pilot.press("ctrl+s")  # a new URL typed in replaces it, login and all
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen), pilot)
+        app.screen.query_one("#opt--lan--base_url", Input).value = "https://other.example/v1"
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)
+        assert load_config().provider("lan").base_url == "https://other.example/v1"

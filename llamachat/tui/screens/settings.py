@@ -27,6 +27,7 @@ from llamachat.params import PARAM_SPECS, ParamKind, ParamSpec, parse_param
 from llamachat.providers.base import GenerationParams, OptionKind, OptionSpec
 from llamachat.providers.errors import ProviderError
 from llamachat.providers.registry import build_provider, option_specs
+from llamachat.secrets import redact_url
 
 
 @dataclass
@@ -158,8 +159,8 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
             return Select([(c, c) for c in spec.choices], value=value or Select.NULL, id=widget_id)
         if spec.kind is OptionKind.MODELS:
             return Input(", ".join(current or ()), placeholder="model-a, model-b", id=widget_id)
-        if spec.name == "base_url":
-            return Input(current or provider.base_url or "", id=widget_id)
+        if spec.name == "base_url":  # a user:password@ in it is kept, never shown
+            return Input(redact_url(current or provider.base_url or ""), id=widget_id)
         if spec.name == "api_key_env":
             return Input(", ".join(settings.api_key_env), id=widget_id)
         value = (
@@ -230,6 +231,8 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
             if (number is not None and number != spec.default) or spec.name in table:
                 _put(table, spec.name, number)
             return
+        if spec.name == "base_url" and isinstance(current, str) and value == redact_url(current):
+            value = current  # unchanged on screen: keep the login the field did not show
         default = spec.default if spec.default is not None else ""
         if value and (value != default or spec.name in table):
             table[spec.name] = value
