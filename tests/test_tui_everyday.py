@@ -86,6 +86,36 @@ async def test_a_light_theme_at_start_draws_code_in_a_light_style() -> None:
         assert min(code_contrasts(views(app)[1]))[0] >= 3.0  # "friendly" drew comments at 2.3
 
 
+async def test_inline_code_follows_the_theme() -> None:
+    with Store.open_default() as store:
+        conversation = store.create_conversation()
+        user = store.add_message(conversation.id, "user", "which call?")
+        store.add_message(
+            conversation.id, "assistant", "Call `area_of(r)` here.", parent_id=user.id
+        )
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: len(views(app)) == 2 and views(app)[1].size.height > 0, pilot)
+        for theme in ("andes-day", "llama-night"):
+            app.theme = theme
+            await pilot.pause()
+            reply = views(app)[1]
+            pieces = [
+                segment.style
+                for y in range(reply.size.height)
+                for segment in reply.render_line(y)
+                if "area_of" in segment.text and segment.style is not None
+            ]
+            assert pieces, theme
+            style = pieces[0]
+            assert style.bgcolor is not None and style.color is not None
+            # Rich's own style is bold cyan on black: a black box on a light page.
+            assert style.bgcolor.get_truecolor() != (0, 0, 0), theme
+            background = app.theme_variables["background"]
+            assert contrast(style.bgcolor, Color.parse(background)) < 1.5, theme
+            assert contrast(style.color, style.bgcolor) >= 3.0, theme
+
+
 async def test_waiting_for_the_first_token_counts_the_seconds(fake: FakeServer) -> None:
     slow = sse_reply(stream_events(["at last"]))
     slow.stall = 1.6

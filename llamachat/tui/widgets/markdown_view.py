@@ -29,6 +29,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
+from rich.theme import Theme
 from textual.containers import ScrollableContainer
 from textual.geometry import Size
 from textual.strip import Strip
@@ -167,8 +168,9 @@ class MarkdownView(Widget):
     DEFAULT_CSS = """
     MarkdownView { height: auto; }
     MarkdownView > .markdownview--code { background: $panel; }
+    MarkdownView > .markdownview--inline-code { color: $accent; background: $panel; }
     """
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"markdownview--code"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"markdownview--code", "markdownview--inline-code"}
 
     def __init__(
         self,
@@ -455,7 +457,9 @@ class MarkdownView(Widget):
             ]
         else:
             options = console.options.update_width(width).update(highlight=False)
-            text_lines = list(Segment.split_lines(console.render(block.renderable, options)))
+            inline_code = self.get_component_rich_style("markdownview--inline-code", partial=True)
+            with console.use_theme(Theme({"markdown.code": inline_code})):  # not Rich's on black
+                text_lines = list(Segment.split_lines(console.render(block.renderable, options)))
             while len(text_lines) > 1 and not "".join(s.text for s in text_lines[0]).strip():
                 text_lines.pop(0)  # Rich opens lists and some blocks with a blank line
             strips = [
