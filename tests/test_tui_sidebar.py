@@ -188,3 +188,22 @@ async def test_a_flood_of_keys_in_the_search_box_searches_once() -> None:
         await wait_for(lambda: app.sidebar.search_box.value == typed, pilot)
         await wait_for(lambda: app.sidebar.searching, pilot)
         assert len(queries) <= 3 and queries[-1] == typed
+
+
+async def test_rename_accepted_unchanged_keeps_the_title_not_its_escaped_form() -> None:
+    configure()
+    hostile = "Notes \x1b]0;pwned\x07 and\u202eevil"
+    (cid,) = seed(hostile)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        store = app.store
+        assert store is not None
+        await highlight(app, pilot, cid)
+        await pilot.press("f2")
+        await wait_for(lambda: isinstance(app.screen, InputScreen), pilot)
+        shown = app.screen.query_one(Input).value
+        assert "\\x1b" in shown and "\x1b" not in shown  # shown escaped
+        await pilot.press("enter")  # accepted as it is
+        await wait_for(lambda: not isinstance(app.screen, InputScreen), pilot)
+        await pilot.pause()
+        assert store.conversation(cid).title == hostile  # not rewritten as "\\x1b]0;..."

@@ -80,11 +80,17 @@ class InputScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog-box"):
             yield Label(Text(escape_label(self.question)))
             # A title is edited as it is shown: a control character comes back escaped.
-            yield Input(one_line(self.value, 10_000), placeholder=self.placeholder, id="answer")
+            yield Input(self.shown, placeholder=self.placeholder, id="answer")
             yield Label(Text("Enter to accept, Esc to cancel", style="dim"))
 
+    @property
+    def shown(self) -> str:
+        """The value as the box shows it: escaped, on one line."""
+        return one_line(self.value, 10_000)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
+        # Accepted as shown: the value itself, not its escaped form.
+        self.dismiss(self.value if event.value == self.shown else event.value)
 
 
 class DetailsScreen(ModalScreen[None]):
