@@ -271,3 +271,5 @@ def test_a_stored_job_from_the_future_is_not_resumable(tmp_path: Path) -> None:
     with Store(db_path()) as store:
         assert store.resumable_jobs() == []
         assert store.recover().resumable == 0
+        error = store.message(reply.id).error or ""
+        assert "later than this machine's clock" in error  # not "more than an hour old"

@@ -59,6 +59,10 @@ EXPIRED_SENTENCE = (
     "This queued job is more than an hour old, so the provider no longer keeps its result: "
     "send the prompt again."
 )
+UNDATED_SENTENCE = (
+    "This queued job's start time is unreadable or later than this machine's clock, so it "
+    "was not fetched with your key: send the prompt again."
+)
 UNCONFIRMED_SENTENCE = (
     "llamachat stopped before the provider confirmed the job, so it cannot be resumed: "
     "send the prompt again."
@@ -990,7 +994,10 @@ class Store:
                 self._finish_orphan(message_id, owner, MessageStatus.FAILED, UNCONFIRMED_SENTENCE)
                 expired += 1
             elif not _young_job(created_at, now):
-                self._finish_orphan(message_id, owner, MessageStatus.FAILED, EXPIRED_SENTENCE)
+                when = validate.timestamp(created_at)
+                old = when is not None and when <= now + CLOCK_SLACK
+                sentence = EXPIRED_SENTENCE if old else UNDATED_SENTENCE
+                self._finish_orphan(message_id, owner, MessageStatus.FAILED, sentence)
                 expired += 1
             else:
                 resumable += 1
