@@ -167,6 +167,8 @@ async def ticker():
 async def auto(pilot):
     app = pilot.app
     while True:
+        if app._exit:
+            return  # quit mode: Ctrl+Q ended the app (run_async waits for this task)
         strips = app.screen._compositor.render_strips()
         if any(LAST in strip.text for strip in strips):
             break
