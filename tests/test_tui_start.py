@@ -1,0 +1,102 @@
+"""Starting the TUI: focus and welcome, themes, local servers found, help, settings and palette, keys documented."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from llamachat import locations
+from llamachat.tui.screens.help import HelpScreen
+from llamachat.tui.widgets.prompt import PromptInput
+from tests.fakeserver import FakeServer, json_reply
+from tests.tui_helpers import SIZE, configure, make_app, pane, wait_for
+
+
+async def test_starts_focused_with_welcome_when_no_key() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: isinstance(app.focused, PromptInput), pilot)
+        assert pane(app).provider_name == "demo"
+        await wait_for(lambda: pane(app).notice.display, pilot)
+        assert "DEEPINFRA_API_KEY" in str(pane(app).notice.render())
+
+
+async def test_broken_theme_file_is_one_notification() -> None:
+    configure()
+    themes = locations.user_themes_dir()
+    themes.mkdir(parents=True, exist_ok=True)
+    (themes / "broken.toml").write_text("name = 'x'\nprimary = 'not-a-colour'\n")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("broken.toml" in m for m in messages)
+        assert app.theme == "llama-night"
+        assert {"llama-night", "andes-day", "alpaca-terminal"} <= set(app.available_themes)
+
+
+async def test_theme_choice_is_remembered() -> None:
+    configure()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.theme = "andes-day"
+        await pilot.pause()
+    assert 'theme = "andes-day"' in locations.config_path().read_text()
+    app2 = make_app()
+    async with app2.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app2.theme == "andes-day"
+
+
+async def test_local_server_discovery(fake: FakeServer) -> None:
+    from llamachat.discovery import discover
+
+    fake.on("GET", "/v1/models", json_reply({"data": [{"id": "llama3.1:8b"}]}))
+    found = await discover({fake.port: "Ollama", 9: "nothing here"})
+    assert len(found) == 1 and found[0].models == ("llama3.1:8b",) and found[0].label == "Ollama"
+
+
+async def test_help_settings_and_palette_open(fake: FakeServer) -> None:
+    configure(fake)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        await wait_for(lambda: isinstance(app.screen, HelpScreen), pilot)
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await wait_for(lambda: type(app.screen).__name__ == "CommandPalette", pilot)
+        await pilot.press("escape")
+
+
+async def test_settings_saves_key_masked_and_private(fake: FakeServer) -> None:
+    from llamachat.tui.screens.settings import SettingsScreen
+
+    configure(fake)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen), pilot)
+        screen = app.screen
+        key_input = screen.query_one("#opt--deepinfra--api_key")
+        key_input.value = "di-brand-new-key-0123456789"  # type: ignore[attr-defined]
+        assert key_input.password  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)
+        path = locations.config_path()
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        assert 'api_key = "di-brand-new-key-0123456789"' in path.read_text()
+        assert app.get_provider("deepinfra").has_key
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen), pilot)
+        placeholder = app.screen.query_one("#opt--deepinfra--api_key").placeholder  # type: ignore[attr-defined]
+        assert "****6789" in placeholder and "0123456789" not in placeholder
+        await pilot.press("escape")
+
+
+def test_readme_documents_every_key() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for _, keys in HelpScreen.keys_by_group():
+        for key, what in keys:
+            assert f"| {key} | {what} |" in readme
