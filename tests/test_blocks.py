@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 from llamachat.tui.blocks import (
     MAX_OPEN_TEXT,
@@ -34,7 +35,7 @@ tilde fence with ``` inside
 Tail text"""
 
 
-def normalise(events: list[object]) -> list[object]:
+def normalise(events: Sequence[object]) -> list[object]:
     """Merge consecutive CodeLines so chunking does not matter."""
     out: list[object] = []
     for event in events:

@@ -182,7 +182,7 @@ async def test_server_message_with_escape_sequences_is_flattened(fake: FakeServe
 def _closed_port() -> int:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
+    port: int = sock.getsockname()[1]
     sock.close()
     return port
 

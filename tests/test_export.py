@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from llamachat.store.db import Store
 from llamachat.store.export import export, to_json_data
 from llamachat.store.importer import ImportError_, import_data
+from llamachat.store.models import MessageStatus
 
 HOSTILE = (
     "<script>alert('x')</script> <img src=x onerror=alert(1)> [bold red]not markup[/] "
@@ -21,9 +23,9 @@ CODE = "Here:\n\n```python\ndef f(x):\n    return x * 2  # <b>not bold</b>\n```\
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> Iterator[Store]:
     s = Store(tmp_path / "db.sqlite3")
-    yield s  # type: ignore[misc]
+    yield s
     s.close()
 
 
@@ -67,7 +69,7 @@ def build(store: Store) -> int:
         parent_id=u2.id,
         provider="segmind",
         model="llama-v3p1-405b-instruct",
-        status="interrupted",
+        status=MessageStatus.INTERRUPTED,
         error="Stopped before the reply was complete.",
         job_id="job-7",
         job_status="COMPLETED",
@@ -210,7 +212,7 @@ def test_no_secret_in_exports(store: Store, monkeypatch: pytest.MonkeyPatch) -> 
         "assistant",
         "",
         parent_id=u.id,
-        status="failed",
+        status=MessageStatus.FAILED,
         error=error.message,
         error_detail=error.details(),
     )

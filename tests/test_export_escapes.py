@@ -10,6 +10,7 @@ import pytest
 
 from llamachat.store.db import Store
 from llamachat.store.export import export
+from llamachat.store.models import MessageStatus
 
 OSC52 = "\x1b]52;c;Y3VybCBldmlsfHNo\x07"
 TITLE = f"Pwn {OSC52}\x1b]0;pwned\x07\x9b31m\u202eevil\u202c\u200bzw\nline two"
@@ -30,7 +31,7 @@ def hostile(tmp_path: Path) -> tuple[Store, int]:
         parent_id=user.id,
         provider="prov\x1b]0;x\x07",
         model="m\u202e8b",
-        status="failed",
+        status=MessageStatus.FAILED,
         error=f"boom {OSC52}",
         reasoning=f"thinking {OSC52}",
     )

@@ -20,6 +20,7 @@ import pytest
 
 from llamachat.cli import main
 from llamachat.store.db import Store
+from llamachat.store.models import MessageStatus
 from tests.fakeserver import FakeServer
 from tests.tui_helpers import SIZE, configure_segmind, db_path, make_app, pane, views, wait_for
 
@@ -27,7 +28,9 @@ FIXTURES = Path(__file__).parent / "fixtures" / "import"
 NOW = time.time()
 
 
-def message(number: int, role: str = "user", parent: int | None = None, **extra: Any) -> dict:
+def message(
+    number: int, role: str = "user", parent: int | None = None, **extra: Any
+) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "id": number,
         "parent": parent,
@@ -261,7 +264,13 @@ def test_a_stored_job_from_the_future_is_not_resumable(tmp_path: Path) -> None:
         c = store.create_conversation()
         user = store.add_message(c.id, "user", "q")
         reply = store.add_message(
-            c.id, "assistant", "", parent_id=user.id, status="queued", job_id="j", provider="sg"
+            c.id,
+            "assistant",
+            "",
+            parent_id=user.id,
+            status=MessageStatus.QUEUED,
+            job_id="j",
+            provider="sg",
         )
     with sqlite3.connect(db_path()) as db:
         db.execute(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
-from llamachat.providers.base import Finished, TextDelta, Usage
+from llamachat.providers.base import Finished, Provider, TextDelta, Usage
 from llamachat.providers.errors import ErrorKind
 from tests.fakeserver import (
     FakeServer,
@@ -21,7 +22,7 @@ from tests.helpers import WIRE, collect, make_provider, of_type, request, text_o
 CHAT = "/v1/chat/completions"
 
 
-def provider(fake: FakeServer, **kw: object):  # type: ignore[no-untyped-def]
+def provider(fake: FakeServer, **kw: Any) -> Provider:
     return make_provider("openai", f"{fake.url}/v1", **kw)
 
 

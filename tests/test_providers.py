@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from llamachat.providers.base import (
     Finished,
     JobQueued,
     JobStatus,
+    Provider,
     Retrying,
     TextDelta,
     Usage,
@@ -276,7 +278,7 @@ def result(content: str = "Queued reply.", job: str = "job-1") -> Reply:
     )
 
 
-def queued(fake: FakeServer, **kw: object):  # type: ignore[no-untyped-def]
+def queued(fake: FakeServer, **kw: Any) -> Provider:
     return make_provider("segmind", fake.url, key=SG_KEY, mode="async", poll_interval=0.01, **kw)
 
 

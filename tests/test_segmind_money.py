@@ -7,12 +7,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from llamachat.chat import send
 from llamachat.config import write_config
-from llamachat.providers.base import Credits, GenerationParams
+from llamachat.providers.base import Credits, GenerationParams, Provider
 from llamachat.providers.errors import ErrorKind
 from llamachat.providers.numbers import money
 from llamachat.store.db import Store
@@ -41,7 +42,7 @@ def finished(text: str):  # type: ignore[no-untyped-def]
     return json_reply({"status": "COMPLETED", "output": output})
 
 
-def queued(fake: FakeServer, **kw: object):  # type: ignore[no-untyped-def]
+def queued(fake: FakeServer, **kw: Any) -> Provider:
     return make_provider("segmind", fake.url, key=KEY, mode="async", poll_interval=0.01, **kw)
 
 

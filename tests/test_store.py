@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,9 @@ from llamachat.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> Iterator[Store]:
     s = Store(tmp_path / "db.sqlite3")
-    yield s  # type: ignore[misc]
+    yield s
     s.close()
 
 
@@ -228,18 +229,22 @@ def test_streaming_rows_are_indexed_only_when_final(store: Store) -> None:
 
 def test_recover_marks_only_orphans(store: Store, tmp_path: Path) -> None:
     c = store.create_conversation()
-    mine = store.add_message(c.id, "assistant", "mine, still streaming", status="streaming")
-    dead = store.add_message(c.id, "assistant", "orphan text", status="streaming")
+    mine = store.add_message(
+        c.id, "assistant", "mine, still streaming", status=MessageStatus.STREAMING
+    )
+    dead = store.add_message(c.id, "assistant", "orphan text", status=MessageStatus.STREAMING)
     old_job = store.add_message(
         c.id,
         "assistant",
         "",
-        status="queued",
+        status=MessageStatus.QUEUED,
         job_id="old",
         created_at=time.time() - JOB_LIFETIME - 5,
     )
-    young_job = store.add_message(c.id, "assistant", "", status="queued", job_id="young")
-    unconfirmed = store.add_message(c.id, "assistant", "", status="queued")
+    young_job = store.add_message(
+        c.id, "assistant", "", status=MessageStatus.QUEUED, job_id="young"
+    )
+    unconfirmed = store.add_message(c.id, "assistant", "", status=MessageStatus.QUEUED)
     # Pretend the last four were written by a process that has died.
     store._read(
         "UPDATE messages SET owner = ? WHERE id != ?",

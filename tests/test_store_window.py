@@ -13,8 +13,15 @@ def _chain(store: Store, count: int) -> tuple[int, list[int]]:
     parent = None
     for i in range(count):
         role = "user" if i % 2 == 0 else "assistant"
-        tokens = {"prompt_tokens": i, "completion_tokens": 2 * i, "cost_usd": 0.5}
-        parent = store.add_message(conversation.id, role, f"m{i}", parent_id=parent, **tokens).id
+        parent = store.add_message(
+            conversation.id,
+            role,
+            f"m{i}",
+            parent_id=parent,
+            prompt_tokens=i,
+            completion_tokens=2 * i,
+            cost_usd=0.5,
+        ).id
         ids.append(parent)
     return conversation.id, ids
 

@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from textual.app import App
 
@@ -35,11 +36,11 @@ UNSAFE = re.compile(
 )
 
 
-def screen_text(app: App[object]) -> str:
+def screen_text(app: App[Any]) -> str:
     """The text of every cell of the screen, as the compositor sends it to the terminal."""
     update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
     lines = []
-    for line in update.strips:  # type: ignore[attr-defined]
+    for line in getattr(update, "strips"):  # noqa: B009 (a LayoutUpdate has them, the union not)
         strips = [line] if hasattr(line, "text") else list(line)
         lines.append("".join(strip.text for strip in strips if strip is not None))
     return "\n".join(lines)

@@ -21,7 +21,8 @@ async def test_regenerate_from_a_focused_reply_gives_focus_back_to_the_prompt(
         await pilot.press(*"question", "enter")
         await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)
         await pilot.press("shift+tab")
-        assert isinstance(app.focused, MessageView) and app.focused.message.role == "assistant"
+        focused = app.focused
+        assert isinstance(focused, MessageView) and focused.message.role == "assistant"
         await pilot.pause(0.1)
         shown = {key.description for key in app.screen.query("FooterKey")}  # type: ignore[attr-defined]
         assert "Regenerate" in shown and "Edit" not in shown  # a reply cannot be edited

@@ -80,6 +80,7 @@ async def test_numbers_out_of_range_or_not_numbers_are_not_saved() -> None:
 
 
 async def test_test_connection_lists_models_and_times_the_round_trip(fake) -> None:  # type: ignore[no-untyped-def]
+    from textual.widget import Widget
     from textual.widgets import Button, Static
 
     from tests.fakeserver import json_reply
@@ -97,10 +98,8 @@ async def test_test_connection_lists_models_and_times_the_round_trip(fake) -> No
         shown = str(result.render())
         assert "✓ 2 models in" in shown and "fake-model, other" in shown
         await pilot.pause(0.1)
-        scroller = result.parent
-        while scroller is not None and not getattr(scroller, "is_scrollable", False):
-            scroller = scroller.parent
-        assert scroller is not None
+        scroller = next(w for w in result.ancestors if getattr(w, "is_scrollable", False))
+        assert isinstance(scroller, Widget)
         assert scroller.region.contains_region(result.region)  # scrolled into view
 
         tests = [b for b in app.screen.query(Button) if (b.id or "").startswith("test--")]
