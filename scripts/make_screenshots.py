@@ -133,7 +133,7 @@ async def shoot() -> None:
             # 1. Main screen, mid-stream.
             app.action_new_chat()
             await pilot.pause(0.3)
-            pane = app.active_pane
+            pane = first = app.active_pane
             assert pane is not None
             pane.submit("Show me a Python function and a table, please.")
             await pilot.pause(2.0)
@@ -179,6 +179,13 @@ async def shoot() -> None:
             await pilot.press("f1")
             await pilot.pause(0.3)
             app.save_screenshot("help.svg", str(OUT))
+            await pilot.press("escape")
+
+            # 7. The light theme: code in a light Pygments style, inline code on the panel.
+            app.theme = "andes-day"
+            app.tabs.active = f"tab-{first.id}"
+            await pilot.pause(0.5)
+            app.save_screenshot("light-theme.svg", str(OUT))
     print(json.dumps(sorted(p.name for p in OUT.glob("*.svg"))))
 
 
