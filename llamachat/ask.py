@@ -21,7 +21,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from llamachat.adhoc import is_adhoc, stored_provider_name
-from llamachat.cli import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from llamachat.exit_codes import (
+    EXIT_BROKEN_PIPE,
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+)
 from llamachat.interrupts import Interrupts
 
 if TYPE_CHECKING:
@@ -144,9 +150,6 @@ class Console:
         self.err.flush()
 
 
-EXIT_BROKEN_PIPE = 141
-
-
 def silence_stdout() -> None:
     """Point stdout at /dev/null so Python's exit flush cannot fail on the closed pipe."""
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -251,7 +254,7 @@ async def _converse(
     interrupts: Interrupts | None = None,
 ) -> int:
     from llamachat.chat import ParamsDropped, ReplyNotSaved, ReplyStarted, params_from, send
-    from llamachat.cli import LAST_CONVERSATION, flag_params
+    from llamachat.cli_args import LAST_CONVERSATION, flag_params
     from llamachat.config import configured_params, load_config
     from llamachat.providers.errors import ProviderError
     from llamachat.providers.registry import build_provider
@@ -377,7 +380,7 @@ async def _converse(
 
 def run_ask(args: argparse.Namespace) -> int:
     """The ``ask`` command; returns the exit code."""
-    from llamachat.cli import flag_params
+    from llamachat.cli_args import flag_params
     from llamachat.config import ConfigError
     from llamachat.images import ImageError, image_reference
     from llamachat.store.db import StoreError

@@ -11,88 +11,15 @@ import sys
 from collections.abc import Sequence
 
 from llamachat import __version__
-from llamachat.params import PARAM_SPECS, ParamKind, parse_param
-from llamachat.providers.base import GenerationParams
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-
-
-def _positive(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-SQLITE_MAX_INTEGER = 2**63 - 1
-LAST_CONVERSATION = -1  # what ``--continue`` holds without an id
-
-
-def _conversation_id(text: str) -> int:
-    """An argparse type: a conversation id (a whole number SQLite can hold)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a conversation id: {text!r}") from None
-    if not 1 <= value <= SQLITE_MAX_INTEGER:
-        shown = text if len(text) <= 24 else text[:24] + "…"
-        raise argparse.ArgumentTypeError(
-            f"no conversation has the id {shown}: see `llamachat history list`"
-        )
-    return value
-
-
-def _continue_target(text: str) -> int:
-    """An argparse type for ``--continue``: an id, or ``last`` (what a bare ``-c`` becomes)."""
-    return LAST_CONVERSATION if text == "last" else _conversation_id(text)
-
-
-def _add_param_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per generation parameter, from the table; values are checked by ``flag_params``."""
-    for spec in PARAM_SPECS:
-        if spec.kind is ParamKind.CHOICE:
-            parser.add_argument(
-                spec.flag,
-                dest=spec.name,
-                action="store_const",
-                const="json_object",
-                help='ask for JSON (sent as response_format {"type": "json_object"})',
-            )
-        elif spec.kind is ParamKind.STOPS:
-            parser.add_argument(
-                spec.flag,
-                dest=spec.name,
-                action="append",
-                metavar=spec.metavar,
-                help=f"stop the reply at TEXT (repeatable, {spec.limit()})",
-            )
-        else:
-            parser.add_argument(
-                spec.flag, dest=spec.name, metavar=spec.metavar, help=f"{spec.limit()}"
-            )
-
-
-def flag_params(args: argparse.Namespace) -> GenerationParams:
-    """The generation parameters given as flags; ``ValueError`` names the limit broken."""
-    values = {}
-    for spec in PARAM_SPECS:
-        given = getattr(args, spec.name, None)
-        if given is None:
-            continue
-        if spec.kind is ParamKind.STOPS:
-            values[spec.name] = parse_param(spec.name, "\n".join(given))
-            if len(values[spec.name]) != len(given):
-                raise ValueError(f"{spec.name} must be {spec.limit()}.")
-        else:
-            values[spec.name] = parse_param(spec.name, given)
-    return GenerationParams(**values)
+from llamachat.cli_args import (
+    LAST_CONVERSATION,
+    add_param_flags,
+    continue_target,
+    conversation_id,
+    positive,
+    valid_arguments,
+)
+from llamachat.exit_codes import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED
 
 
 def _add_provider_flags(parser: argparse.ArgumentParser) -> None:
@@ -133,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_provider_flags(ask)
     ask.add_argument("-m", "--model", help="model id (default: the provider's default)")
     ask.add_argument("-s", "--system", help="system prompt")
-    _add_param_flags(ask)
+    add_param_flags(ask)
     ask.add_argument("--no-stream", action="store_true", help="ask for the whole reply at once")
     ask.add_argument("--json", action="store_true", help="print one JSON object at the end")
     ask.add_argument(
@@ -144,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-c",
         dest="continue_id",
         nargs="?",
-        type=_continue_target,
+        type=continue_target,
         const=LAST_CONVERSATION,
         metavar="ID",
         help="continue the last conversation, or conversation ID",
@@ -179,26 +106,26 @@ def build_parser() -> argparse.ArgumentParser:
         dest="history_command", metavar="ACTION", required=True
     )
     listing = history_commands.add_parser("list", help="newest conversations first")
-    listing.add_argument("--limit", type=_positive, default=20, metavar="N")
+    listing.add_argument("--limit", type=positive, default=20, metavar="N")
     listing.add_argument("--json", action="store_true")
     show = history_commands.add_parser("show", help="print one conversation")
-    show.add_argument("id", type=_conversation_id)
+    show.add_argument("id", type=conversation_id)
     show.add_argument("--json", action="store_true")
     search = history_commands.add_parser("search", help="full-text search over every message")
     search.add_argument("query")
-    search.add_argument("--limit", type=_positive, default=20, metavar="N")
+    search.add_argument("--limit", type=positive, default=20, metavar="N")
     search.add_argument("--json", action="store_true")
     delete = history_commands.add_parser(
         "delete", help="delete a conversation (asks first on a terminal)"
     )
-    delete.add_argument("id", type=_conversation_id)
+    delete.add_argument("id", type=conversation_id)
     delete.add_argument("--yes", "-y", action="store_true", help="do not ask")
     history_commands.add_parser(
         "resume", help="fetch the replies of queued jobs left by a stopped llamachat"
     )
 
     export = commands.add_parser("export", help="write a conversation as md, json, html or txt")
-    export.add_argument("id", type=_conversation_id)
+    export.add_argument("id", type=conversation_id)
     export.add_argument("--format", "-f", choices=("md", "json", "html", "txt"), default="md")
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
 
@@ -217,27 +144,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Arguments that name files: undecodable bytes in them are part of the name.
-_PATH_ARGUMENTS = frozenset({"file", "output", "images"})
-
-
-def _valid_text(value: object) -> object:
-    """A text argument with the surrogates Python uses for bytes that are not UTF-8 replaced."""
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    if isinstance(value, list):
-        return [_valid_text(item) for item in value]
-    return value
-
-
-def _valid_arguments(args: argparse.Namespace) -> argparse.Namespace:
-    """``args`` with every text but file names valid UTF-8 (a stray Latin-1 byte in a prompt)."""
-    for name, value in vars(args).items():
-        if name not in _PATH_ARGUMENTS:
-            setattr(args, name, _valid_text(value))
-    return args
-
-
 def _continue_without_id(argv: list[str]) -> list[str]:
     """Let ``--continue``/``-c`` be followed by a prompt: only a number after it is an ID."""
     result = list(argv)
@@ -254,14 +160,14 @@ def _continue_without_id(argv: list[str]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (141 when the reader of stdout left)."""
     raw = list(sys.argv[1:] if argv is None else argv)
-    args = _valid_arguments(build_parser().parse_args(_continue_without_id(raw)))
+    args = valid_arguments(build_parser().parse_args(_continue_without_id(raw)))
     try:
         return _run(args)
     except KeyboardInterrupt:  # Ctrl+C anywhere else: a transaction in progress is rolled back
         print("llamachat: interrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # ``llamachat history list | head -1``
-        from llamachat.ask import EXIT_BROKEN_PIPE, silence_stdout
+        from llamachat.ask import silence_stdout
 
         silence_stdout()
         return EXIT_BROKEN_PIPE

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from llamachat import locations
-from llamachat.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from llamachat.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from llamachat.store.db import Store, StoreError
 from llamachat.store.models import MATCH_END, MATCH_START, SearchHit
 from llamachat.textsafety import escape_controls, marked_pieces, one_line

@@ -7,7 +7,7 @@ import asyncio
 import json
 import sys
 
-from llamachat.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from llamachat.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
 
 def _table(rows: list[list[str]]) -> str:
