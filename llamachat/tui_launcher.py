@@ -4,8 +4,19 @@ from __future__ import annotations
 
 
 def run_tui() -> int:
-    """Run the Textual app until the person quits."""
+    """Run the Textual app until the person quits; with no terminal, say so and refuse."""
     import gc
+    import sys
+
+    from llamachat.exit_codes import EXIT_OK, EXIT_USAGE
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(
+            "llamachat: the chat window needs a terminal (stdin and stdout); "
+            "to use a pipe, run `llamachat ask` (see llamachat --help).",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
 
     from llamachat.tui.app import LlamaChatApp
 
@@ -14,4 +25,4 @@ def run_tui() -> int:
     # collector's full passes, which otherwise stall the UI for 100 ms and more.
     gc.freeze()
     app.run()
-    return 0
+    return EXIT_OK

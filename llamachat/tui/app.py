@@ -27,6 +27,7 @@ from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from llamachat import locations
+from llamachat.adhoc import is_adhoc
 from llamachat.chat import params_dict
 from llamachat.config import (
     Config,
@@ -42,6 +43,7 @@ from llamachat.params import describe_params
 from llamachat.providers.base import GenerationParams, Provider
 from llamachat.providers.presets import LABELS, PRESET_MODELS
 from llamachat.providers.registry import build_provider
+from llamachat.resolve import provider_settings
 from llamachat.store.db import Store, StoreError
 from llamachat.store.models import Message
 from llamachat.textsafety import escape_label, one_line
@@ -285,7 +287,13 @@ class LlamaChatApp(App[None]):
         """The live provider called ``name`` (built on first use)."""
         provider = self._providers.get(name)
         if provider is None:
-            provider = build_provider(self.config.provider(name), self.config.network)
+            # A conversation `ask --base-url` made names its server's URL: no configured key.
+            settings = (
+                provider_settings(self.config, None, base_url=name)
+                if is_adhoc(name)
+                else self.config.provider(name)
+            )
+            provider = build_provider(settings, self.config.network)
             self._providers[name] = provider
         return provider
 
