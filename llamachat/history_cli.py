@@ -14,21 +14,13 @@ from llamachat import locations
 from llamachat.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from llamachat.store.db import Store, StoreError
 from llamachat.store.models import MATCH_END, MATCH_START, SearchHit
+from llamachat.terminal import say_error, shown
 from llamachat.textsafety import escape_controls, marked_pieces, one_line
-
-
-def _err(message: str) -> None:
-    print(f"llamachat: {' '.join(message.split())}", file=sys.stderr)
 
 
 def _safe(text: str, stream: TextIO) -> str:
     """Untrusted text as it may be written to ``stream`` (escaped on a terminal)."""
     return escape_controls(text) if stream.isatty() else text
-
-
-def _safe_title(title: str, stream: TextIO) -> str:
-    """A title as it may be written to ``stream`` (one escaped line on a terminal)."""
-    return one_line(title, 400) if stream.isatty() else title
 
 
 def _local_time(timestamp: float | None) -> str:
@@ -48,15 +40,15 @@ def with_store(
         try:
             store = Store.open_default()
         except StoreError as error:
-            _err(str(error))
+            say_error(str(error))
             return EXIT_USAGE
         try:
             return run(store, args)
         except KeyError as missing:
-            _err(f"There is no conversation {missing.args[0]}: see `llamachat history list`.")
+            say_error(f"There is no conversation {missing.args[0]}: see `llamachat history list`.")
             return EXIT_USAGE
         except StoreError as error:  # read-only, locked, full or found damaged meanwhile
-            _err(str(error))
+            say_error(str(error))
             return EXIT_FAILURE
         finally:
             store.close()
@@ -88,11 +80,11 @@ def run_list(store: Store, args: argparse.Namespace) -> int:
     out = sys.stdout
     print(f"{'ID':>5}  {'UPDATED':16}  {'MSGS':>4}  {'PROVIDERS':18}  TITLE")
     for r in rows:
-        providers = ",".join(r.providers)[:18]
+        providers = shown(",".join(r.providers), out, 18)[:18]
         pin = "*" if r.pinned else " "
         print(
             f"{r.id:>5}{pin} {_local_time(r.updated_at)}  {r.message_count:>4}  {providers:18}  "
-            f"{_safe_title(r.title, out)}"
+            f"{shown(r.title, out)}"
         )
     return EXIT_OK
 
@@ -167,14 +159,14 @@ def run_delete(store: Store, args: argparse.Namespace) -> int:
     conversation = store.conversation(args.id)
     if not args.yes:
         if not sys.stdin.isatty():
-            _err(
+            say_error(
                 f"Not deleting conversation {args.id}: there is no terminal to ask on, "
                 "so add --yes to delete it."
             )
             return EXIT_USAGE
         count = len(store.messages(args.id))
         question = (
-            f"Delete conversation {args.id} “{_safe_title(conversation.title, sys.stdout)}” "
+            f"Delete conversation {args.id} “{shown(conversation.title, sys.stdout)}” "
             f"({count} messages)? [y/N] "
         )
         if not _confirmed(question):
@@ -206,7 +198,7 @@ def run_export(store: Store, args: argparse.Namespace) -> int:
         try:
             locations.write_private(path, text)
         except OSError as error:
-            _err(f"Cannot write {path}: {error.strerror}.")
+            say_error(f"Cannot write {path}: {error.strerror}.")
             return EXIT_FAILURE
         print(f"Exported conversation {args.id} to {path}", file=sys.stderr)
         return EXIT_OK
@@ -231,18 +223,18 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         checked = plan(read_file(path, limit))
     except ImportError_ as error:
-        _err(f"{path}: {error} Nothing was imported.")
+        say_error(f"{path}: {error} Nothing was imported.")
         return EXIT_USAGE
     try:
         store = Store.open_default()
     except StoreError as error:
-        _err(str(error))
+        say_error(str(error))
         return EXIT_USAGE
     progress = ImportProgress(sys.stderr) if len(checked.messages) >= PROGRESS_FROM else None
     try:
         conversation_id = write(store, checked, progress)
     except sqlite3.Error as error:
-        _err(f"Cannot import {path}: the database said {error}. Nothing was imported.")
+        say_error(f"Cannot import {path}: the database said {error}. Nothing was imported.")
         return EXIT_FAILURE
     finally:
         store.close()
@@ -300,7 +292,7 @@ def run_resume(store: Store, args: argparse.Namespace) -> int:
     try:
         config = load_config()
     except ConfigError as error:
-        _err(str(error))
+        say_error(str(error))
         return EXIT_USAGE
     results = asyncio.run(resume_all(store, config))
     if not results:

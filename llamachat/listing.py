@@ -8,9 +8,12 @@ import json
 import sys
 
 from llamachat.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from llamachat.terminal import say_error, shown
 
 
 def _table(rows: list[list[str]]) -> str:
+    """Aligned columns; a cell from a config, a server or a file is escaped on a terminal."""
+    rows = [[shown(cell, sys.stdout, 200) for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
@@ -27,10 +30,10 @@ def run_providers(args: argparse.Namespace) -> int:
     try:
         config = load_config()
     except ConfigError as err:
-        print(f"llamachat: {err}", file=sys.stderr)
+        say_error(str(err))
         return EXIT_USAGE
     for warning in config.warnings:
-        print(f"llamachat: warning: {warning}", file=sys.stderr)
+        say_error(f"warning: {warning}")
     default = default_provider_name(config)
     entries = []
     for name, settings in config.providers.items():
@@ -91,7 +94,7 @@ def run_models(args: argparse.Namespace) -> int:
             config, args.provider, args.base_url, args.api_key_env, args.send_key
         )
     except ConfigError as err:
-        print(f"llamachat: {err}", file=sys.stderr)
+        say_error(str(err))
         return EXIT_USAGE
     provider = build_provider(settings, config.network)
 
@@ -104,7 +107,7 @@ def run_models(args: argparse.Namespace) -> int:
     try:
         models = asyncio.run(fetch())
     except ProviderError as err:
-        print(f"llamachat: {err.message}", file=sys.stderr)
+        say_error(err.message)
         return EXIT_FAILURE
     from llamachat.providers.base import ModelInfo
 
@@ -126,15 +129,11 @@ def run_models(args: argparse.Namespace) -> int:
         )
         print()
         return EXIT_OK
-    from llamachat.textsafety import one_line
-
-    # A server's model list is untrusted: on a terminal its names are shown escaped.
-    shown = (lambda text: one_line(text, 200)) if sys.stdout.isatty() else (lambda text: text)
     rows = [["MODEL", "CONTEXT", "$/M IN", "$/M OUT", "IMAGES"]]
     for m in infos:
         rows.append(
             [
-                shown(m.id),
+                m.id,
                 f"{m.context_length:,}" if m.context_length else "",
                 _price(m.usd_per_mtok_in),
                 _price(m.usd_per_mtok_out),
