@@ -59,21 +59,25 @@ class Secret:
 
 
 def _echoes(text: str, secret: str) -> list[tuple[int, int]]:
-    """Where ``text`` echoes ``secret``: whole or cut short after at least :data:`MIN_ECHO`
-    characters, forwards or reversed, in any letter case."""
+    """Where ``text`` echoes any :data:`MIN_ECHO` characters in a row of ``secret``,
+    forwards or reversed, in any letter case.
+
+    Matching pieces rather than the whole key also finds a key cut short, split by a
+    line break or a NUL, or with one character percent-encoded: every stretch of eight
+    or more of its characters is masked, so at most seven show on either side of a break.
+    """
     folded = text.translate(_FOLD)
+    size = min(MIN_ECHO, len(secret))
+    grams: set[str] = set()
+    for form in (secret.translate(_FOLD), secret[::-1].translate(_FOLD)):
+        grams.update(form[i : i + size] for i in range(len(form) - size + 1))
     spans: list[tuple[int, int]] = []
-    for form in {secret.translate(_FOLD), secret[::-1].translate(_FOLD)}:
-        head = form[:MIN_ECHO]
-        start = folded.find(head)
-        while start != -1:
-            end = start + len(head)
-            while (
-                end - start < len(form) and end < len(folded) and folded[end] == form[end - start]
-            ):
-                end += 1
-            spans.append((start, end))
-            start = folded.find(head, end)
+    for start in range(len(folded) - size + 1):
+        if folded[start : start + size] in grams:
+            if spans and start <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], start + size)
+            else:
+                spans.append((start, start + size))
     return spans
 
 

@@ -44,6 +44,27 @@ async def test_a_key_echoed_cut_short_reversed_or_recased_is_masked(fake: FakeSe
     assert redact("short di7Qx ok", [KEY]) == "short di7Qx ok"  # under 8 characters: not a key
 
 
+DASHED = "di-7QxLm9PzR4tWv8Ab3Cd6EfGh"
+
+
+async def test_a_key_split_encoded_or_with_a_nul_is_masked(fake: FakeServer) -> None:
+    echoes = [
+        DASHED[:12] + "\n" + DASHED[12:],  # split by a line break: the tail showed
+        DASHED.replace("-", "%2D"),  # percent-encoded: shown whole
+        DASHED[:5] + "\x00" + DASHED[5:],  # a NUL inserted: shown whole
+        json.dumps(DASHED[:9] + "\n" + DASHED[9:]),  # escaped in JSON text
+    ]
+    message = "key " + " | ".join(echoes)
+    fake.on("POST", CHAT, json_reply({"error": {"message": message}}, 401))
+    prov = make_provider("openai", f"{fake.url}/v1", key=DASHED, network=NO_RETRY)
+    _, error = await collect(prov, request())
+    assert error is not None
+    shown = f"{error.message}\n{error.details()}\n{error.body}"
+    for start in range(len(DASHED) - 7):  # no eight characters of the key in a row
+        assert DASHED[start : start + 8] not in shown, DASHED[start : start + 8]
+    assert "Lm9PzR4t" not in redact("x" + "Lm9PzR4tWv8" + "y", [DASHED])
+
+
 def test_redact_url_strips_user_and_password() -> None:
     assert redact_url("https://alice:s3cret@llm.example:8443/v1?x=1") == (
         "https://llm.example:8443/v1?x=1"
