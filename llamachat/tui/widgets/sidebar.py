@@ -110,7 +110,8 @@ class Sidebar(Vertical):
             title = one_line(row.title or "New chat", 80)
             label.append(title, style="bold" if row.id == current else "")
             updated = when(row.updated_at, with_time=False)
-            label.append(f"\n{updated} · {row.message_count} msgs", style="dim")
+            count = row.message_count
+            label.append(f"\n{updated} · {count} msg{'' if count == 1 else 's'}", style="dim")
             if row.providers:
                 names = ", ".join(one_line(name, 40) for name in row.providers)
                 label.append(f" · {names}", style="dim")
