@@ -233,6 +233,9 @@ def run_import(args: argparse.Namespace) -> int:
     progress = ImportProgress(sys.stderr) if len(checked.messages) >= PROGRESS_FROM else None
     try:
         conversation_id = write(store, checked, progress)
+    except StoreError as error:  # read-only, locked, full
+        say_error(f"{error} Nothing was imported.")
+        return EXIT_FAILURE
     except sqlite3.Error as error:
         say_error(f"Cannot import {path}: the database said {error}. Nothing was imported.")
         return EXIT_FAILURE

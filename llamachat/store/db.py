@@ -359,7 +359,8 @@ class Store:
         try:
             db.execute("PRAGMA user_version").fetchone()
         except sqlite3.OperationalError as error:
-            if health.fault_of(error) is not Fault.READ_ONLY:
+            # A read-only folder (READ_ONLY) or mount (CANTOPEN: no -shm file can be made).
+            if health.fault_of(error) not in (Fault.READ_ONLY, Fault.NO_ACCESS):
                 raise
             db.close()
             db = sqlite3.connect(
