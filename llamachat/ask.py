@@ -32,6 +32,7 @@ from llamachat.interrupts import Interrupts
 
 if TYPE_CHECKING:
     from llamachat.providers.base import Provider
+    from llamachat.store.db import Store
 
 
 @dataclass
@@ -232,6 +233,20 @@ def _nothing_arrived(outcome: AskOutcome, error: Any) -> bool:
     )
 
 
+def _open_store(console: Console, *, continuing: bool) -> Store | None:
+    """The history, or ``None`` (said once) when it cannot be opened and a new exchange can
+    still be answered: a full disk must not cost the person the reply they asked for."""
+    from llamachat.store.db import Store, StoreError
+
+    try:
+        return Store.open_default()
+    except StoreError as error:
+        if continuing:  # the conversation to continue is in there
+            raise
+        console.error(f"{error} This exchange will not be saved.")
+        return None
+
+
 def _check_images(provider: Provider, model: str, images: list[str]) -> None:
     """Refuse ``images`` for a text-only ``model`` (a ``ProviderError``) before any I/O."""
     from llamachat.images import accepts_images
@@ -259,13 +274,13 @@ async def _converse(
     from llamachat.providers.errors import ProviderError
     from llamachat.providers.registry import build_provider
     from llamachat.resolve import configured_model, provider_settings
-    from llamachat.store.db import Store, StoreError
+    from llamachat.store.db import StoreError
     from llamachat.store.health import not_saved
 
     config = load_config()
     for warning in config.warnings:
         console.error(f"warning: {warning}")
-    store = None if args.no_save else Store.open_default()
+    store = None if args.no_save else _open_store(console, continuing=args.continue_id is not None)
     try:
         conversation = None
         if args.continue_id is not None and store is not None:

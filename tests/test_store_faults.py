@@ -321,3 +321,25 @@ def test_a_base_url_conversation_can_be_continued_without_a_configured_key(
     assert "di-secret-key-12345" not in json.dumps(sent.headers)
     stored = db_file(subprocess_env).read_bytes()
     assert b"user:pw@" not in stored
+
+
+def test_a_history_that_cannot_even_be_opened_still_answers(
+    fake: FakeServer, subprocess_env: dict[str, str]
+) -> None:
+    """A full disk at the first start: the database cannot be made at all."""
+
+    def tiny_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+
+    fake.on("POST", CHAT, sse_reply(stream_events(["The ", "answer."])))
+    result = run(
+        "ask", "--base-url", f"{fake.url}/v1", "-m", "m", "-q", "question",
+        env=subprocess_env, preexec=tiny_disk,
+    )  # fmt: skip
+    assert "Traceback" not in result.stderr
+    assert result.stdout == "The answer.\n"  # it exited 2 with nothing when the disk was full
+    assert result.returncode == 0
+    assert result.stderr.count("will not be saved") == 1, result.stderr
+    continued = run("ask", "--continue", "again", env=subprocess_env, preexec=tiny_disk)
+    assert continued.returncode == 2 and "Traceback" not in continued.stderr
