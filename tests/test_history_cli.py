@@ -135,5 +135,8 @@ def test_broken_database_is_one_line_exit_2(subprocess_env: dict[str, str]) -> N
         and "is damaged" in result.stderr
         and "Traceback" not in result.stderr
     )
-    asked = run("ask", "-p", "demo", "hi", env=subprocess_env)
-    assert asked.returncode == 2 and "is damaged" in asked.stderr
+    asked = run("ask", "-p", "demo", "hi", env=subprocess_env)  # answered, not saved
+    assert asked.returncode == 0 and "is damaged" in asked.stderr and asked.stdout
+    assert "will not be saved" in asked.stderr
+    continued = run("ask", "-p", "demo", "-c", "hi", env=subprocess_env)
+    assert continued.returncode == 2 and "is damaged" in continued.stderr
