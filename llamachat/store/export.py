@@ -16,10 +16,14 @@ import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from llamachat.store.models import ConversationView, Message
 from llamachat.textsafety import escape_controls, escape_json, one_line
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 FORMAT_NAME = "llamachat.conversation"
 FORMAT_VERSION = 1
@@ -235,12 +239,17 @@ td, th { border: 1px solid var(--border); padding: .2rem .5rem; }
 """
 
 
-def _markdown_html(text: str) -> str:
+@lru_cache(maxsize=1)
+def _html_renderer() -> MarkdownIt:
+    """One parser for every message (building one took most of a long export's time)."""
     from markdown_it import MarkdownIt
 
     # html=False: raw HTML in a message is shown as text, never interpreted.
-    renderer = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-    rendered: str = renderer.render(escape_controls(text))
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def _markdown_html(text: str) -> str:
+    rendered: str = _html_renderer().render(escape_controls(text))
     return rendered
 
 
