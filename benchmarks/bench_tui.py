@@ -58,7 +58,8 @@ from textual.app import App  # noqa: E402
 from textual.containers import VerticalScroll  # noqa: E402
 from textual.widgets import Markdown  # noqa: E402
 
-from llamachat.config import load_config, write_config  # noqa: E402
+from llamachat.config import load_config  # noqa: E402
+from llamachat.config_write import write_config  # noqa: E402
 from llamachat.store.db import Store  # noqa: E402
 from llamachat.tui.app import LlamaChatApp  # noqa: E402
 from llamachat.tui.widgets.message import MessageView  # noqa: E402

@@ -379,10 +379,3 @@ def config_defaults(path: Path | None = None) -> Config:
     return Config(
         path=locations.config_path() if path is None else path, providers=dict(BUILTIN_PROVIDERS)
     )
-
-
-def write_config(raw: Mapping[str, Any], path: Path | None = None) -> Path:
-    """Write ``raw`` as the whole file, atomically and privately (see ``config_write``)."""
-    from llamachat.config_write import write_config as write_whole
-
-    return write_whole(raw, path)

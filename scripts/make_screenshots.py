@@ -83,7 +83,8 @@ def seed_history() -> None:
 
 
 async def shoot() -> None:
-    from llamachat.config import load_config, write_config
+    from llamachat.config import load_config
+    from llamachat.config_write import write_config
     from llamachat.store.db import Store
     from llamachat.tui.app import LlamaChatApp
     from tests.fakeserver import FakeServer, json_reply

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from llamachat.config import write_config
+from llamachat.config_write import write_config
 from tests.fakeserver import FakeServer, chunk_event, json_reply, sse_reply, stream_events
 from tests.helpers import read_until_closed
 

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from llamachat.config import write_config
+from llamachat.config_write import write_config
 from llamachat.store.db import Store
 from tests.fakeserver import FakeServer, sse_reply, stream_events
 

@@ -14,8 +14,8 @@ from llamachat.config import (
     configured_params,
     default_provider_name,
     load_config,
-    write_config,
 )
+from llamachat.config_write import write_config
 from llamachat.providers.base import GenerationParams
 from llamachat.providers.registry import build_provider, option_specs
 

@@ -11,7 +11,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from llamachat.config import write_config
+from llamachat.config_write import write_config
 from llamachat.store.db import Store
 from llamachat.store.models import MessageStatus
 from tests.fakeserver import FakeServer, json_reply, sse_reply, stream_events

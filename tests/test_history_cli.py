@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from llamachat.config import write_config
+from llamachat.config_write import write_config
 from tests.fakeserver import FakeServer, sse_reply, stream_events
 
 CHAT = "/v1/chat/completions"

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from llamachat.cli import main
-from llamachat.config import write_config
+from llamachat.config_write import write_config
 from llamachat.locations import database_path
 from llamachat.store.db import Store
 from llamachat.store.models import Message, MessageStatus

@@ -13,7 +13,8 @@ import subprocess
 import sys
 import time
 
-from llamachat.config import NetworkSettings, write_config
+from llamachat.config import NetworkSettings
+from llamachat.config_write import write_config
 from llamachat.locations import database_path
 from llamachat.providers.errors import ErrorKind
 from llamachat.store.db import Store

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from llamachat.config import write_config
+from llamachat.config_write import write_config
 from llamachat.images import MAX_IMAGE_BYTES, ImageError, image_reference
 from llamachat.store.db import Store
 from tests.fakeserver import FakeServer, completion_body, json_reply, sse_reply, stream_events

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from llamachat.config import ProviderSettings, load_config, write_config
+from llamachat.config import ProviderSettings, load_config
+from llamachat.config_write import write_config
 from llamachat.providers.http import HostBoundAuth
 from llamachat.secrets import Secret, redact
 from tests.fakeserver import FakeServer, json_reply, sse_reply, stream_events

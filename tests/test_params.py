@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from llamachat.config import write_config
+from llamachat.config_write import write_config
 from llamachat.params import PARAM_SPECS, describe_params, param_problem
 from tests.fakeserver import FakeServer, completion_body, json_reply, sse_reply, stream_events
 from tests.test_cli import CHAT, run

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from llamachat.chat import send
-from llamachat.config import write_config
+from llamachat.config_write import write_config
 from llamachat.providers.base import Credits, GenerationParams, Provider
 from llamachat.providers.errors import ErrorKind
 from llamachat.providers.numbers import money

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import time
@@ -11,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from llamachat.config import load_config, write_config
+from llamachat.config import load_config
+from llamachat.config_write import write_config
 from llamachat.store.db import Store
 from llamachat.tui.app import LlamaChatApp
 
@@ -25,7 +27,17 @@ BASE = 1_736_935_200.0  # 2025-01-15 10:00 UTC: old enough to show as a date, ne
 
 @pytest.fixture
 def fixed_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A config path that is the same on every machine (the settings screen shows it) and UTC."""
+    """A config path that is the same on every machine (the settings screen shows it) and UTC.
+
+    The directory is shared by every copy of the suite on the machine: a lock beside it
+    keeps two runs at once from removing each other's files.
+    """
+    with open(f"{FIXED}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the lock file is closed
+        yield from _fixed_env(monkeypatch)
+
+
+def _fixed_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     shutil.rmtree(FIXED, ignore_errors=True)
     monkeypatch.setenv("LLAMACHAT_CONFIG", str(FIXED / "config.toml"))
     monkeypatch.setenv("LLAMACHAT_DATA_DIR", str(FIXED / "data"))

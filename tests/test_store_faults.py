@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from llamachat.config import write_config
+from llamachat.config_write import write_config
 from llamachat.store.db import Store, StoreError
 from tests.fakeserver import FakeServer, json_reply, sse_reply, stream_events
 

@@ -49,7 +49,8 @@ async def test_credits_are_only_those_of_the_provider_in_use(fake: FakeServer) -
 
 async def test_picker_says_a_configured_key_is_there(fake: FakeServer) -> None:
     configure(fake)
-    from llamachat.config import load_config, write_config
+    from llamachat.config import load_config
+    from llamachat.config_write import write_config
 
     raw = dict(load_config().raw)
     raw["providers"]["fake"]["api_key"] = "sk-local-0123456789"

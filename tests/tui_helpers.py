@@ -6,7 +6,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from llamachat.config import load_config, write_config
+from llamachat.config import load_config
+from llamachat.config_write import write_config
 from llamachat.store.db import Store
 from llamachat.tui.app import LlamaChatApp
 from llamachat.tui.widgets.chat_pane import ChatPane
