@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("file")
     importer.add_argument(
         "--max-size",
-        type=int,
+        type=positive,
         default=None,
         metavar="MB",
         help="refuse files larger than this many megabytes (default 1024; an export of a "

@@ -221,7 +221,7 @@ def run_import(args: argparse.Namespace) -> int:
     from llamachat.store.importer import MAX_IMPORT_BYTES, ImportError_, plan, read_file, write
 
     path = Path(args.file).expanduser()
-    limit = max(1, args.max_size) * 1024 * 1024 if args.max_size else MAX_IMPORT_BYTES
+    limit = args.max_size * 1024 * 1024 if args.max_size else MAX_IMPORT_BYTES
     try:
         size = path.stat().st_size if path.is_file() else 0
     except OSError:

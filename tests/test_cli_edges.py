@@ -1,0 +1,81 @@
+"""Edges of the command line an adversarial round found: absurd numbers, closed standard
+streams, endless stdin, and Ctrl+C during a large import. The real command in a subprocess,
+against a real SQLite file in the test's data dir.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from llamachat import locations
+from llamachat.store.db import Store
+
+LLAMACHAT = [sys.executable, "-m", "llamachat"]
+
+
+def run(
+    *args: str, env: dict[str, str], stdin: bytes = b"", closed: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """``llamachat ARGS``; ``closed`` is a shell redirection such as ``>&-`` (fd 1 closed)."""
+    result = subprocess.run(
+        ["sh", "-c", f'exec "$@" {closed}', "sh", *LLAMACHAT, *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    return subprocess.CompletedProcess(
+        result.args, result.returncode, result.stdout.decode(), result.stderr.decode()
+    )
+
+
+def conversations() -> int:
+    if not locations.database_path().exists():
+        return 0
+    with sqlite3.connect(locations.database_path()) as db:
+        return int(db.execute("SELECT COUNT(*) FROM conversations").fetchone()[0])
+
+
+def seed() -> None:
+    with Store.open_default() as store:
+        conversation = store.create_conversation(title="Herons")
+        store.add_message(conversation.id, "user", "Tell me about herons")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["history", "list", "--limit", "9223372036854775808"],
+        ["history", "search", "herons", "--limit", "9223372036854775808"],
+        ["history", "list", "--limit", "1000001"],
+        ["history", "list", "--limit", "9" * 400],
+    ],
+)
+def test_a_limit_beyond_a_million_is_one_sentence(
+    args: list[str], subprocess_env: dict[str, str]
+) -> None:
+    seed()
+    result = run(*args, env=subprocess_env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "--limit: must be at most 1,000,000" in result.stderr
+    assert len(result.stderr.splitlines()[-1]) < 200  # a 400-digit number is not written out
+    assert run("history", "list", "--limit", "1000000", env=subprocess_env).returncode == 0
+
+
+@pytest.mark.parametrize("size", ["0", "-1", "--max-size=-5"])
+def test_import_max_size_must_be_at_least_one(
+    size: str, tmp_path: Path, subprocess_env: dict[str, str]
+) -> None:
+    path = tmp_path / "chat.json"
+    path.write_text(json.dumps([{"role": "user", "content": "hello"}]))
+    flags = [size] if size.startswith("--") else ["--max-size", size]
+    result = run("import", str(path), *flags, env=subprocess_env)
+    assert result.returncode == 2 and "--max-size: must be at least 1" in result.stderr
+    assert conversations() == 0
+    assert run("import", str(path), "--max-size", "1", env=subprocess_env).returncode == 0
