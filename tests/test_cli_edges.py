@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from llamachat import locations
+from llamachat.ask import MAX_STDIN_BYTES
 from llamachat.store.db import Store
 
 LLAMACHAT = [sys.executable, "-m", "llamachat"]
@@ -79,3 +80,40 @@ def test_import_max_size_must_be_at_least_one(
     assert result.returncode == 2 and "--max-size: must be at least 1" in result.stderr
     assert conversations() == 0
     assert run("import", str(path), "--max-size", "1", env=subprocess_env).returncode == 0
+
+
+@pytest.mark.parametrize("args", [["ask", "-p", "demo", "hi"], ["history", "list"]])
+def test_with_stdout_closed_it_says_so_and_does_nothing(
+    args: list[str], subprocess_env: dict[str, str]
+) -> None:
+    seed()
+    result = run(*args, env=subprocess_env, closed=">&-")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and "standard output is closed" in result.stderr
+    assert conversations() == 1  # ask stored nothing
+
+
+def test_with_stderr_or_stdin_closed_the_command_still_works(
+    subprocess_env: dict[str, str],
+) -> None:
+    seed()
+    no_stderr = run("ask", "-p", "demo", "hi", env=subprocess_env, closed="2>&-")
+    assert no_stderr.returncode == 0 and "demo provider" in no_stderr.stdout
+    listing = run("history", "list", env=subprocess_env, closed="2>&-")
+    assert listing.returncode == 0 and "Herons" in listing.stdout
+    no_stdin = run("ask", "-", env=subprocess_env, closed="<&-")
+    assert no_stdin.returncode == 2 and "no prompt" in no_stdin.stderr
+    assert "Traceback" not in no_stdin.stderr
+
+
+def test_stdin_beyond_the_cap_is_refused_and_nothing_is_sent(
+    subprocess_env: dict[str, str],
+) -> None:
+    result = run(
+        "ask", "-q", "-p", "demo", "-", env=subprocess_env, stdin=b"a" * (MAX_STDIN_BYTES + 1)
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and "larger than 8 MB" in result.stderr
+    assert result.stdout == "" and conversations() == 0
+    fits = run("ask", "-q", "-p", "demo", "-", env=subprocess_env, stdin=b"a" * MAX_STDIN_BYTES)
+    assert fits.returncode == 0 and conversations() == 1
