@@ -128,7 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write a conversation as md, json, html or txt")
     export.add_argument("id", type=conversation_id)
     export.add_argument("--format", "-f", choices=("md", "json", "html", "txt"), default="md")
-    export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    export.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write a new file here instead of stdout (- is stdout)",
+    )
+    export.add_argument(
+        "--force", action="store_true", help="with -o: replace the file if it exists"
+    )
 
     importer = commands.add_parser(
         "import", help="import a llamachat JSON export or an OpenAI-style message list"

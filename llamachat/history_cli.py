@@ -197,20 +197,40 @@ def _confirmed(question: str) -> bool:
 
 @with_store
 def run_export(store: Store, args: argparse.Namespace) -> int:
-    """Write a transcript to a file or stdout."""
+    """Write a transcript to stdout, or to a new file (``--force`` replaces one)."""
     from llamachat.store.export import export
 
     text = export(store.load(args.id), args.format)
-    if args.output:
-        path = Path(args.output).expanduser()
-        try:
-            locations.write_private(path, text)
-        except OSError as error:
-            _err(f"Cannot write {path}: {error.strerror}.")
-            return EXIT_FAILURE
-        print(f"Exported conversation {args.id} to {path}", file=sys.stderr)
-        return EXIT_OK
+    if args.output and args.output != "-":
+        return _export_to(Path(args.output).expanduser(), text, args)
     sys.stdout.write(_safe(text, sys.stdout) if args.format in ("md", "txt") else text)
+    return EXIT_OK
+
+
+def _export_to(path: Path, text: str, args: argparse.Namespace) -> int:
+    """Write an export to ``path``: never through a symbolic link, never over a file unasked."""
+    import errno
+
+    link = f"Not writing {path}: it is a symbolic link, and export does not follow one."
+    if path.is_symlink():
+        _err(link)
+        return EXIT_USAGE
+    exists = f"Not writing {path}: it already exists (add --force to replace it)."
+    if path.exists() and not args.force:
+        _err(exists)
+        return EXIT_USAGE
+    try:
+        locations.write_new_private(path, text, replace=args.force)
+    except FileExistsError:  # made meanwhile
+        _err(link if path.is_symlink() else exists)
+        return EXIT_USAGE
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            _err(link)
+            return EXIT_USAGE
+        _err(f"Cannot write {path}: {error.strerror}.")
+        return EXIT_FAILURE
+    print(f"Exported conversation {args.id} to {path}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -7,6 +7,7 @@ the data directory; tests and scripts rely on both.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 APP_NAME = "llamachat"
@@ -87,6 +88,21 @@ def write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path``; a new file is readable by its owner only (an export)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def write_new_private(path: Path, text: str, *, replace: bool = False) -> None:
+    """Write ``text`` to a new file at ``path``, readable by its owner only.
+
+    An existing file is ``FileExistsError`` unless ``replace`` (then it is emptied,
+    written and made owner-only). A symbolic link at ``path`` is never followed: it is
+    ``FileExistsError`` too, or with ``replace`` an ``OSError`` (``ELOOP``).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if replace else os.O_EXCL)
+    fd = os.open(path, flags, PRIVATE_FILE)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        if stat.S_ISREG(os.fstat(fd).st_mode):  # not /dev/null's mode
+            os.fchmod(fd, PRIVATE_FILE)
         handle.write(text)
 
 
