@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from llamachat import locations
-from llamachat.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from llamachat.exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from llamachat.store.db import Store, StoreError
 from llamachat.store.models import MATCH_END, MATCH_START, SearchHit
 from llamachat.textsafety import escape_controls, marked_pieces, one_line
@@ -235,7 +236,38 @@ def _export_to(path: Path, text: str, args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    """Create a conversation from an export file: checked whole first, then stored whole."""
+    """Create a conversation from an export file: checked whole first, then stored whole.
+
+    Ctrl+C stops it at once, whatever the reading, checking or writing: the transaction
+    is rolled back, so nothing is imported.
+    """
+    try:
+        with _interruptible():
+            return _import(args)
+    except KeyboardInterrupt:
+        _err("Import interrupted: nothing was imported.")
+        return EXIT_INTERRUPTED
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGINT raises ``KeyboardInterrupt`` even if llamachat was started with it ignored, as a
+    shell starts a job in the background (``llamachat import big.json &`` in a script): the
+    import went on to the end and exited 0 after ``kill -INT``, where ``ask`` stops."""
+    import signal
+
+    before = signal.getsignal(signal.SIGINT)
+    if before is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def _import(args: argparse.Namespace) -> int:
     import sqlite3
 
     from llamachat.store.importer import MAX_IMPORT_BYTES, ImportError_, plan, read_file, write

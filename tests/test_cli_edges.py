@@ -6,6 +6,7 @@ against a real SQLite file in the test's data dir.
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -117,3 +118,36 @@ def test_stdin_beyond_the_cap_is_refused_and_nothing_is_sent(
     assert result.stdout == "" and conversations() == 0
     fits = run("ask", "-q", "-p", "demo", "-", env=subprocess_env, stdin=b"a" * MAX_STDIN_BYTES)
     assert fits.returncode == 0 and conversations() == 1
+
+
+@pytest.mark.parametrize("ignored", [True, False], ids=["started-ignoring-sigint", "default"])
+def test_ctrl_c_during_a_large_import_rolls_it_back_and_exits_130(
+    ignored: bool, tmp_path: Path, subprocess_env: dict[str, str]
+) -> None:
+    messages = [
+        {"role": "user" if n % 2 == 0 else "assistant", "content": f"message {n}"}
+        for n in range(100_000)
+    ]
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(messages))
+    # A shell starts a background job (``llamachat import big.json &``) with SIGINT ignored.
+    trap = 'trap "" INT; ' if ignored else ""
+    proc = subprocess.Popen(
+        ["sh", "-c", f'{trap}exec "$@"', "sh", *LLAMACHAT, "import", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=subprocess_env,
+    )
+    assert proc.stderr is not None
+    first = proc.stderr.readline().decode()  # written after the first batch, in the transaction
+    assert first.startswith("Importing: 10,000 of 100,000"), first
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert out == b"" and err.decode().splitlines()[-1] == (
+        "llamachat: Import interrupted: nothing was imported."
+    )
+    assert "Traceback" not in err.decode() and conversations() == 0
+    with sqlite3.connect(locations.database_path()) as db:
+        assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 0
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
