@@ -88,3 +88,34 @@ def test_a_new_file_is_private(chat: str, tmp_path: Path, subprocess_env: dict[s
     result = run("export", chat, "-f", "json", "-o", str(target), env=subprocess_env)
     assert result.returncode == 0 and '"Herons"' in target.read_text()
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+
+
+async def test_the_chat_windows_export_never_follows_a_link_either(
+    chat: str, tmp_path: Path
+) -> None:
+    from llamachat.locations import unused_path
+    from tests.tui_helpers import SIZE, make_app, wait_for
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    link = tmp_path / "chat.md"
+    link.symlink_to(victim)
+    dangling = tmp_path / "chat-2.md"
+    dangling.symlink_to(tmp_path / "nowhere.md")
+    assert unused_path(link) == tmp_path / "chat-3.md"  # a link to nothing is not offered
+    replaced = tmp_path / "old.md"
+    replaced.write_text("old\n")
+    replaced.chmod(0o644)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: app.active_pane is not None, pilot)
+        for path in (link, dangling):
+            app.export_to(int(chat), "md", path)
+        app.export_to(int(chat), "md", replaced)  # replacing a file the person confirmed
+        await wait_for(lambda: len(app._notifications) >= 3, pilot)
+        messages = [n.message for n in app._notifications]
+    assert any(m.startswith(f"Could not write {link}") for m in messages), messages
+    assert any(m.startswith(f"Could not write {dangling}") for m in messages), messages
+    assert victim.read_text() == "keep me\n" and not (tmp_path / "nowhere.md").exists()
+    assert link.is_symlink() and dangling.is_symlink()
+    assert "herons" in replaced.read_text() and stat.S_IMODE(replaced.stat().st_mode) == 0o600
