@@ -158,17 +158,32 @@ def silence_stdout() -> None:
     os.close(devnull)
 
 
+#: The most ``ask`` reads from stdin (``ask - < /dev/zero`` once grew without bound).
+MAX_STDIN_BYTES = 8 * 1024 * 1024
+
+
+class PromptTooLarge(ValueError):
+    """More than :data:`MAX_STDIN_BYTES` arrived on stdin."""
+
+
 def read_prompt(words: list[str]) -> str | None:
     """The prompt from the arguments, or stdin when they are absent or ``-``.
 
     Bytes on stdin that are not UTF-8 (a binary file piped in) become U+FFFD rather
     than failing later in the store or the request (``cli`` does the same for arguments).
+    At most :data:`MAX_STDIN_BYTES` are read: more is :class:`PromptTooLarge`.
     """
     if words and words != ["-"]:
         return " ".join(words)
     if sys.stdin.isatty() and not words:
         return None
-    return sys.stdin.buffer.read().decode("utf-8", errors="replace")
+    data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+    if len(data) > MAX_STDIN_BYTES:
+        raise PromptTooLarge(
+            f"the prompt on stdin is larger than {MAX_STDIN_BYTES // 1024**2} MB, the most "
+            "ask reads: nothing was sent."
+        )
+    return data.decode("utf-8", errors="replace")
 
 
 def _money(value: float) -> str:
@@ -422,6 +437,9 @@ def run_ask(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         console.error("interrupted while reading the prompt: nothing was sent.")
         return EXIT_INTERRUPTED
+    except PromptTooLarge as error:
+        console.error(str(error))
+        return EXIT_USAGE
     if prompt is None or not prompt.strip():
         console.error("no prompt: give one as arguments, or pipe it on stdin (llamachat ask -).")
         return EXIT_USAGE

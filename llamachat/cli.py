@@ -7,6 +7,7 @@ Only the standard library is imported at module level so that ``--help`` and
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -19,7 +20,7 @@ from llamachat.cli_args import (
     positive,
     valid_arguments,
 )
-from llamachat.exit_codes import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED
+from llamachat.exit_codes import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE
 
 
 def _add_provider_flags(parser: argparse.ArgumentParser) -> None:
@@ -127,7 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write a conversation as md, json, html or txt")
     export.add_argument("id", type=conversation_id)
     export.add_argument("--format", "-f", choices=("md", "json", "html", "txt"), default="md")
-    export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    export.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write a new file here instead of stdout (- is stdout)",
+    )
+    export.add_argument(
+        "--force", action="store_true", help="with -o: replace the file if it exists"
+    )
 
     importer = commands.add_parser(
         "import", help="import a llamachat JSON export or an OpenAI-style message list"
@@ -135,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("file")
     importer.add_argument(
         "--max-size",
-        type=int,
+        type=positive,
         default=None,
         metavar="MB",
         help="refuse files larger than this many megabytes (default 1024; an export of a "
@@ -157,8 +166,41 @@ def _continue_without_id(argv: list[str]) -> list[str]:
     return result
 
 
+_STREAMS = ("stdin", "stdout", "stderr")
+
+
+def _missing_streams() -> list[str]:
+    """Put ``/dev/null`` in place of any of stdin, stdout, stderr the process started without
+    (``sys.stdout`` is ``None`` when fd 1 was closed); the names of those that were missing.
+
+    Besides giving the code something to read and write, this takes the closed descriptor,
+    so the database opened later cannot become fd 1 or 2 and receive what is printed there.
+    """
+    missing = [name for name in _STREAMS if getattr(sys, name) is None]
+    for name in missing:
+        number, mode = _STREAMS.index(name), "r" if name == "stdin" else "w"
+        try:
+            os.fstat(number)  # open after all (``sys.stdout = None`` in-process): left alone
+            stream = open(os.devnull, mode, encoding="utf-8")  # noqa: SIM115
+        except OSError:
+            devnull = os.open(os.devnull, os.O_RDWR)
+            if devnull != number:
+                os.dup2(devnull, number)
+                os.close(devnull)
+            stream = open(number, mode, encoding="utf-8", closefd=False)  # noqa: SIM115
+        setattr(sys, name, stream)
+    return missing
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (141 when the reader of stdout left)."""
+    if "stdout" in _missing_streams():  # started with fd 1 closed: the result has nowhere to go
+        print(
+            "llamachat: standard output is closed, so there is nowhere to write; nothing was "
+            "done (to discard the output, send it to /dev/null).",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     raw = list(sys.argv[1:] if argv is None else argv)
     args = valid_arguments(build_parser().parse_args(_continue_without_id(raw)))
     try:

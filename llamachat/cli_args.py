@@ -10,15 +10,27 @@ import argparse
 from llamachat.params import PARAM_SPECS, ParamKind, parse_param
 from llamachat.providers.base import GenerationParams
 
+#: The largest number ``positive`` accepts (``--limit``, ``--max-size``): far more than any
+#: listing or file needs, far less than SQLite's largest integer.
+MAX_POSITIVE = 1_000_000
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 24 else text[:24] + "…"
+
 
 def positive(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
+    """An argparse type: a whole number from 1 to :data:`MAX_POSITIVE`."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not a whole number: {_shown(text)!r}") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {_shown(text.strip())}")
+    if value > MAX_POSITIVE:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {MAX_POSITIVE:,}, not {_shown(text.strip())}"
+        )
     return value
 
 
@@ -33,9 +45,8 @@ def conversation_id(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a conversation id: {text!r}") from None
     if not 1 <= value <= SQLITE_MAX_INTEGER:
-        shown = text if len(text) <= 24 else text[:24] + "…"
         raise argparse.ArgumentTypeError(
-            f"no conversation has the id {shown}: see `llamachat history list`"
+            f"no conversation has the id {_shown(text)}: see `llamachat history list`"
         )
     return value
 

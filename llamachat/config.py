@@ -33,8 +33,20 @@ from llamachat.urls import base_url_problem, shown_url
 PROVIDER_KINDS = ("openai", "deepinfra", "e2e", "segmind", "demo")
 
 
+#: The byte order mark some editors put first in a UTF-8 file; it is read past.
+BOM = "\ufeff"
+
+
 class ConfigError(Exception):
     """The config file cannot be used; the message names the file and the place."""
+
+
+def too_deep(path: Path) -> str:
+    """The sentence for a file whose arrays or tables are nested too deep to be read."""
+    return (
+        f"{path}: arrays or tables are nested inside each other too deep to be read. "
+        "Fix the file or move it aside."
+    )
 
 
 @dataclass(frozen=True)
@@ -282,10 +294,13 @@ def _provider_settings(
 
 def parse_config(text: str, path: Path) -> Config:
     """A :class:`Config` from TOML text; ``ConfigError`` says exactly what is wrong."""
+    text = text.removeprefix(BOM)  # an editor's byte order mark is not a TOML statement
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise _toml_error(path, error) from None
+    except RecursionError:  # tomllib reads nested arrays and tables by recursion
+        raise ConfigError(too_deep(path)) from None
     warnings: list[str] = []
     for key in raw:
         if key not in _TOP_KEYS:

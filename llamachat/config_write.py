@@ -10,6 +10,7 @@ a file that stopped being valid TOML meanwhile is never overwritten.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 import tomllib
 from collections.abc import Mapping, MutableMapping
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from llamachat import locations
-from llamachat.config import ConfigError, parse_config
+from llamachat.config import BOM, ConfigError, parse_config, too_deep
 from llamachat.secrets import Secret
 
 _ABSENT = object()
@@ -35,20 +36,47 @@ def plain(value: Any) -> Any:
 
 
 def write_atomic(path: Path, text: str) -> Path:
-    """Replace ``path`` with ``text`` in one step, mode 0600 (the file may hold keys)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    """Replace ``path`` with ``text`` in one step, mode 0600 (the file may hold keys).
+
+    A symbolic link at ``path`` (a dotfile manager's) is written through, never replaced:
+    the new text goes into a temporary file beside the link's target, which then takes
+    the target's place. A target only its owner can read keeps its mode (0400, 0700...);
+    any other becomes 0600.
+    """
+    target = _written_through(path)
+    mode = locations.PRIVATE_FILE
     try:
-        os.fchmod(fd, 0o600)
+        info = target.stat()
+        if stat.S_ISREG(info.st_mode) and not info.st_mode & 0o077:
+            mode = stat.S_IMODE(info.st_mode)
+    except FileNotFoundError:
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=target.parent)
+    try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
+        os.replace(tmp_name, target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     return path
+
+
+def _written_through(path: Path) -> Path:
+    """The file a write to ``path`` lands in: ``path`` itself, or the end of its symlinks
+    (which may not exist yet: a link whose target was removed makes it again)."""
+    try:
+        return Path(os.path.realpath(path, strict=True))
+    except FileNotFoundError:
+        return Path(os.path.realpath(path))
+    except OSError:  # a loop of symbolic links
+        raise ConfigError(
+            f"{path} is a symbolic link that leads round in a loop, so nothing was saved."
+        ) from None
 
 
 def toml_text(raw: Mapping[str, Any]) -> str:
@@ -103,6 +131,8 @@ def save_changes(before: Mapping[str, Any], after: Mapping[str, Any], path: Path
         raise ConfigError(
             f"{path} could not be read again ({reason}), so nothing was saved."
         ) from None
+    bom = BOM if text.startswith(BOM) else ""  # a byte order mark is kept as it was
+    text = text.removeprefix(BOM)
     try:
         tomllib.loads(text)
         document = tomlkit.parse(text)
@@ -111,9 +141,11 @@ def save_changes(before: Mapping[str, Any], after: Mapping[str, Any], path: Path
             f"{path} was changed and is no longer valid TOML ({error}), so it was not "
             "overwritten: fix it, then save again."
         ) from None
+    except RecursionError:
+        raise ConfigError(f"{too_deep(path)} Nothing was saved.") from None
     _apply(document, plain(before), plain(after))
     result = tomlkit.dumps(document)
     if result == text and path.exists():
         return path
     parse_config(result, path)  # a change that would break the file is refused here
-    return write_atomic(path, result)
+    return write_atomic(path, bom + result)

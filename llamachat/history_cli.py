@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from llamachat import locations
-from llamachat.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from llamachat.exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from llamachat.store.db import Store, StoreError
 from llamachat.store.models import MATCH_END, MATCH_START, SearchHit
 from llamachat.terminal import say_error, shown
@@ -189,31 +190,82 @@ def _confirmed(question: str) -> bool:
 
 @with_store
 def run_export(store: Store, args: argparse.Namespace) -> int:
-    """Write a transcript to a file or stdout."""
+    """Write a transcript to stdout, or to a new file (``--force`` replaces one)."""
     from llamachat.store.export import export
 
     text = export(store.load(args.id), args.format)
-    if args.output:
-        path = Path(args.output).expanduser()
-        try:
-            locations.write_private(path, text)
-        except OSError as error:
-            say_error(f"Cannot write {path}: {error.strerror}.")
-            return EXIT_FAILURE
-        print(f"Exported conversation {args.id} to {path}", file=sys.stderr)
-        return EXIT_OK
+    if args.output and args.output != "-":
+        return _export_to(Path(args.output).expanduser(), text, args)
     sys.stdout.write(_safe(text, sys.stdout) if args.format in ("md", "txt") else text)
     return EXIT_OK
 
 
+def _export_to(path: Path, text: str, args: argparse.Namespace) -> int:
+    """Write an export to ``path``: never through a symbolic link, never over a file unasked."""
+    import errno
+
+    link = f"Not writing {path}: it is a symbolic link, and export does not follow one."
+    if path.is_symlink():
+        say_error(link)
+        return EXIT_USAGE
+    exists = f"Not writing {path}: it already exists (add --force to replace it)."
+    if path.exists() and not args.force:
+        say_error(exists)
+        return EXIT_USAGE
+    try:
+        locations.write_new_private(path, text, replace=args.force)
+    except FileExistsError:  # made meanwhile
+        say_error(link if path.is_symlink() else exists)
+        return EXIT_USAGE
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            say_error(link)
+            return EXIT_USAGE
+        say_error(f"Cannot write {path}: {error.strerror}.")
+        return EXIT_FAILURE
+    print(f"Exported conversation {args.id} to {path}", file=sys.stderr)
+    return EXIT_OK
+
+
 def run_import(args: argparse.Namespace) -> int:
-    """Create a conversation from an export file: checked whole first, then stored whole."""
+    """Create a conversation from an export file: checked whole first, then stored whole.
+
+    Ctrl+C stops it at once, whatever the reading, checking or writing: the transaction
+    is rolled back, so nothing is imported.
+    """
+    try:
+        with _interruptible():
+            return _import(args)
+    except KeyboardInterrupt:
+        say_error("Import interrupted: nothing was imported.")
+        return EXIT_INTERRUPTED
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGINT raises ``KeyboardInterrupt`` even if llamachat was started with it ignored, as a
+    shell starts a job in the background (``llamachat import big.json &`` in a script): the
+    import went on to the end and exited 0 after ``kill -INT``, where ``ask`` stops."""
+    import signal
+
+    before = signal.getsignal(signal.SIGINT)
+    if before is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def _import(args: argparse.Namespace) -> int:
     import sqlite3
 
     from llamachat.store.importer import MAX_IMPORT_BYTES, ImportError_, plan, read_file, write
 
     path = Path(args.file).expanduser()
-    limit = max(1, args.max_size) * 1024 * 1024 if args.max_size else MAX_IMPORT_BYTES
+    limit = args.max_size * 1024 * 1024 if args.max_size else MAX_IMPORT_BYTES
     try:
         size = path.stat().st_size if path.is_file() else 0
     except OSError:

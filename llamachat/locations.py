@@ -7,6 +7,7 @@ the data directory; tests and scripts rely on both.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 APP_NAME = "llamachat"
@@ -53,9 +54,10 @@ def builtin_themes_dir() -> Path:
 
 
 def unused_path(path: Path) -> Path:
-    """``path`` if nothing is there, else ``name-2.ext``, ``name-3.ext``... the first free one."""
+    """``path`` if nothing is there (not even a link to nothing), else ``name-2.ext``,
+    ``name-3.ext``... the first free one."""
     candidate, number = path, 1
-    while candidate.exists():
+    while os.path.lexists(candidate):  # a symbolic link, even to nothing, is taken
         number += 1
         candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
     return candidate
@@ -84,9 +86,23 @@ def create_private(path: Path) -> bool:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path``; a new file is readable by its owner only (an export)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    """Write ``text`` to ``path``, readable by its owner only (an export the person chose to
+    write or replace). A symbolic link at ``path`` is never followed: ``OSError`` (``ELOOP``)."""
+    write_new_private(path, text, replace=True)
+
+
+def write_new_private(path: Path, text: str, *, replace: bool = False) -> None:
+    """Write ``text`` to a new file at ``path``, readable by its owner only.
+
+    An existing file is ``FileExistsError`` unless ``replace`` (then it is emptied,
+    written and made owner-only). A symbolic link at ``path`` is never followed: it is
+    ``FileExistsError`` too, or with ``replace`` an ``OSError`` (``ELOOP``).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if replace else os.O_EXCL)
+    fd = os.open(path, flags, PRIVATE_FILE)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        if stat.S_ISREG(os.fstat(fd).st_mode):  # not /dev/null's mode
+            os.fchmod(fd, PRIVATE_FILE)
         handle.write(text)
 
 
