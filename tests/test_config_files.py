@@ -143,3 +143,13 @@ def test_a_byte_order_mark_is_read_past_and_kept_on_save(subprocess_env: dict[st
     assert text.startswith(BOM + 'default_provider = "demo"') and text.count(BOM) == 1
     assert load_config().theme == "andes-day"
     assert os.path.isfile(path)
+
+
+def test_theme_files_with_a_bom_load_and_deep_ones_are_one_sentence(tmp_path: Path) -> None:
+    from llamachat.tui.themes import load_themes
+
+    (tmp_path / "bom.toml").write_text('\ufeffname = "bom-theme"\nprimary = "#123456"\n')
+    (tmp_path / "deep.toml").write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    themes, problems = load_themes([tmp_path])
+    assert [t.name for t in themes] == ["bom-theme"]  # it said "Invalid statement"
+    assert problems == ["deep.toml is nested too deeply to be read"]  # a RecursionError

@@ -42,11 +42,14 @@ def code_style(theme: Theme) -> str:
 def load_theme(path: Path) -> Theme:
     """The theme in ``path``; ``ValueError`` with a plain reason if it is broken."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: an editor's byte order mark is not a TOML statement.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as error:
         raise ValueError(f"cannot be read ({error})") from None
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"is not valid TOML ({error})") from None
+    except RecursionError:  # tomllib reads nested arrays and tables by recursion
+        raise ValueError("is nested too deeply to be read") from None
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise ValueError("has no name")
