@@ -59,7 +59,7 @@ from llamachat.providers.fields import (
     usage_field,
 )
 from llamachat.providers.limits import StreamClock, read_body, reply_timeout
-from llamachat.providers.numbers import money
+from llamachat.providers.numbers import money, reported_cost
 from llamachat.providers.presets import LABELS
 from llamachat.providers.sse import StreamStats, aiter_events
 from llamachat.providers.thinking import ThinkSplitter, split_thinking
@@ -68,11 +68,12 @@ from llamachat.providers.thinking import ThinkSplitter, split_thinking
 def usage_event(usage: Mapping[str, Any], model: ModelInfo | None) -> Usage:
     """A :class:`Usage` from an OpenAI ``usage``; DeepInfra's ``estimated_cost`` is the cost.
 
-    A count or cost that is not a sane number (negative, NaN, ``1e300``, text) is left unknown.
+    A count or cost that is not a sane number (negative, NaN, ``1e300``, text) is left unknown;
+    so is a cost the tokens could not come to (:func:`reported_cost`), priced from the list instead.
     """
     prompt = token_count(usage.get("prompt_tokens"))
     completion = token_count(usage.get("completion_tokens"))
-    cost = money(usage.get("estimated_cost"))
+    cost = reported_cost(usage.get("estimated_cost"), prompt, completion)
     if cost is not None:
         return Usage(prompt, completion, cost)
     estimate = model.cost(Usage(prompt, completion)) if model else None
