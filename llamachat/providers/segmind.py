@@ -48,12 +48,13 @@ from llamachat.providers.errors import (
     http_error,
     server_message,
 )
-from llamachat.providers.fields import kind_of
+from llamachat.providers.fields import kind_of, malformed
 from llamachat.providers.limits import Body
 from llamachat.providers.numbers import money, reported_cost
 from llamachat.providers.openai import parse_completion
 from llamachat.providers.presets import LABELS, PRESET_MODELS, SEGMIND_BASE_URL, SEGMIND_KEY_ENV
 from llamachat.providers.retry import retry_after
+from llamachat.providers.wirejson import NestedTooDeep, loads
 
 DEFAULT_POLL_INTERVAL = 1.0
 DEFAULT_DEADLINE = 600.0
@@ -412,7 +413,9 @@ class SegmindProvider(HTTPProvider):
         output = result.get("output")
         if isinstance(output, str):
             try:
-                decoded = json.loads(output)
+                decoded = loads(output)
+            except NestedTooDeep as problem:
+                raise malformed(ctx, "the finished job's ", problem, output) from None
             except ValueError:
                 decoded = None
             body = (
