@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from llamachat.cli import main
-from llamachat.config import write_config
+from llamachat.config_write import write_config
 from llamachat.locations import database_path
 from llamachat.providers.numbers import MAX_USD_PER_TOKEN, reported_cost
 from llamachat.store.db import Store
@@ -116,10 +116,13 @@ def test_a_cost_of_minus_zero_is_shown_as_zero(
     assert "cost: $0.000000" in err and "-0" not in err, err
 
 
-def test_the_ceiling_is_per_token_and_no_tokens_allow_no_cost() -> None:
+def test_the_ceiling_is_per_token_and_a_few_dollars_when_no_tokens_are_reported() -> None:
     assert reported_cost(0.002, 1, 1) == 0.002
     assert reported_cost(0.0021, 1, 1) is None
-    assert reported_cost(0.01, None, None) is None
+    assert reported_cost(0.01, 0, 0) is None  # tokens reported as none: no cost either
+    assert reported_cost(0.01, None, None) == 0.01  # Segmind's x-cost on a body without usage
+    assert reported_cost(5.01, None, None) is None
+    assert reported_cost(999_999_999, None, None) is None
     assert reported_cost(0, None, None) == 0.0
     # A real price, 405B at a few dollars per million tokens, is far below the ceiling.
     assert reported_cost(100_000 * 5 / 1e6, 90_000, 10_000) == 0.5

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from llamachat.cli import main
-from llamachat.config import write_config
+from llamachat.config_write import write_config
 from llamachat.locations import database_path
 from llamachat.providers.errors import ErrorKind
 from llamachat.providers.wirejson import MAX_DEPTH, NestedTooDeep, loads, loads_each
