@@ -59,6 +59,7 @@ from llamachat.store.health import not_sent
 from llamachat.store.models import Branch, ConversationView, Message, MessageStatus, Totals
 from llamachat.textsafety import escape_label
 from llamachat.tui.unsaved import repeats, shown_unsaved
+from llamachat.tui.widgets.earlier import EarlierRow
 from llamachat.tui.widgets.message import MessageView
 from llamachat.tui.widgets.prompt import PromptInput
 from llamachat.tui.widgets.status_bar import PaneStatus
@@ -80,7 +81,6 @@ class MessageList(VerticalScroll):
 
     DEFAULT_CSS = """
     MessageList { height: 1fr; padding: 0 1; scrollbar-gutter: stable; }
-    MessageList > #earlier { color: $text-muted; text-align: center; height: 1; }
     """
 
     @dataclass
@@ -183,7 +183,7 @@ class ChatPane(Vertical):
         self.system_prompt = system_prompt
         self.title = "New chat"
         self.status = PaneStatus(provider=provider, model=model)
-        self.earlier = Static(id="earlier")
+        self.earlier = EarlierRow(id="earlier")
         self.messages = MessageList(self.earlier, id="messages")
         self.notice = Static(id="notice")
         self.attachments_label = Static(id="attachments")
@@ -376,7 +376,7 @@ class ChatPane(Vertical):
 
     def _update_earlier(self, label: Static) -> None:
         count = "" if self._earlier is None else f"{self._first_mounted + self._earlier:,} "
-        label.update(Text(f"↑ {count}earlier messages: scroll up to load them", style="dim"))
+        label.update(Text(f"↑ {count}earlier messages: scroll up or click to load them"))
         label.display = self._first_mounted > 0 or self._earlier != 0
 
     def _view_for(self, message: Message) -> MessageView:
@@ -393,6 +393,10 @@ class ChatPane(Vertical):
         event.stop()
         if not self._filling:
             self.action_load_earlier()
+
+    def on_earlier_row_pressed(self, event: EarlierRow.Pressed) -> None:
+        event.stop()
+        self.action_load_earlier()
 
     def action_load_earlier(self) -> None:
         """Mount the next batch of older messages, keeping the reading position."""
