@@ -4,6 +4,9 @@ says what was not saved, the typed prompt is never lost, and the app keeps runni
 The disk is really full for SQLite: ``PRAGMA max_page_count`` caps the database at its
 size, so a write that needs another page fails with ``SQLITE_FULL``, as on a full disk.
 Small writes into pages with room still succeed (as on a disk with a little space left).
+Where one insert must fail and the one before it succeed, a temporary trigger on the app's
+connection refuses it with SQLite's own full-disk message. A locked store (another
+program holding the write lock) refuses every write, small ones too.
 """
 
 from __future__ import annotations
@@ -76,6 +79,25 @@ async def test_disk_full_during_a_reply_keeps_it_whole_on_screen(fake: FakeServe
         assert store.integrity_check() == "ok"
     assert [m.role for m in stored] == ["user", "assistant"]
     assert all(m.status is not MessageStatus.STREAMING for m in stored)
+
+
+async def test_a_prompt_saved_whose_reply_row_is_refused_is_still_shown(
+    fake: FakeServer,
+) -> None:
+    configure(fake)
+    fake.on("POST", CHAT, sse_reply(stream_events(["shown ", "anyway"])))
+    app = make_app()
+    assert app.store is not None
+    with app.store._lock:  # the prompt fits; then no room is left for the reply's row
+        app.store._db.execute(
+            "CREATE TEMP TRIGGER full BEFORE INSERT ON main.messages WHEN new.role = "
+            "'assistant' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+        )
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"my question", "enter")
+        await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)
+        assert [v.body.text for v in views(app)] == ["my question", "shown anyway"]
+        assert len(sentences(app, "could not be saved")) == 1
 
 
 async def test_disk_full_before_sending_keeps_the_prompt_and_sends_nothing(

@@ -721,12 +721,12 @@ class ChatPane(Vertical):
 
     def _reply_started(self, event: ReplyStarted, rebuild: bool) -> MessageView:
         store = self.chat_app.store
+        if store is not None and event.reply_id is not None and rebuild:
+            self.rebuild()
+            return self._views[event.reply_id]
+        if store is not None and event.user_id is not None and event.user_id not in self._views:
+            self._append_view(store.message(event.user_id))  # kept even if its reply is not
         if store is not None and event.reply_id is not None:
-            if rebuild:
-                self.rebuild()
-                return self._views[event.reply_id]
-            if event.user_id is not None:
-                self._append_view(store.message(event.user_id))
             return self._append_view(store.message(event.reply_id))
         transient = Message(
             0,
