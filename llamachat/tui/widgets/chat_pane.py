@@ -58,7 +58,7 @@ from llamachat.store.db import StoreError
 from llamachat.store.health import not_sent
 from llamachat.store.models import Branch, ConversationView, Message, MessageStatus, Totals
 from llamachat.textsafety import escape_label
-from llamachat.tui.unsaved import repeats, shown_unsaved
+from llamachat.tui.unsaved import repeats, shown_unsaved, told_if_refused
 from llamachat.tui.widgets.earlier import EarlierRow
 from llamachat.tui.widgets.message import MessageView
 from llamachat.tui.widgets.prompt import PromptInput
@@ -280,7 +280,7 @@ class ChatPane(Vertical):
         if distance is None:
             try:
                 store.switch_to(at_message)
-            except KeyError:
+            except (KeyError, StoreError):
                 return LOAD
             distance = store.distance_from_leaf(conversation_id, at_message)
         return max(LOAD, (distance or 0) + WINDOW)
@@ -874,7 +874,8 @@ class ChatPane(Vertical):
         if branch is None or branch.count < 2 or store is None or self.busy:
             return
         index = (branch.index - 1 + step) % branch.count
-        store.switch_to(branch.sibling_ids[index])
+        with told_if_refused(self.app):
+            store.switch_to(branch.sibling_ids[index])
         self.rebuild()
         target = self._views.get(branch.sibling_ids[index])
         if target is not None:
@@ -959,7 +960,8 @@ class ChatPane(Vertical):
         self.provider_name, self.model = provider, model
         store = self.chat_app.store
         if store is not None and self.conversation_id is not None:
-            store.update_settings(self.conversation_id, provider=provider, model=model)
+            with told_if_refused(self.app):  # used from now on, kept when there is room
+                store.update_settings(self.conversation_id, provider=provider, model=model)
         self.status.provider = self.chat_app.display_name(provider)
         self.status.model = model
         self.status.credits = None  # another provider's balance would mislead
