@@ -4,23 +4,27 @@ that is mounted (the terminal grew), there is no scrolling up to do, so the row 
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.pilot import Pilot
+
 from llamachat.tui.app import LlamaChatApp
 from llamachat.tui.widgets.chat_pane import BATCH
 from tests.test_tui_big import _long_conversation
 from tests.tui_helpers import configure, make_app, pane, views, wait_for
 
 
-async def _grown(app: LlamaChatApp, pilot: object) -> int:
+async def _grown(app: LlamaChatApp, pilot: Pilot[Any]) -> int:
     """Open a long conversation in a small terminal, then make the terminal tall: the
     view, no longer scrolled, loads a batch (as scrolling to the top does) and then holds
     all that is mounted, so it cannot be scrolled up for more."""
     messages = pane(app).messages
     await wait_for(lambda: pane(app).earlier.display and messages.scroll_y > 0, pilot)
     mounted = len(views(app))
-    await pilot.resize_terminal(120, 130)  # type: ignore[attr-defined]
+    await pilot.resize_terminal(120, 130)
     await wait_for(lambda: len(views(app)) == mounted + BATCH, pilot)
     await wait_for(lambda: messages.max_scroll_y == 0, pilot)
-    await pilot.pause(0.2)  # type: ignore[attr-defined]
+    await pilot.pause(0.2)
     assert len(views(app)) == mounted + BATCH and pane(app).earlier.display
     return len(views(app))
 
