@@ -240,7 +240,7 @@ async def test_a_job_resumed_while_the_store_is_locked_is_one_sentence(
     )
     with locked(db_path()):
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(lambda: pane(app).notice.display, pilot)
+            await wait_for(lambda: sentences(app, "locked by another program"), pilot)
             assert len(sentences(app, "locked by another program")) == 1
             assert app.is_running and not pane(app).busy
     with Store.open_default() as store:

@@ -595,13 +595,9 @@ class ChatPane(Vertical):
         provider = self._provider(message.provider)
         if store is None or provider is None or self.busy:
             return
-        try:
-            if not store.claim(message.id):
-                return
-        except StoreError as error:
-            self.show_notice(str(error), error=True)
-            return
-        self._start(resume(store, provider, message), rebuild=False, resuming=message.id)
+        with told_if_refused(self.app):  # a lock held elsewhere: resumed when asked again
+            if store.claim(message.id):
+                self._start(resume(store, provider, message), rebuild=False, resuming=message.id)
 
     def _start(
         self,
