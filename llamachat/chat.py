@@ -173,14 +173,24 @@ class ReplyRecorder:
         """
         assert self.store is not None and self.message_id is not None
         if self.job_id:
-            fields: dict[str, Any] = {"status": MessageStatus.QUEUED, "job_status": JOB_PAUSED}
-        else:
-            fields = {"status": MessageStatus.FAILED}
-        with suppress(StoreError):
-            self.store.update_message(self.message_id, error=self.unsaved, **fields)
-        if self.job_id:
+            with suppress(StoreError):
+                self.store.update_message(
+                    self.message_id,
+                    status=MessageStatus.QUEUED,
+                    job_status=JOB_PAUSED,
+                    error=self.unsaved,
+                )
             with suppress(StoreError):
                 self.store.release(self.message_id)
+            return
+        # A failed reply's text is indexed for search, which takes room too: if that does
+        # not fit, the part stored before goes (the reply is on the screen, not the disk).
+        for fields in ({}, {"content": "", "reasoning": None}):
+            with suppress(StoreError):
+                self.store.update_message(
+                    self.message_id, status=MessageStatus.FAILED, error=self.unsaved, **fields
+                )
+                return
 
     def untold(self) -> ReplyNotSaved | None:
         """The not-saved notice, the first time it is asked for after a refused write."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -78,6 +79,32 @@ async def test_disk_full_during_a_reply_keeps_it_whole_on_screen(fake: FakeServe
         assert store.integrity_check() == "ok"
     assert [m.role for m in stored] == ["user", "assistant"]
     assert all(m.status is not MessageStatus.STREAMING for m in stored)
+
+
+async def test_a_reply_partly_saved_before_the_disk_filled_is_not_left_streaming(
+    fake: FakeServer,
+) -> None:
+    configure(fake)
+    first = " ".join(f"term{i}x" for i in range(3000))  # 20 KB of words to index for search
+    rest = threading.Event()
+    events = stream_events([first, *TOKENS[:50]])
+    fake.on("POST", CHAT, sse_reply(events, delay=0.001, hold=rest, hold_at=2))
+    app = make_app()
+    store = app.store
+    assert store is not None
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"tell me", "enter")
+        await wait_for(lambda: len(views(app)) == 2 and views(app)[1].body.text == first, pilot)
+        reply_id = views(app)[1].message.id
+        await wait_for(lambda: store.message(reply_id).content == first, pilot)  # flushed
+        fill_disk(store, spare=0)  # now the disk fills up
+        rest.set()
+        await wait_for(lambda: not pane(app).busy, pilot)
+        assert views(app)[1].body.text == first + "".join(TOKENS[:50])
+        assert len(sentences(app, "could not be saved")) == 1
+    with Store.open_default() as reopened:
+        kept = reopened.message(reply_id)
+    assert kept.status is MessageStatus.FAILED and kept.error and "is full" in kept.error
 
 
 async def test_a_prompt_saved_whose_reply_row_is_refused_is_still_shown(
