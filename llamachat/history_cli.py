@@ -222,7 +222,7 @@ def run_import(args: argparse.Namespace) -> int:
     except StoreError as error:
         _err(str(error))
         return EXIT_USAGE
-    progress = ImportProgress(sys.stderr) if len(checked.messages) >= PROGRESS_FROM else None
+    progress = ImportProgress(sys.stderr) if checked.count >= PROGRESS_FROM else None
     try:
         conversation_id = write(store, checked, progress)
     except sqlite3.Error as error:
