@@ -580,19 +580,26 @@ class Store:
     def list_conversations(
         self, limit: int = 100, *, archived: bool = False, pinned_first: bool = False
     ) -> list[ConversationSummary]:
-        """Conversations, newest first (pinned ones on top if asked), with counts and providers."""
+        """Conversations, newest first (pinned ones on top if asked), with counts and providers.
+
+        Reads one page of conversations through an index, and the counts kept beside them:
+        as fast with a million messages as with ten.
+        """
         order = "pinned DESC, updated_at DESC" if pinned_first else "updated_at DESC"
         rows = self._read(
-            f"""
-            SELECT c.id, c.title, c.updated_at, c.pinned, c.archived,
-                (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id),
-                (SELECT GROUP_CONCAT(p, ',') FROM (
-                    SELECT DISTINCT provider AS p FROM messages m
-                    WHERE m.conversation_id = c.id AND provider IS NOT NULL))
-            FROM conversations c WHERE c.archived = ? ORDER BY {order} LIMIT ?
-            """,
+            "SELECT id, title, updated_at, pinned, archived, message_count FROM conversations "
+            f"WHERE archived = ? ORDER BY {order} LIMIT ?",
             (int(archived), limit),
         )
+        providers: dict[int, list[str]] = {}
+        if rows:
+            for conversation_id, provider in self._read(
+                "SELECT conversation_id, provider FROM conversation_providers "
+                f"WHERE conversation_id IN ({', '.join('?' for _ in rows)}) "
+                "ORDER BY conversation_id, provider",
+                [r[0] for r in rows],
+            ):
+                providers.setdefault(conversation_id, []).append(validate.text(provider) or "")
         return [
             ConversationSummary(
                 id=r[0],
@@ -600,8 +607,8 @@ class Store:
                 updated_at=validate.timestamp(r[2]),
                 pinned=bool(r[3]),
                 archived=bool(r[4]),
-                message_count=r[5],
-                providers=tuple(sorted(str(r[6]).split(","))) if r[6] else (),
+                message_count=validate.count(r[5]) or 0,
+                providers=tuple(providers.get(r[0], ())),
             )
             for r in rows
         ]

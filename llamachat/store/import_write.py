@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice, repeat
@@ -46,7 +47,7 @@ COLUMNS = (
     "completed_at", "ttft", "tokens_per_second", "reasoning", "reasoning_seconds",
 )  # fmt: skip
 #: The triggers an import does the work of once, for all its messages (see :func:`write`).
-_PER_ROW_TRIGGERS = ("messages_fts_insert", "messages_high_water")
+_PER_ROW_TRIGGERS = ("messages_fts_insert", "messages_high_water", "messages_tally_insert")
 #: Where ``created_at`` sits among a plan's columns (which start at ``parent_id``).
 _CREATED = COLUMNS.index("created_at") - 2
 _PROVIDER = COLUMNS.index("provider") - 2
@@ -120,6 +121,8 @@ def write(store: Store, checked: Plan, progress: Progress | None = None) -> int:
                 "UPDATE id_high_water SET last = MAX(last, ?) WHERE tbl = 'messages'",
                 (first + total - 1,),
             )
+        if "messages_tally_insert" in dropped:
+            _tally(db, checked, conversation_id)
         if "messages_fts_insert" in dropped:
             _index(db, first, total, progress)
         for _, trigger in set_aside:
@@ -152,6 +155,20 @@ def _insert(
         db.executemany(sql, islice(rows, BATCH))
         if progress is not None:
             progress("Importing", min(start + BATCH, total), total)
+
+
+def _tally(db: sqlite3.Connection, checked: Plan, conversation_id: int) -> None:
+    """The sidebar's counts of the new conversation: its messages, and each provider's."""
+    db.execute(
+        "UPDATE conversations SET message_count = message_count + ? WHERE id = ?",
+        (checked.count, conversation_id),
+    )
+    providers = Counter(checked.columns[_PROVIDER])
+    providers.pop(None, None)
+    db.executemany(
+        "INSERT INTO conversation_providers (conversation_id, provider, messages) VALUES (?, ?, ?)",
+        [(conversation_id, provider, count) for provider, count in providers.items()],
+    )
 
 
 def _index(db: sqlite3.Connection, first: int, total: int, progress: Progress | None) -> None:
