@@ -175,7 +175,11 @@ def _index(db: sqlite3.Connection, first: int, total: int, progress: Progress | 
     """Add the new messages to the search index, with room for their words in memory."""
     config = "INSERT INTO messages_fts (messages_fts, rank) VALUES ('hashsize', ?)"
     kept = db.execute("SELECT v FROM messages_fts_config WHERE k = 'hashsize'").fetchone()
-    db.execute(config, (INDEX_MEMORY,))
+    try:
+        db.execute(config, (INDEX_MEMORY,))
+        roomy = True
+    except sqlite3.OperationalError:  # an SQLite whose FTS5 lacks the setting: only slower
+        roomy = False
     for start in range(0, total, INDEX_BATCH):
         end = min(start + INDEX_BATCH, total)
         db.execute(  # imported messages are never live (queued, streaming): all are indexed
@@ -185,6 +189,8 @@ def _index(db: sqlite3.Connection, first: int, total: int, progress: Progress | 
         )
         if progress is not None:
             progress("Indexing for search", end, total)
+    if not roomy:
+        return
     db.execute(config, (kept[0] if kept else _DEFAULT_INDEX_MEMORY,))
     if kept is None:  # as it was: no setting of its own
         db.execute("DELETE FROM messages_fts_config WHERE k = 'hashsize'")
