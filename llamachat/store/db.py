@@ -430,9 +430,10 @@ class Store:
         """One write transaction for many statements (an import): all of it is kept, or none.
 
         ``bulk``: for a caller that has checked every value and reference itself (an
-        import), foreign keys and ``CHECK`` constraints are not checked row by row, and the
-        page cache is larger while it runs (a million rows: twice as fast). All three are
-        put back afterwards, whatever happens.
+        import), foreign keys and ``CHECK`` constraints are not checked row by row (the
+        ``IN`` lists of the checks, built again for every row, were most of an import's
+        insert time), and the page cache is larger while it runs. All three are put back
+        afterwards, whatever happens.
         """
         with self._lock:
             if not bulk:
