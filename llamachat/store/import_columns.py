@@ -179,8 +179,10 @@ def _check(
     if kinds & {None, ""}:
         statuses = [status or MessageStatus.COMPLETE.value for status in statuses]
     get.only("images", list, _NONE)
-    get.only("provider", str, _NONE)
-    get.only("model", str, _NONE)
+    for name in ("provider", "model"):
+        get.only(name, str, _NONE)
+        if not all(map(validate.is_name, set(get(name)) - {None})):
+            raise _Doubt  # a control character in a name: the careful check names it
     columns: list[list[Any]] = [
         [None if index == total else index for index in found],
         get("role"),

@@ -90,6 +90,14 @@ def _text(where: str, name: str, value: Any) -> str | None:
     return value
 
 
+def _name(where: str, name: str, value: Any) -> str | None:
+    """A provider or model name: text with nothing that could rewrite a terminal."""
+    problem = validate.name_problem(value)
+    if problem:
+        raise _bad(where, name, problem)
+    return value  # type: ignore[no-any-return]
+
+
 def _when(where: str, name: str, value: Any, default: float) -> float:
     if value is None:
         return default
@@ -143,8 +151,8 @@ def _plan_ours(data: dict[str, Any], now: float) -> Plan:
         created_at=created,
         updated_at=_when(where, "updated_at", conv.get("updated_at"), created),
         system_prompt=_text(where, "system_prompt", conv.get("system_prompt")),
-        provider=_text(where, "provider", conv.get("provider")),
-        model=_text(where, "model", conv.get("model")),
+        provider=_name(where, "provider", conv.get("provider")),
+        model=_name(where, "model", conv.get("model")),
         params=_json_object(where, "params", conv.get("params")) or {},
         archived=_flag(where, "archived", conv.get("archived")),
         pinned=_flag(where, "pinned", conv.get("pinned")),
@@ -220,7 +228,7 @@ def _message_row(where: str, entry: Any, index: dict[int, int], now: float) -> t
             where, "status", f"{validate.shown(status)} is not one of {', '.join(_STATUSES)}"
         )
     for name in _TEXT_COLUMNS:
-        _text(where, name, get(name))
+        _name(where, name, get(name))
     plain = [get(name) for name in _PLAIN]
     for name, value in zip(_PLAIN, plain, strict=True):
         if value is not None and name in _FIELD_RULES and not _FIELD_RULES[name](value):
