@@ -191,3 +191,24 @@ def test_the_listing_order_and_page(tmp_path: Path, pinned_first: bool) -> None:
         assert got == [ids[4], ids[1], ids[5], ids[3]]
     else:
         assert got == [ids[5], ids[4], ids[3], ids[2]]
+
+
+def test_start_up_finds_live_replies_through_an_index(tmp_path: Path) -> None:
+    """Every start asks for replies still arriving: that read must not scan every message."""
+    with Store(tmp_path / "db.sqlite3") as store:
+        c = store.create_conversation()
+        store.add_message(c.id, "user", "q")
+        statements: list[str] = []
+        store._db.set_trace_callback(statements.append)
+        store.recover()
+        store.resumable_jobs()
+        store.resumable_jobs(conversation_id=c.id, include_stopped=False)
+        store._db.set_trace_callback(None)
+        plans = [
+            " / ".join(str(row[3]) for row in store._db.execute(f"EXPLAIN QUERY PLAN {sql}"))
+            for sql in statements
+            if "FROM messages" in sql
+        ]
+    assert len(plans) == 3
+    for plan in plans:  # resumable_jobs scanned the whole table
+        assert "messages_live" in plan and "SCAN messages" not in plan, plan

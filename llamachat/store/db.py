@@ -1041,7 +1041,8 @@ class Store:
         now = time.time() if now is None else now
         stopped = "" if include_stopped else "AND job_status IS NOT 'stopped' "
         rows = self._read(
-            f"SELECT {_MESSAGE_COLUMNS}, owner FROM messages WHERE status = 'queued' "
+            f"SELECT {_MESSAGE_COLUMNS}, owner FROM messages "
+            "WHERE status IN ('queued', 'streaming') AND status = 'queued' "  # messages_live
             f"AND job_id IS NOT NULL AND created_at > ? {stopped}"
             "AND (? IS NULL OR conversation_id = ?) ORDER BY id",
             (now - JOB_LIFETIME, conversation_id, conversation_id),
