@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from llamachat.store import import_columns, validate
-from llamachat.store.db import Store, _title_from
+from llamachat.store.db import Store, title_from
 from llamachat.store.export import FORMAT_NAME, FORMAT_VERSION
 from llamachat.store.import_file import MAX_IMPORT_BYTES, ImportError_, collector_paused, read_file
 from llamachat.store.import_write import COLUMNS, Plan, Progress, columns_of, write
@@ -299,7 +299,7 @@ def _plan_openai(messages: list[dict[str, Any]], title: Any, now: float) -> Plan
     first_user = next((row[2] for row in rows if row[1] == "user"), "")
     name = title if isinstance(title, str) and title else ""
     return Plan(
-        title=name or (_title_from(first_user) if first_user else ""),
+        title=name or (title_from(first_user) if first_user else ""),
         created_at=now,
         updated_at=now,
         system_prompt=system,
