@@ -264,8 +264,12 @@ async def send(
     system_prompt: str | None,
     parent_id: int | None = None,
     stream: bool = True,
+    context: ContextRules | None = None,
 ) -> AsyncGenerator[ChatEvent, None]:
-    """Store the person's prompt (before anything is sent), then get and record the reply."""
+    """Store the person's prompt (before anything is sent), then get and record the reply.
+
+    ``context``: fit the request into the model's window (see :func:`reply`).
+    """
     refused: str | None = None
     if store is not None and conversation_id is not None:
         try:
@@ -299,6 +303,7 @@ async def send(
         system_prompt=system_prompt,
         stream=stream,
         user_id=user.id,
+        context=context,
     )
     async with aclosing(replying):
         async for event in replying:

@@ -20,8 +20,8 @@ from llamachat.providers.errors import ErrorKind, ProviderError
 from llamachat.store.db import Store
 from llamachat.store.models import Message
 
-#: Below this many estimated tokens no window is too small to matter: the server is not
-#: asked for one (every Llama server serves at least this much).
+#: A lone prompt below this many estimated tokens fits any window: the server is not
+#: asked for its window (a conversation that goes on is asked, so the meter has one).
 PROBE_ABOVE = 512
 #: How much more than estimated a refusal that gives no numbers is taken to mean.
 UNKNOWN_SCALE = 2.0
@@ -143,7 +143,7 @@ async def prepare(
         )
 
     plan = fitted(rules.window)
-    if rules.window is None and rules.probe and plan.used > PROBE_ABOVE:
+    if rules.window is None and rules.probe and (len(path) > 1 or plan.used > PROBE_ABOVE):
         window = await probe_window(provider, model)
         rules = replace(rules, window=window, probe=False, source="server")
         plan = fitted(window)
