@@ -13,10 +13,17 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakeserver import Recorded, Reply, completion_body, json_reply, raw_reply, sse_reply
-from tests.fakeserver import stream_events
+from tests.fakeserver import (
+    Recorded,
+    Reply,
+    completion_body,
+    json_reply,
+    raw_reply,
+    sse_reply,
+    stream_events,
+)
 
-WORDS = "the people would time good make work world year first".split()
+WORDS = ["the", "people", "would", "time", "good", "make", "work", "world", "year", "first"]
 
 
 def words(count: int, offset: int = 0) -> str:

@@ -77,7 +77,7 @@ def ask(env: dict[str, str], *flags: str, turn: int) -> dict[str, object]:
     result = run("ask", "-p", "tiny", "-c", "--json", *flags, f"T{turn} " + words(30), env=env)
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
-    assert out["content"].strip() and out["error"] if "error" in out else out["content"].strip()
+    assert "error" not in out and out["content"].strip()
     out["stderr"] = result.stderr
     return out
 
