@@ -125,9 +125,11 @@ def test_summarize_continues_from_a_summary_branch_and_keeps_the_original(
     fake.on("GET", "/props", props(WINDOW))
     configure(fake, tmp_path, context_overflow="summarize")
     conversation_id = seed()
+    branches = 0
     for turn in range(4):
         out = ask(subprocess_env, turn=turn)
         assert "left out of this request" not in out["stderr"]
+        branches += "summarised into a new branch" in out["stderr"]
         chat = [b for b in sent(fake) if b.get("stream")][-1]
         system = chat["messages"][0]["content"]  # type: ignore[index]
         assert system.startswith("Be terse.\n\nSummary of the earlier conversation:\nSUMMARY ")
@@ -136,7 +138,7 @@ def test_summarize_continues_from_a_summary_branch_and_keeps_the_original(
         assert isinstance(usage, dict) and isinstance(context, dict)
         assert context["window"] == WINDOW and context["estimated"] is False
         assert context["used"] == usage["prompt_tokens"] + usage["completion_tokens"]
-    assert model.refused == [] and len(model.summaries) >= 2
+    assert model.refused == [] and branches >= 2
     for body in sent(fake):
         assert server_tokens(body) + int(body.get("max_tokens") or 0) <= WINDOW  # type: ignore[call-overload]
     # The second summary folds in the first.
@@ -145,10 +147,10 @@ def test_summarize_continues_from_a_summary_branch_and_keeps_the_original(
         view = store.load(conversation_id)
         count = len(model.summaries)
         assert is_summary(view.path[0]) and view.path[0].content.startswith(f"SUMMARY {count}:")
-        assert view.path[0].completion_tokens == 25  # the summary's own usage is kept
+        assert view.path[0].completion_tokens  # the summary's own usage is kept
         roots = [m for m in view.all_messages if m.parent_id is None]
-        assert [m.role for m in roots] == ["user"] + ["system"] * count
-        assert view.branches[view.path[0].id].count == count + 1  # the branch keys step
+        assert [m.role for m in roots] == ["user"] + ["system"] * branches
+        assert view.branches[view.path[0].id].count == branches + 1  # the branch keys step
 
         original = store.path_to(roots[0].id)
         assert original[0].content.startswith("Q0 ")

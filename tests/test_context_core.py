@@ -187,12 +187,21 @@ async def test_send_summarises_into_a_new_branch_and_history_sends_the_summary(
     assert view.path[-2].id == summarized.prompt_id
     assert view.path[-1].content.strip()  # the reply
     sent = history(view.path, "Be terse.")
-    assert sent[0].text.startswith("Be terse.\n\nSummary of the earlier conversation:\nSUMMARY 1")
+    assert sent[0].text.startswith("Be terse.\n\nSummary of the earlier conversation:\nSUMMARY ")
     assert [m.role for m in sent[1:3]] == ["user", "assistant"]
     first_kept = int(view.path[1].content.split()[0][1:])  # "Q7 ...": turn 7 was copied
-    transcript = model.summaries[0]["messages"][1]["content"]
-    assert transcript.split("\n\n")[-1].startswith(f"Assistant: A{first_kept - 1} ")
-    assert summarized.covered == transcript.count("Person: ") + transcript.count("Assistant: ")
+    assert len(model.summaries) > 1  # too long for one request: a run at a time
+    runs = [body["messages"][1]["content"] for body in model.summaries]
+    assert runs[0].startswith("Person: Q0 ")  # the oldest first, each with the summary so far
+    assert all(
+        run.startswith(f"Earlier summary: SUMMARY {n}: ") for n, run in enumerate(runs[1:], 1)
+    )
+    assert runs[-1].split("\n\n")[-1].startswith(f"Assistant: A{first_kept - 1} ")
+    assert summarized.covered == sum(r.count("Person: ") + r.count("Assistant: ") for r in runs)
+    assert summarized.covered == 2 * first_kept
+    assert view.path[0].completion_tokens == 25 * len(runs)  # what every run cost
+    for body in model.summaries:
+        assert server_tokens(body) + body["max_tokens"] <= 512
     assert len(store.messages(conversation_id)) > 24  # the original branch is all there
     chat_request = fake.received("POST", CHAT)[-1].json
     assert server_tokens(chat_request) <= 512

@@ -159,7 +159,9 @@ async def prepare(
         summarizing = False  # a queued job per summary would be billed out of sight
     if summarizing:
         assert store is not None
-        roomy = fitted(plan.window, summary_cap(plan.window))
+        # Room for the summary, and a quarter of the window to grow into before the next.
+        room = summary_cap(plan.window) + (plan.window - plan.reserve) // 4
+        roomy = fitted(plan.window, room)
         if roomy.fits:
             return await _summarize(store, provider, model, prepared, roomy)
     left = len(plan.left_out)

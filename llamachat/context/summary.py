@@ -36,6 +36,9 @@ SUMMARY_INSTRUCTIONS = (
     "conversation's language."
 )
 _LABELS = {"user": "Person", "assistant": "Assistant", "system": "Earlier summary"}
+#: Summary requests at most, for one overflow: a conversation grown far past its window
+#: (imported, or kept under drop-oldest) is summarised a run at a time, oldest first.
+MAX_CALLS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,29 +58,40 @@ def _entry(message: Message) -> str:
     return f"{_LABELS.get(message.role, message.role)}: {message.content}"
 
 
-def transcript(
-    previous: Message | None, turns: Sequence[Message], budget: int, scale: float = 1.0
-) -> tuple[str, int]:
-    """The text to summarise within ``budget`` tokens: an earlier summary, then the newest
-    turns that fit; and how many (older) turns did not fit."""
-    head = _entry(previous) if previous is not None else ""
-    if head and estimate_text(head) * scale > budget // 2:
-        head = head[: max(0, budget // 2) * 2]  # a runaway summary: its start is kept
-    used = math.ceil(estimate_text(head) * scale)
-    chosen: list[str] = []
-    for message in reversed(turns):
+def _clip(entry: str, budget: int) -> str:
+    """The start of an entry too long for a request of its own."""
+    return entry[: max(0, budget) * 3]
+
+
+def chunks(turns: Sequence[Message], budget: int, scale: float = 1.0) -> list[list[str]]:
+    """``turns`` as transcript entries, cut into runs of at most ``budget`` tokens each."""
+    runs: list[list[str]] = [[]]
+    used = 0
+    for message in turns:
         entry = _entry(message)
         size = math.ceil((estimate_text(entry) + 2) * scale)
-        if used + size > budget and chosen:
-            break
-        if used + size > budget:  # even the newest turn alone is too long: its start
-            entry = entry[: max(0, budget - used) * 3]
-            size = budget - used
-        chosen.append(entry)
+        if size > budget:
+            entry, size = _clip(entry, int(budget / max(scale, 1.0))), budget
+        if used + size > budget and runs[-1]:
+            runs.append([])
+            used = 0
+        runs[-1].append(entry)
         used += size
-    chosen.reverse()
-    text = "\n\n".join([head, *chosen] if head else chosen)
-    return text, len(turns) - len(chosen)
+    return [run for run in runs if run]
+
+
+def _add(total: Usage | None, usage: Usage | None) -> Usage | None:
+    if usage is None or total is None:
+        return usage or total
+    cost = None
+    if total.cost_usd is not None or usage.cost_usd is not None:
+        cost = (total.cost_usd or 0.0) + (usage.cost_usd or 0.0)
+    return Usage(
+        (total.prompt_tokens or 0) + (usage.prompt_tokens or 0),
+        (total.completion_tokens or 0) + (usage.completion_tokens or 0),
+        cost,
+        total.cost_is_estimate or usage.cost_is_estimate,
+    )
 
 
 async def summarize(
@@ -88,21 +102,41 @@ async def summarize(
     *,
     window: int,
     scale: float = 1.0,
+    max_calls: int = MAX_CALLS,
 ) -> Summary:
     """Ask ``model`` for a summary of ``previous`` (an earlier summary) and ``turns``.
 
-    One request, not streamed, at most :func:`summary_cap` tokens long. A failure is a
-    :class:`ProviderError` whose sentence says the summary failed.
+    Turns that do not fit one request are summarised a run at a time, oldest first,
+    each run with the summary so far (at most ``max_calls`` requests; older runs beyond
+    that are left out and counted). Each request is not streamed and asks for at most
+    :func:`summary_cap` tokens. A failure is a :class:`ProviderError` whose sentence says
+    the summary failed.
     """
     cap = summary_cap(window)
     instructions = ChatMessage("system", SUMMARY_INSTRUCTIONS)
     overhead = REQUEST_OVERHEAD + estimate_message(instructions) + 8
-    budget = max(32, int((window - cap - overhead) / max(scale, 1.0)))
-    text, left_out = transcript(previous, turns, budget, scale)
+    budget = max(32, window - 2 * cap - overhead)  # the summary so far, the run, the reply
+    runs = chunks(turns, budget, scale)
+    skipped = runs[: max(0, len(runs) - max_calls)]
+    runs = runs[len(skipped) :]
+    left_out = sum(len(run) for run in skipped)
+    running = previous.content if previous is not None else ""
+    if running and estimate_text(running) * scale > cap:
+        running = _clip(running, cap)  # a runaway summary: its start is kept
+    total: Usage | None = None
     wanted = GenerationParams(max_tokens=cap, temperature=0.2)
     taken = provider.capabilities.params
     params = wanted.without(name for name in wanted.values() if name not in taken)
-    request = ChatRequest((instructions, ChatMessage("user", text)), model, params, stream=False)
+    for run in runs or [[]]:
+        head = [f"{_LABELS['system']}: {running}"] if running else []
+        text = "\n\n".join(head + run)
+        request = ChatRequest((instructions, ChatMessage("user", text)), model, params, False)
+        running, usage = await _ask(provider, model, request)
+        total = _add(total, usage)
+    return Summary(running, model, total, len(turns) - left_out, left_out)
+
+
+async def _ask(provider: Provider, model: str, request: ChatRequest) -> tuple[str, Usage | None]:
     parts: list[str] = []
     usage: Usage | None = None
     try:
@@ -123,7 +157,7 @@ async def summarize(
             f"Summarising the earlier conversation failed: '{model}' on "
             f"{provider.display_name} wrote nothing; try again, or use drop-oldest.",
         )
-    return Summary(summary, model, usage, len(turns) - left_out, left_out)
+    return summary, usage
 
 
 def _copy(store: Store, original: Message, parent_id: int, *, active: bool) -> Message:
