@@ -27,6 +27,7 @@ from llamachat.context.apply import (
 )
 from llamachat.context.fit import sent_messages
 from llamachat.context.policy import ContextRules, Overflow
+from llamachat.context.tokens import TokenCache
 from llamachat.params import SPECS, dropped_params, dropped_sentence, param_problem, stored_value
 from llamachat.providers.base import (
     ChatMessage,
@@ -124,6 +125,7 @@ async def reply(
         path = [parent]
     params, dropped = fit_params(provider, params)
     rules = context
+    cache = TokenCache()  # each message is estimated once, whatever is tried
     for attempt in (1, 2):
         prepared: Prepared | None = None
         refusal: ProviderError | None = None
@@ -138,6 +140,7 @@ async def reply(
                     model=model,
                     max_tokens=params.max_tokens,
                     rules=rules,
+                    cache=cache,
                 )
             except ProviderError as error:
                 if error.kind is not ErrorKind.CONTEXT_LENGTH:

@@ -12,6 +12,7 @@ from llamachat.chat import history, send
 from llamachat.config import ConfigError, parse_config
 from llamachat.context.apply import ContextMeasured, ContextSummarized, ContextTrimmed
 from llamachat.context.fit import fit, is_summary
+from llamachat.context.meter import Meter, meter
 from llamachat.context.policy import ContextRules, Overflow
 from llamachat.context.settings import context_rules
 from llamachat.context.tokens import TokenCache, estimate_text
@@ -205,3 +206,17 @@ async def test_send_summarises_into_a_new_branch_and_history_sends_the_summary(
     assert len(store.messages(conversation_id)) > 24  # the original branch is all there
     chat_request = fake.received("POST", CHAT)[-1].json
     assert server_tokens(chat_request) <= 512
+
+
+def test_the_meter_is_the_last_reported_usage_plus_the_draft(store: Store) -> None:
+    conversation_id = grow(store, 3)
+    path = store.load(conversation_id).path
+    estimate = meter(path, "Be terse.", 512)
+    assert estimate.estimated and 250 < estimate.used < 512  # no usage reported: estimated
+    store.update_message(path[-1].id, prompt_tokens=300, completion_tokens=70)
+    path = store.load(conversation_id).path
+    exact = meter(path, "Be terse.", 512)
+    assert exact == Meter(370, 512, False) and not exact.warning
+    typing = meter(path, "Be terse.", 512, draft="x" * 200)
+    assert typing == Meter(370 + 4 + 50, 512, True) and typing.warning  # past 80%
+    assert meter(path, None, None).share is None

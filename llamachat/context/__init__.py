@@ -4,5 +4,6 @@ Core code (no Textual): ``policy`` names the overflow policies and the rules a r
 sent under; ``tokens`` estimates token counts where a server reports none; ``window``
 reads a model's window from config, presets, a server's listing or an error sentence;
 ``fit`` chooses the newest turns that fit; ``summary`` writes a summary branch;
-``settings`` turns the config and ``--context-overflow`` into rules.
+``settings`` turns the config and ``--context-overflow`` into rules; ``apply`` runs the
+policy for one request; ``meter`` says how full the next request will be.
 """
