@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,14 +70,14 @@ def seed(exchanges: int = EXCHANGES) -> int:
         return conversation.id
 
 
-def sent(fake: FakeServer) -> list[dict[str, object]]:
+def sent(fake: FakeServer) -> list[dict[str, Any]]:
     return [r.json for r in fake.received("POST", CHAT)]
 
 
-def ask(env: dict[str, str], *flags: str, turn: int) -> dict[str, object]:
+def ask(env: dict[str, str], *flags: str, turn: int) -> dict[str, Any]:
     result = run("ask", "-p", "tiny", "-c", "--json", *flags, f"T{turn} " + words(30), env=env)
     assert result.returncode == 0, result.stderr
-    out = json.loads(result.stdout)
+    out: dict[str, Any] = json.loads(result.stdout)
     assert "error" not in out and out["content"].strip()
     out["stderr"] = result.stderr
     return out
@@ -107,9 +108,9 @@ def test_drop_oldest_keeps_a_long_conversation_answering(
             "window": WINDOW,
             "used": usage["prompt_tokens"] + usage["completion_tokens"],
             "estimated": False,
-            "left_out": out["context"]["left_out"],  # type: ignore[index]
+            "left_out": out["context"]["left_out"],
         }
-        assert out["context"]["left_out"] > 100  # type: ignore[index]
+        assert out["context"]["left_out"] > 100
     assert model.refused == []
     with Store.open_default() as store:  # nothing was deleted
         view = store.load(conversation_id)
@@ -131,16 +132,16 @@ def test_summarize_continues_from_a_summary_branch_and_keeps_the_original(
         assert "left out of this request" not in out["stderr"]
         branches += "summarised into a new branch" in out["stderr"]
         chat = [b for b in sent(fake) if b.get("stream")][-1]
-        system = chat["messages"][0]["content"]  # type: ignore[index]
+        system = chat["messages"][0]["content"]
         assert system.startswith("Be terse.\n\nSummary of the earlier conversation:\nSUMMARY ")
-        assert chat["messages"][-1]["content"].startswith(f"T{turn} ")  # type: ignore[index]
+        assert chat["messages"][-1]["content"].startswith(f"T{turn} ")
         usage, context = out["usage"], out["context"]
         assert isinstance(usage, dict) and isinstance(context, dict)
         assert context["window"] == WINDOW and context["estimated"] is False
         assert context["used"] == usage["prompt_tokens"] + usage["completion_tokens"]
     assert model.refused == [] and branches >= 2
     for body in sent(fake):
-        assert server_tokens(body) + int(body.get("max_tokens") or 0) <= WINDOW  # type: ignore[call-overload]
+        assert server_tokens(body) + int(body.get("max_tokens") or 0) <= WINDOW
     # The second summary folds in the first.
     assert "Earlier summary: SUMMARY 1:" in model.summaries[1]["messages"][1]["content"]
     with Store.open_default() as store:

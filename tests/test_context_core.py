@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import aclosing
 from pathlib import Path
 
@@ -34,9 +35,9 @@ CHAT = "/v1/chat/completions"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> Iterator[Store]:
     s = Store(tmp_path / "db.sqlite3")
-    yield s  # type: ignore[misc]
+    yield s
     s.close()
 
 
