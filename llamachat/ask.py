@@ -401,12 +401,7 @@ async def _converse(
                         console.error(event.sentence)
                         continue
                     if isinstance(event, ContextMeasured):
-                        outcome.context = {
-                            "window": event.window,
-                            "used": event.used,
-                            "estimated": event.estimated,
-                            "left_out": event.left_out,
-                        }
+                        outcome.context = event.as_json()
                         continue
                     if isinstance(event, ContextTrimmed | ContextSummarized | ContextRetried):
                         console.status(event.sentence)

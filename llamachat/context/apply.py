@@ -71,6 +71,15 @@ class ContextMeasured:
     estimated: bool
     left_out: int
 
+    def as_json(self) -> dict[str, int | bool | None]:
+        """The ``context`` object of ``ask --json``."""
+        return {
+            "window": self.window,
+            "used": self.used,
+            "estimated": self.estimated,
+            "left_out": self.left_out,
+        }
+
 
 ContextEvent = ContextTrimmed | ContextSummarized | ContextRetried | ContextMeasured
 

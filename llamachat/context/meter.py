@@ -3,8 +3,8 @@
 The newest reply's reported usage (its prompt and completion tokens: exactly what the
 conversation held after it) plus an estimate of the text still to be sent; where no
 reply reported usage (llama.cpp's stream), an estimate of the whole request, marked as
-one. Estimates are cached per message, so a meter updated on every keystroke sums the
-history once and then only the draft.
+one. Estimates are cached per message and per branch, so a meter updated on every
+keystroke sums the history once and then only the draft.
 """
 
 from __future__ import annotations
@@ -58,5 +58,9 @@ def meter(
         and last.completion_tokens is not None
     ):
         return Meter(last.prompt_tokens + last.completion_tokens + new, window, bool(draft))
-    whole = fit(path, system_prompt, window=None, cache=cache)
-    return Meter(whole.used + new, window, True)
+    cache = cache if cache is not None else TokenCache()
+    key = (last.id, len(last.content), len(path), system_prompt) if last else (system_prompt,)
+    total = cache.totals.get(key)
+    if total is None:
+        total = cache.totals[key] = fit(path, system_prompt, window=None, cache=cache).used
+    return Meter(total + new, window, True)

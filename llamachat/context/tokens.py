@@ -52,6 +52,8 @@ class TokenCache:
 
     def __init__(self) -> None:
         self._known: dict[tuple[int, int], int] = {}
+        #: Sums over whole branches, by a key the caller chooses (the meter's).
+        self.totals: dict[tuple[object, ...], int] = {}
 
     def __len__(self) -> int:
         return len(self._known)
