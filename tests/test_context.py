@@ -173,7 +173,8 @@ def test_stop_refuses_with_one_sentence_and_sends_nothing(
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert "longer than 'llama-tiny' can read" in lines[0] and "(512 tokens)" in lines[0]
+    assert lines[0].startswith("llamachat: The conversation is longer than 'llama-tiny'")
+    assert "(its context window of 512 tokens)" in lines[0]
     assert "drop-oldest" in lines[0] and "summarize" in lines[0]
     assert fake.received("POST", CHAT) == []
 

@@ -11,7 +11,7 @@ import pytest
 
 from llamachat.chat import history, send
 from llamachat.config import ConfigError, parse_config
-from llamachat.context.apply import ContextMeasured, ContextSummarized, ContextTrimmed
+from llamachat.context.apply import ContextMeasured, ContextSummarized, ContextTrimmed, prepare
 from llamachat.context.fit import fit, is_summary
 from llamachat.context.meter import Meter, meter
 from llamachat.context.policy import ContextRules, Overflow
@@ -221,3 +221,28 @@ def test_the_meter_is_the_last_reported_usage_plus_the_draft(store: Store) -> No
     typing = meter(path, "Be terse.", 512, draft="x" * 200)
     assert typing == Meter(370 + 4 + 50, 512, True) and typing.warning  # past 80%
     assert meter(path, None, None).share is None
+
+
+async def test_summaries_are_never_queued_jobs_the_turns_are_left_out_instead(
+    fake: FakeServer, store: Store
+) -> None:
+    conversation_id = grow(store, 12)
+    path = store.load(conversation_id).path
+    segmind = make_provider("segmind", fake.url, key="SG_testkey1234567", mode="async")
+    assert segmind.capabilities.queued and not segmind.capabilities.streams
+    prepared = await prepare(
+        store,
+        segmind,
+        path=path,
+        parent=path[-1],
+        system_prompt=None,
+        model="llama-v3p1-8b-instruct",
+        max_tokens=None,
+        rules=ContextRules(512, Overflow.SUMMARIZE),
+    )
+    await segmind.aclose()
+    (trimmed,) = prepared.events
+    assert isinstance(trimmed, ContextTrimmed) and trimmed.left_out == len(prepared.fit.left_out)
+    assert "queued jobs are not used for summaries" in trimmed.sentence
+    assert fake.received() == []  # no job was submitted (and billed)
+    assert len(store.messages(conversation_id)) == 24  # and no branch was made

@@ -25,7 +25,10 @@ from llamachat.store.models import Message
 PROBE_ABOVE = 512
 #: How much more than estimated a refusal that gives no numbers is taken to mean.
 UNKNOWN_SCALE = 2.0
-_OTHERS = "drop-oldest sends only the newest turns that fit, summarize condenses the older ones"
+_OTHERS = (
+    "drop-oldest, which sends only the newest turns that fit, or summarize, which condenses "
+    "the older ones"
+)
 
 
 def _messages(count: int) -> str:
@@ -104,11 +107,11 @@ class Prepared:
 
 def stop_sentence(provider: Provider, model: str, window: int | None) -> str:
     """Today's context sentence, then the two policies that would go on."""
-    size = f" ({window:,} tokens)" if window else ""
+    size = f" of {window:,} tokens" if window else ""
     return (
         f"The conversation is longer than '{model}' can read on {provider.display_name} "
         f"(its context window{size}): start a new conversation, shorten the prompt, or lower "
-        f"max tokens; or set context_overflow to drop-oldest or summarize ({_OTHERS})."
+        f"max tokens; or let it go on with context_overflow (--context-overflow) {_OTHERS}."
     )
 
 
@@ -164,8 +167,10 @@ async def prepare(
     if not plan.fits:
         raise _too_long_alone(provider, model, plan)
     summarizing = rules.policy is Overflow.SUMMARIZE and store is not None
+    why = ""
     if summarizing and provider.capabilities.queued and not provider.capabilities.streams:
         summarizing = False  # a queued job per summary would be billed out of sight
+        why = f" ({provider.display_name}'s queued jobs are not used for summaries)"
     if summarizing:
         assert store is not None
         # Room for the summary, and a quarter of the window to grow into before the next.
@@ -179,7 +184,7 @@ async def prepare(
             left,
             plan.window,
             f"{_messages(left).capitalize()} were left out of this request to fit the "
-            f"context window of '{model}' ({plan.window:,} tokens); nothing was deleted.",
+            f"context window of '{model}' ({plan.window:,} tokens){why}; nothing was deleted.",
         )
     )
     return prepared
