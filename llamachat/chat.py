@@ -141,6 +141,7 @@ async def reply(
                     max_tokens=params.max_tokens,
                     rules=rules,
                     cache=cache,
+                    learned=attempt == 2,
                 )
             except ProviderError as error:
                 if error.kind is not ErrorKind.CONTEXT_LENGTH:
@@ -161,6 +162,11 @@ async def reply(
         if dropped is not None and attempt == 1:
             yield dropped
         if prepared is not None:
+            if attempt == 2:
+                yield ContextRetried(
+                    f"{provider.display_name} refused the request as longer than the context "
+                    f"window of '{model}': sending it once more under {prepared.rules.policy}."
+                )
             for notice in prepared.events:
                 yield notice
         if refusal is not None:
@@ -180,10 +186,6 @@ async def reply(
                 raise _stopped(error, prepared, provider, model, recorder) from None
             _discard(store, recorder.message_id)
             rules = learned
-            yield ContextRetried(
-                f"{provider.display_name} refused the request as longer than the context "
-                f"window of '{model}': sending it once more under {rules.policy.value}."
-            )
             continue
         if prepared is not None:
             yield measured(prepared, recorder.usage, recorder.text)

@@ -235,3 +235,21 @@ def test_a_server_without_usage_gives_an_estimate_marked_as_one(
     assert context["window"] == WINDOW and context["estimated"] is True
     # five messages of about forty words, and the reply: a few hundred tokens
     assert 250 < context["used"] < WINDOW
+
+
+@pytest.mark.parametrize("per_word", [1, 2])
+def test_a_prompt_that_looks_too_long_alone_is_sent_and_refused_only_by_the_server(
+    fake: FakeServer, tmp_path: Path, subprocess_env: dict[str, str], per_word: int
+) -> None:
+    model = SmallModel(WINDOW, per_word=per_word)
+    fake.on("POST", CHAT, model)
+    configure(fake, tmp_path, context={"llama-tiny": WINDOW})
+    # About 540 estimated tokens: more than the window leaves for a prompt (384), by estimate.
+    result = run("ask", "-p", "tiny", words(400), env=subprocess_env)
+    assert len(fake.received("POST", CHAT)) == 1  # sent, and never again
+    if per_word == 1:  # the server counts fewer tokens than estimated: it answers
+        assert result.returncode == 0 and result.stdout.strip()
+    else:
+        assert result.returncode == 1
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith("llamachat: The prompt alone is longer than 'llama-tiny' can read")

@@ -31,8 +31,10 @@ _OTHERS = (
 )
 
 
-def _messages(count: int) -> str:
-    return f"{count} earlier message{'' if count == 1 else 's'}"
+def _messages(count: int, verb: bool = False) -> str:
+    """ "3 earlier messages" ("3 earlier messages were" with ``verb``)."""
+    text = f"{count} earlier message{'' if count == 1 else 's'}"
+    return f"{text} {'was' if count == 1 else 'were'}" if verb else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,11 +137,13 @@ async def prepare(
     max_tokens: int | None,
     rules: ContextRules,
     cache: TokenCache | None = None,
+    learned: bool = False,
 ) -> Prepared:
     """Fit the branch ``path`` into ``rules.window`` under ``rules.policy``.
 
     Raises :class:`ProviderError` (``CONTEXT_LENGTH``) for ``stop`` when the branch does
-    not fit, and for a prompt that does not fit on its own.
+    not fit. A prompt that looks too long on its own is sent alone (an estimate is no
+    reason to refuse), unless the rules were ``learned`` from the server's refusal.
     """
     cache = cache if cache is not None else TokenCache()
 
@@ -164,7 +168,7 @@ async def prepare(
         return prepared
     if rules.policy is Overflow.STOP:
         raise ProviderError(ErrorKind.CONTEXT_LENGTH, stop_sentence(provider, model, plan.window))
-    if not plan.fits:
+    if not plan.fits and learned:
         raise _too_long_alone(provider, model, plan)
     summarizing = rules.policy is Overflow.SUMMARIZE and store is not None
     why = ""
@@ -179,14 +183,15 @@ async def prepare(
         if roomy.fits:
             return await _summarize(store, provider, model, prepared, roomy)
     left = len(plan.left_out)
-    prepared.events.append(
-        ContextTrimmed(
-            left,
-            plan.window,
-            f"{_messages(left).capitalize()} were left out of this request to fit the "
-            f"context window of '{model}' ({plan.window:,} tokens){why}; nothing was deleted.",
+    if left:
+        prepared.events.append(
+            ContextTrimmed(
+                left,
+                plan.window,
+                f"{_messages(left, True)} left out of this request to fit the context window "
+                f"of '{model}' ({plan.window:,} tokens){why}; nothing was deleted.",
+            )
         )
-    )
     return prepared
 
 
@@ -217,13 +222,13 @@ async def _summarize(
     )
     left = ""
     if summary.left_out:
-        left = f"; {_messages(summary.left_out)} too old to summarise were left out"
+        left = f"; {_messages(summary.left_out)} too old to summarise left out"
     prepared.events.append(
         ContextSummarized(
             path[0].id,
             prompt.id,
             summary.covered,
-            f"{_messages(summary.covered).capitalize()} were summarised into a new branch to "
+            f"{_messages(summary.covered, True)} summarised into a new branch to "
             f"fit the context window of '{model}' ({roomy.window:,} tokens){left}; the "
             "original branch is kept.",
         )
@@ -234,8 +239,8 @@ async def _summarize(
             ContextTrimmed(
                 count,
                 roomy.window,
-                f"{_messages(count).capitalize()} still did not fit after the summary and "
-                "were left out of this request.",
+                f"{_messages(count)} still did not fit after the summary: left out of this "
+                "request.",
             )
         )
     return prepared
