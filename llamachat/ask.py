@@ -190,6 +190,7 @@ def read_prompt(words: list[str]) -> str | None:
 
 
 def _money(value: float) -> str:
+    value += 0.0  # never "$-0.000000"
     return f"${value:.6f}" if value < 0.01 else f"${value:.4f}"
 
 

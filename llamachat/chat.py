@@ -269,10 +269,14 @@ async def send(
     system_prompt: str | None,
     parent_id: int | None = None,
     stream: bool = True,
+    ask_unsaved: bool = True,
     context: ContextRules | None = None,
 ) -> AsyncGenerator[ChatEvent, None]:
     """Store the person's prompt (before anything is sent), then get and record the reply.
 
+    When the store refuses the prompt (a full disk), ``ask`` still asks and shows the
+    reply unsaved; with ``ask_unsaved=False`` (the TUI, which keeps the prompt in its
+    input) the :class:`StoreError` is raised instead, before anything is sent.
     ``context``: fit the request into the model's window (see :func:`reply`).
     """
     refused: str | None = None
@@ -288,6 +292,8 @@ async def send(
                 model=model,
             )
         except StoreError as error:  # a full disk, say: ask anyway, show the reply unsaved
+            if not ask_unsaved:
+                raise
             user, refused = None, not_saved(str(error))
     if store is None or conversation_id is None or user is None:
         transient = Message(0, 0, None, "user", prompt, tuple(images))
@@ -341,15 +347,26 @@ async def _transient_reply(
 async def resume(
     store: Store, provider: Provider, message: Message
 ) -> AsyncGenerator[ChatEvent, None]:
-    """Poll a queued job again (after a restart or a stop) and fill in its reply."""
+    """Poll a queued job again (after a restart or a stop) and fill in its reply.
+
+    A store that refuses writes (a full disk, a lock) does not stop the polling: the
+    reply is still fetched and shown, with one :class:`ReplyNotSaved`, and the row keeps
+    its job id so that it can be resumed again.
+    """
     if not message.job_id:
         raise ValueError("only a queued reply with a job id can be resumed")
     recorder = ReplyRecorder(store, message.id)
     recorder.status = MessageStatus.QUEUED
     recorder.job_id = message.job_id
-    store.update_message(message.id, job_status="QUEUED", error=None, error_detail=None)
+    try:
+        store.update_message(message.id, job_status="QUEUED", error=None, error_detail=None)
+    except StoreError as error:
+        recorder.unsaved = not_saved(str(error))
     waited = max(0.0, time.time() - (message.created_at or 0.0))
     yield ReplyStarted(message.id, message.parent_id)
+    told = recorder.untold()
+    if told is not None:
+        yield told
     polling = provider.resume(message.job_id, message.model or "", waited)
     async with aclosing(record(recorder, polling)) as events:
         async for event in events:
@@ -378,15 +395,28 @@ def discard_failed_prompt(store: Store, user_id: int) -> bool:
     return True
 
 
-def stop_waiting(store: Store, message: Message) -> None:
-    """The person stopped waiting for a queued job (Esc): keep it for ``r``, not the next start."""
-    if message.status is MessageStatus.QUEUED and message.job_id:
+def stop_waiting(store: Store, message: Message) -> str | None:
+    """The person stopped waiting for a queued job (Esc): keep it for ``r``, not the next start.
+
+    Returns the one sentence to show when the store refused to note it (the job itself
+    is untouched: it is polled again at the next start instead of waiting for ``r``).
+    """
+    if message.status is not MessageStatus.QUEUED or not message.job_id:
+        return None
+    try:
         store.update_message(
             message.id,
             job_status=JOB_STOPPED,
             error=f"Stopped waiting for job {message.job_id}: press r to resume it "
             "(it is polled, not submitted again).",
         )
+    except StoreError as error:
+        reason = str(error)
+        return (
+            f"Stopped waiting for job {message.job_id}, but this could not be saved, so the "
+            f"next start polls it again: {reason[:1].lower()}{reason[1:]}"
+        )
+    return None
 
 
 def job_may_be_running(message: Message) -> bool:

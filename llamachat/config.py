@@ -21,6 +21,7 @@ from llamachat.config_checks import (
     NETWORK_RANGES,
     PROVIDER_RANGES,
     check_ranges,
+    header_problem,
     line_of,
     where_in,
 )
@@ -295,7 +296,13 @@ def _provider_settings(
         elif key == "models":
             updates[key] = tuple(str(v) for v in value)
         elif key == "headers":
-            updates[key] = {str(k): str(v) for k, v in value.items()}
+            headers = {str(k): str(v) for k, v in value.items()}
+            for header, header_value in headers.items():
+                problem = header_problem(header, header_value)
+                if problem:
+                    place = where_in(path, text, ("providers", name), key)
+                    raise ConfigError(f"{place}: {problem}: fix it in {where}.")
+            updates[key] = headers
         elif key == "project_id":
             project = str(value).strip().removeprefix("p-")
             if not project.isdigit():

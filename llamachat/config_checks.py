@@ -118,3 +118,28 @@ def check_ranges(
             continue
         warnings.append(f"{where_in(path, text, table, key)}: {problem}, so the default is used.")
     return kept
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+
+
+def header_problem(name: str, value: str) -> str | None:
+    """Why a configured HTTP header cannot be sent as it is, or ``None`` if it can.
+
+    The name must be an HTTP token; the value plain ASCII without a line break or other
+    control character (a CR or LF would end the header and start another; httpx refuses
+    the rest). The value is never quoted: it may be a key.
+    """
+    shown_name = ascii(name[:60])[1:-1]
+    if not _HEADER_NAME.fullmatch(name):
+        return f"header '{shown_name}' has a name HTTP does not allow (letters, digits and -)"
+    if _HEADER_VALUE.fullmatch(value):
+        return None
+    if "\r" in value or "\n" in value:
+        what = "a line break"
+    elif value.isascii():
+        what = "a control character"
+    else:
+        what = "a character that is not plain ASCII"
+    return f"header '{shown_name}' has {what} in its value, which HTTP does not allow"

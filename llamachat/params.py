@@ -106,9 +106,17 @@ def param_problem(name: str, value: Any) -> str | None:
         return f"{name} must be {spec.limit()}, not {value!r}."
     assert spec.low is not None and spec.high is not None
     too_low = value <= spec.low if spec.low_open else value < spec.low
-    if math.isnan(value) or too_low or value > spec.high:
-        return f"{name} must be {spec.limit()}, not {value:g}."
+    if (isinstance(value, float) and math.isnan(value)) or too_low or value > spec.high:
+        return f"{name} must be {spec.limit()}, not {_shown(value)}."
     return None
+
+
+def _shown(value: float) -> str:
+    """A number for a sentence: a whole one as written (a 300-digit one by its length)."""
+    if isinstance(value, int):
+        digits = len(str(abs(value)))
+        return str(value) if digits <= 30 else f"a {digits}-digit number"
+    return f"{value:g}"
 
 
 def parse_param(name: str, text: str) -> Any:

@@ -97,12 +97,31 @@ class ReplyRecorder:
 
     def _abandon(self) -> None:
         """The final write failed: at least take the row out of ``streaming`` if the
-        store takes so small a write (else the next start marks it interrupted)."""
+        store takes so small a write (else the next start marks it interrupted).
+
+        A queued job's reply can be fetched again: its row stays queued and paused, with
+        its id, for ``r`` or ``history resume`` once there is room, rather than failed.
+        """
         assert self.store is not None and self.message_id is not None
-        with suppress(StoreError):
-            self.store.update_message(
-                self.message_id, status=MessageStatus.FAILED, error=self.unsaved
-            )
+        if self.job_id:
+            with suppress(StoreError):
+                self.store.update_message(
+                    self.message_id,
+                    status=MessageStatus.QUEUED,
+                    job_status=JOB_PAUSED,
+                    error=self.unsaved,
+                )
+            with suppress(StoreError):
+                self.store.release(self.message_id)
+            return
+        # A failed reply's text is indexed for search, which takes room too: if that does
+        # not fit, the part stored before goes (the reply is on the screen, not the disk).
+        for fields in ({}, {"content": "", "reasoning": None}):
+            with suppress(StoreError):
+                self.store.update_message(
+                    self.message_id, status=MessageStatus.FAILED, error=self.unsaved, **fields
+                )
+                return
 
     def untold(self) -> ReplyNotSaved | None:
         """The not-saved notice, the first time it is asked for after a refused write."""

@@ -270,8 +270,14 @@ def test_ask_queued_segmind_reports_job_status_and_credits(
             {
                 "status": "COMPLETED",
                 "metrics": {"cost": 0.002, "remaining_credits": 3.5},
+                # A reported cost is taken only with the tokens it is for (usage).
                 "output": json.dumps(
-                    {"choices": [{"message": {"content": "queued hello"}, "finish_reason": "stop"}]}
+                    {
+                        "choices": [
+                            {"message": {"content": "queued hello"}, "finish_reason": "stop"}
+                        ],
+                        "usage": {"prompt_tokens": 9, "completion_tokens": 3},
+                    }
                 ),
             }
         ),

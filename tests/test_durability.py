@@ -195,7 +195,8 @@ def test_queued_job_resumed_after_a_kill(fake: FakeServer, subprocess_env: dict[
         {
             "choices": [
                 {"message": {"content": "A very long Russian novel."}, "finish_reason": "stop"}
-            ]
+            ],
+            "usage": {"prompt_tokens": 40, "completion_tokens": 8},  # a cost needs its tokens
         }
     )
     fake.on(

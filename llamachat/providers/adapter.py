@@ -10,6 +10,7 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 
 from llamachat.config import NetworkSettings, ProviderSettings
+from llamachat.config_checks import header_problem
 from llamachat.providers.base import (
     Capabilities,
     ChatRequest,
@@ -178,8 +179,19 @@ class HTTPProvider:
 
     @property
     def client(self) -> httpx.AsyncClient:
-        """The provider's HTTP client, created on first use."""
+        """The provider's HTTP client, created on first use.
+
+        A header that cannot be sent (settings not read from the file, which refuses it
+        with its line) is a configuration error before anything is sent, never retried.
+        """
         if self._client is None:
+            for name, value in self.settings.headers.items():
+                problem = header_problem(name, value)
+                if problem:
+                    raise ProviderError(
+                        ErrorKind.NOT_CONFIGURED,
+                        f"The {problem}: fix it in [providers.{self.name}] of the config.",
+                    )
             self._client = make_client(
                 self.origin(),
                 self.timeouts,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from llamachat.providers.wirejson import loads
 from llamachat.secrets import redact, redact_truncated
 
 if TYPE_CHECKING:  # httpx is imported where requests are made, not at start-up
@@ -145,7 +146,7 @@ def server_message(body: str) -> str | None:
     if looks_like_html(text):
         return None
     try:
-        data = json.loads(text)
+        data = loads(text)
     except ValueError:
         return text.splitlines()[0]
     return message_from_json(data)
@@ -184,7 +185,7 @@ def message_from_json(data: Any) -> str | None:
 def error_code(body: str) -> str:
     """The ``error.code`` or ``error.type`` of a JSON body, lower-cased, or ``""``."""
     try:
-        data = json.loads(body)
+        data = loads(body)
     except ValueError:
         return ""
     if isinstance(data, Mapping) and isinstance(data.get("error"), Mapping):
@@ -357,7 +358,7 @@ def stream_error(ctx: ErrorContext, payload: str, *, mid_stream: bool = True) ->
     """An error reported inside a 200 reply: an SSE error event, or an error object as the body."""
     payload = redact_truncated(payload, ctx.secrets, _MAX_BODY)
     try:
-        raw = message_from_json(json.loads(payload))
+        raw = message_from_json(loads(payload))
     except ValueError:
         raw = payload
     message = ctx.clean(raw or "no details given")

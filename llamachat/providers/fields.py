@@ -56,7 +56,7 @@ def first_choice(data: dict[str, Any]) -> dict[str, Any] | None:
         return None
     choice = choices[0]
     if type(choice) is not dict:
-        raise Malformed(f"a choice was {kind_of(choice)}, not an object")
+        raise Malformed(f"first choice was {kind_of(choice)}, not an object")
     return choice
 
 
@@ -103,8 +103,12 @@ def usage_field(data: dict[str, Any]) -> dict[str, Any] | None:
     return value if type(value) is dict and value else None
 
 
-def malformed(ctx: ErrorContext, where: str, problem: Malformed, body: str) -> ProviderError:
-    """The sentence for a field of the wrong type."""
+def malformed(ctx: ErrorContext, where: str, problem: ValueError, body: str) -> ProviderError:
+    """The sentence for a field of the wrong type, or JSON that cannot be used.
+
+    ``where`` is a possessive (``"a stream event's "``) and ``problem``'s message reads
+    after it: ``'content' was a number, not text``, ``first choice was null, ...``.
+    """
     return ProviderError(
         ErrorKind.BAD_RESPONSE,
         f"{ctx.provider} sent a reply llamachat could not read ({where}{problem}): "
@@ -113,12 +117,12 @@ def malformed(ctx: ErrorContext, where: str, problem: Malformed, body: str) -> P
     )
 
 
-def empty_reply(ctx: ErrorContext, status: int = 200) -> ProviderError:
-    """A reply with no body at all."""
+def empty_reply(ctx: ErrorContext, status: int = 200, what: str = "") -> ProviderError:
+    """A reply with nothing in it: no body at all, or ``what`` (a stream with no text)."""
     return ProviderError(
         ErrorKind.EMPTY_REPLY,
-        f"{ctx.provider} sent an empty reply (HTTP {status} with no body): check the base URL, "
-        "or try again.",
+        f"{ctx.provider} sent an empty reply ({what or f'HTTP {status} with no body'}): "
+        "check the base URL, or try again.",
         status=status,
         retryable=True,
     )

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from llamachat.providers.errors import ErrorContext, ErrorKind, ProviderError
+from llamachat.providers.wirejson import loads
 
 if TYPE_CHECKING:
     import httpx
@@ -148,11 +148,15 @@ async def read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool
 
 
 def decode(data: bytes, encoding: str | None) -> str:
-    """Body bytes as text in the reply's charset (UTF-8 when unknown), never failing."""
+    """Body bytes as text in the reply's charset (UTF-8 when unknown), never failing.
+
+    A leading byte-order mark is not part of the text (JSON parsers refuse it).
+    """
     try:
-        return codecs.decode(data, encoding or "utf-8", "replace")
+        text = codecs.decode(data, encoding or "utf-8", "replace")
     except LookupError:
-        return data.decode("utf-8", "replace")
+        text = data.decode("utf-8", "replace")
+    return text.removeprefix("\ufeff")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +169,8 @@ class Body:
     url: str = ""
 
     def json(self) -> Any:
-        """The body parsed as JSON (``ValueError`` when it is not)."""
-        return json.loads(self.text)
+        """The body parsed as JSON (``ValueError`` when it is not, or is nested too deep)."""
+        return loads(self.text)
 
 
 async def read_body(

@@ -8,6 +8,13 @@ from typing import Any
 
 #: Money beyond this is not a real balance or cost: a broken reply, never shown or stored.
 MAX_MONEY = 1e9
+#: The most a reported cost may come to per token of the reply (prompt and completion):
+#: $1 per 1,000 tokens, $1,000 per million. The dearest Llama 3.1 list price (405B, a few
+#: dollars per million tokens) is hundreds of times below it, so only a broken report is refused.
+MAX_USD_PER_TOKEN = 1e-3
+#: The most a reported cost may be when the reply reports no tokens (Segmind's ``x-cost``
+#: on a body without ``usage``): a 128k-token 405B request costs well under a dollar.
+MAX_USD_UNCOUNTED = 5.0
 _SEPARATORS = re.compile(r"[\s,_]")
 
 
@@ -33,4 +40,21 @@ def money(value: Any) -> float | None:
         return None
     if not math.isfinite(number) or not 0 <= number < MAX_MONEY:
         return None
-    return number
+    return number + 0.0  # -0.0 becomes 0.0: a cost is never shown as "$-0.000000"
+
+
+def reported_cost(
+    value: Any, prompt_tokens: int | None, completion_tokens: int | None
+) -> float | None:
+    """A cost the provider reported, read as :func:`money`, when it is plausible for the tokens.
+
+    ``None`` (as if no cost were reported) past :data:`MAX_USD_PER_TOKEN` for the reply's
+    prompt and completion tokens; with no tokens known, past :data:`MAX_USD_UNCOUNTED`.
+    """
+    cost = money(value)
+    if cost is None:
+        return None
+    if prompt_tokens is None and completion_tokens is None:
+        return cost if cost <= MAX_USD_UNCOUNTED else None
+    tokens = (prompt_tokens or 0) + (completion_tokens or 0)
+    return cost if cost <= tokens * MAX_USD_PER_TOKEN else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from typing import Any, ClassVar
 
 import httpx
@@ -47,6 +47,7 @@ from llamachat.providers.errors import (
 )
 from llamachat.providers.fields import (
     Malformed,
+    empty_reply,
     finish_reason,
     first_choice,
     kind_of,
@@ -59,20 +60,22 @@ from llamachat.providers.fields import (
     usage_field,
 )
 from llamachat.providers.limits import StreamClock, read_body, reply_timeout
-from llamachat.providers.numbers import money
+from llamachat.providers.numbers import money, reported_cost
 from llamachat.providers.presets import LABELS
 from llamachat.providers.sse import StreamStats, aiter_events
 from llamachat.providers.thinking import ThinkSplitter, split_thinking
+from llamachat.providers.wirejson import NestedTooDeep, loads, loads_each
 
 
 def usage_event(usage: Mapping[str, Any], model: ModelInfo | None) -> Usage:
     """A :class:`Usage` from an OpenAI ``usage``; DeepInfra's ``estimated_cost`` is the cost.
 
-    A count or cost that is not a sane number (negative, NaN, ``1e300``, text) is left unknown.
+    A count or cost that is not a sane number (negative, NaN, ``1e300``, text) is left unknown;
+    so is a cost the tokens could not come to (:func:`reported_cost`), priced from the list instead.
     """
     prompt = token_count(usage.get("prompt_tokens"))
     completion = token_count(usage.get("completion_tokens"))
-    cost = money(usage.get("estimated_cost"))
+    cost = reported_cost(usage.get("estimated_cost"), prompt, completion)
     if cost is not None:
         return Usage(prompt, completion, cost)
     estimate = model.cost(Usage(prompt, completion)) if model else None
@@ -101,7 +104,6 @@ async def parse_chat_stream(
     done = False
     last: dict[str, Any] | None = None
     usage: Mapping[str, Any] | None = None
-    loads = json.loads
     progress = clock.progress if clock is not None else _nothing
     seen_event = got_text = False
     # Until the content is known not to open with <think>, it goes through the splitter.
@@ -118,56 +120,61 @@ async def parse_chat_stream(
                 done = True
                 break
             try:
-                chunk = loads(data)
-            except ValueError:
-                raise bad_response(ctx, "a stream event was not JSON", data) from None
-            if type(chunk) is not dict:
-                continue
-            if chunk.get("error"):
-                raise stream_error(ctx, data)
-            try:
-                # The common case inline (this runs for every token); odd values to fields.py.
-                choices = chunk.get("choices")
-                if choices:
-                    choice = choices[0] if type(choices) is list else None
-                    if type(choice) is not dict:
-                        first_choice(chunk)  # raises, saying what is wrong
-                    assert choice is not None
-                    delta = choice.get("delta")
-                    if delta:
-                        if type(delta) is not dict:
-                            raise Malformed(f"'delta' was {kind_of(delta)}, not an object")
-                        thought = delta.get("reasoning_content") or delta.get("reasoning")
-                        if thought and type(thought) is str:
-                            progress()
-                            got_text = True
-                            yield ReasoningDelta(thought)
-                        content = delta.get("content")
-                        if content:
-                            if type(content) is not str:
-                                raise Malformed(f"'content' was {kind_of(content)}, not text")
-                            progress()
-                            got_text = True
-                            if splitter is None:
-                                yield TextDelta(content)
-                            else:
-                                for event in splitter.feed(content):
-                                    yield event
-                                if splitter.passthrough:
-                                    splitter = None
-                    reason = choice.get("finish_reason")
-                    if reason:
-                        if type(reason) is not str:
-                            raise Malformed(f"'finish_reason' was {kind_of(reason)}, not text")
-                        progress()
-                        finish_reason = reason[:64]
-                        last = chunk
-                chunk_usage = chunk.get("usage")
-                if chunk_usage and type(chunk_usage) is dict:
-                    usage = chunk_usage
-                    last = chunk
-            except Malformed as problem:
+                chunks: Iterable[Any] = (loads(data),)
+            except NestedTooDeep as problem:
                 raise malformed(ctx, "a stream event's ", problem, data) from None
+            except ValueError:
+                chunks, done = _several(data, ctx)
+            for chunk in chunks:
+                if type(chunk) is not dict:
+                    continue
+                if chunk.get("error"):
+                    raise stream_error(ctx, data)
+                try:
+                    # The common case inline (this runs for every token); odd values to fields.py.
+                    choices = chunk.get("choices")
+                    if choices:
+                        choice = choices[0] if type(choices) is list else None
+                        if type(choice) is not dict:
+                            first_choice(chunk)  # raises, saying what is wrong
+                        assert choice is not None
+                        delta = choice.get("delta")
+                        if delta:
+                            if type(delta) is not dict:
+                                raise Malformed(f"'delta' was {kind_of(delta)}, not an object")
+                            thought = delta.get("reasoning_content") or delta.get("reasoning")
+                            if thought and type(thought) is str:
+                                progress()
+                                got_text = True
+                                yield ReasoningDelta(thought)
+                            content = delta.get("content")
+                            if content:
+                                if type(content) is not str:
+                                    raise Malformed(f"'content' was {kind_of(content)}, not text")
+                                progress()
+                                got_text = True
+                                if splitter is None:
+                                    yield TextDelta(content)
+                                else:
+                                    for event in splitter.feed(content):
+                                        yield event
+                                    if splitter.passthrough:
+                                        splitter = None
+                        reason = choice.get("finish_reason")
+                        if reason:
+                            if type(reason) is not str:
+                                raise Malformed(f"'finish_reason' was {kind_of(reason)}, not text")
+                            progress()
+                            finish_reason = reason[:64]
+                            last = chunk
+                    chunk_usage = chunk.get("usage")
+                    if chunk_usage and type(chunk_usage) is dict:
+                        usage = chunk_usage
+                        last = chunk
+                except Malformed as problem:
+                    raise malformed(ctx, "a stream event's ", problem, data) from None
+            if done:
+                break
     except httpx.TransportError:
         if finish_reason is None:
             raise
@@ -179,9 +186,36 @@ async def parse_chat_stream(
         await _drain(events)
     if finish_reason is None and not done:
         raise _unfinished(ctx, seen_event=seen_event, got_text=got_text, stats=stats)
+    if finish_reason is None and not got_text:
+        raise empty_reply(ctx, what="a stream that ended before any text")
     if usage:
         yield usage_event(usage, model)
     yield Finished(finish_reason or "stop", last)
+
+
+def _several(data: str, ctx: ErrorContext) -> tuple[list[Any], bool]:
+    """The JSON values of an event that is not one value, and whether it held ``[DONE]``.
+
+    SSE joins the ``data:`` lines of one event with a newline, and llama.cpp and some
+    proxies send a chunk a line; others run objects together. Each is read in turn, up
+    to a ``[DONE]`` line; only an event that is not JSON is an error.
+    """
+    parts: list[str] = []
+    done = False
+    for line in data.split("\n"):
+        if line.strip() == "[DONE]":
+            done = True
+            break
+        parts.append(line)
+    text = "\n".join(parts)
+    if done and not text.strip():
+        return [], True
+    try:
+        return loads_each(text), done
+    except NestedTooDeep as problem:
+        raise malformed(ctx, "a stream event's ", problem, data) from None
+    except ValueError:
+        raise bad_response(ctx, "a stream event was not JSON", data) from None
 
 
 def _unfinished(
@@ -224,7 +258,9 @@ def parse_completion(
     if not body.strip() or looks_like_html(body):
         raise unreadable_body(ctx, body, status)
     try:
-        data = json.loads(body)
+        data = loads(body)
+    except NestedTooDeep as problem:
+        raise malformed(ctx, "the reply's ", problem, body) from None
     except ValueError:
         raise unreadable_body(ctx, body, status) from None
     if not isinstance(data, dict):

@@ -48,12 +48,13 @@ from llamachat.providers.errors import (
     http_error,
     server_message,
 )
-from llamachat.providers.fields import kind_of
+from llamachat.providers.fields import kind_of, malformed
 from llamachat.providers.limits import Body
-from llamachat.providers.numbers import money
+from llamachat.providers.numbers import money, reported_cost
 from llamachat.providers.openai import parse_completion
 from llamachat.providers.presets import LABELS, PRESET_MODELS, SEGMIND_BASE_URL, SEGMIND_KEY_ENV
 from llamachat.providers.retry import retry_after
+from llamachat.providers.wirejson import NestedTooDeep, loads
 
 DEFAULT_POLL_INTERVAL = 1.0
 DEFAULT_DEADLINE = 600.0
@@ -104,17 +105,24 @@ def unconfirmed(ctx: ErrorContext, err: ProviderError) -> ProviderError:
 
 
 def with_billing(
-    events: list[ProviderEvent], *, cost: float | None, credits: float | None
+    events: list[ProviderEvent], *, cost: Any, credits: float | None
 ) -> list[ProviderEvent]:
-    """``events`` with Segmind's reported cost in the usage and the balance before the finish."""
+    """``events`` with Segmind's reported cost in the usage and the balance before the finish.
+
+    ``cost`` is the value as sent (``x-cost``, ``metrics.cost``), taken only when it is
+    plausible for the reply's tokens (:func:`reported_cost`); else the list-price estimate stays.
+    """
     has_usage = any(isinstance(e, Usage) for e in events)
     billed: list[ProviderEvent] = []
     for event in events:
-        if isinstance(event, Usage) and cost is not None:
-            event = Usage(event.prompt_tokens, event.completion_tokens, cost)
+        if isinstance(event, Usage):
+            usd = reported_cost(cost, event.prompt_tokens, event.completion_tokens)
+            if usd is not None:
+                event = Usage(event.prompt_tokens, event.completion_tokens, usd)
         if isinstance(event, Finished):
-            if cost is not None and not has_usage:
-                billed.append(Usage(cost_usd=cost))
+            usd = None if has_usage else reported_cost(cost, None, None)
+            if usd is not None:
+                billed.append(Usage(cost_usd=usd))
             if credits is not None:
                 billed.append(Credits(credits))
         billed.append(event)
@@ -207,7 +215,7 @@ class SegmindProvider(HTTPProvider):
             response.text, ctx, self.model_info(request.model), response.status_code
         )
         billed = with_billing(
-            events, cost=money(response.headers.get("x-cost")), credits=header_credits(response)
+            events, cost=response.headers.get("x-cost"), credits=header_credits(response)
         )
         for event in billed:
             yield event
@@ -405,7 +413,9 @@ class SegmindProvider(HTTPProvider):
         output = result.get("output")
         if isinstance(output, str):
             try:
-                decoded = json.loads(output)
+                decoded = loads(output)
+            except NestedTooDeep as problem:
+                raise malformed(ctx, "the finished job's ", problem, output) from None
             except ValueError:
                 decoded = None
             body = (
@@ -427,7 +437,7 @@ class SegmindProvider(HTTPProvider):
         balance = header_balance
         if balance is None:
             balance = money(metrics.get("remaining_credits"))
-        return with_billing(events, cost=money(metrics.get("cost")), credits=balance)
+        return with_billing(events, cost=metrics.get("cost"), credits=balance)
 
     # --- balance ----------------------------------------------------------------
 

@@ -75,6 +75,8 @@ async def aiter_events(
             except TimeoutError:
                 raise clock.expired(ctx, loop.time()) from None
             clock.waited += loop.time() - start
+        if not stats.chars and text.startswith("\ufeff"):
+            text = text[1:]  # a byte-order mark before the first line is not part of it (SSE)
         if len(stats.head) < _HEAD:
             stats.head += text[: _HEAD - len(stats.head)]
         stats.chars += len(text)

@@ -101,3 +101,11 @@ def sentence(fault: Fault, path: Path, detail: str = "") -> str:
 def not_saved(reason: str) -> str:
     """The one sentence shown when a reply (or its prompt) could not be saved."""
     return f"The reply could not be saved to the history: {reason[:1].lower()}{reason[1:]}"
+
+
+def not_sent(reason: str) -> str:
+    """The one sentence shown when a prompt was not sent because it could not be saved."""
+    return (
+        "Your prompt was not sent (it is back in the input) because it could not be saved "
+        f"to the history: {reason[:1].lower()}{reason[1:]}"
+    )

@@ -50,6 +50,7 @@ from llamachat.textsafety import escape_label, one_line
 from llamachat.tui.commands import LlamaCommands
 from llamachat.tui.screens.dialogs import ConfirmScreen, DetailsScreen, InputScreen
 from llamachat.tui.themes import code_style, load_themes
+from llamachat.tui.unsaved import told_if_refused
 from llamachat.tui.widgets.chat_pane import ChatPane
 from llamachat.tui.widgets.footer import KeyFooter
 from llamachat.tui.widgets.message import MessageView
@@ -164,7 +165,8 @@ class LlamaChatApp(App[None]):
     def on_mount(self) -> None:
         self._load_themes()
         if self.store is not None:
-            self.store.recover()
+            with told_if_refused(self):  # a full disk: left for a start that can write
+                self.store.recover()
         first = self.store.latest_conversation_id() if self.store is not None else None
         self.open_conversation(first) if first is not None else self.action_new_chat()
         self.refresh_sidebar()
@@ -412,8 +414,9 @@ class LlamaChatApp(App[None]):
         """Close the conversation's tabs (stopping any reply), then delete it."""
         await self._close_panes([p for p in self.panes() if p.conversation_id == conversation_id])
         if self.store is not None:
-            self.store.delete_conversation(conversation_id)
-        self.notify(f"Deleted “{title}”.")
+            with told_if_refused(self):
+                self.store.delete_conversation(conversation_id)
+                self.notify(f"Deleted “{title}”.")
         self.refresh_sidebar(keep=conversation_id)
 
     async def _close_panes(self, panes: list[ChatPane]) -> None:
@@ -527,6 +530,10 @@ class LlamaChatApp(App[None]):
         self.open_conversation(event.conversation_id, event.message_id)
 
     def on_conversation_list_act(self, event: ConversationList.Act) -> None:
+        with told_if_refused(self):  # archive and pin write to the store
+            self._act(event)
+
+    def _act(self, event: ConversationList.Act) -> None:
         store = self.store
         if store is None:
             return
@@ -536,7 +543,8 @@ class LlamaChatApp(App[None]):
 
             def renamed(value: str | None) -> None:
                 if value and value.strip():
-                    store.rename(cid, value)
+                    with told_if_refused(self):
+                        store.rename(cid, value)
                     for pane in self.panes():
                         if pane.conversation_id == cid:
                             pane.title = store.conversation(cid).title
@@ -642,11 +650,12 @@ class LlamaChatApp(App[None]):
         pane.params = values.params
         pane.system_prompt = values.system_prompt or None
         if self.store is not None and pane.conversation_id is not None:
-            self.store.update_settings(
-                pane.conversation_id,
-                system_prompt=pane.system_prompt,
-                params=params_dict(pane.params),
-            )
+            with told_if_refused(self):
+                self.store.update_settings(
+                    pane.conversation_id,
+                    system_prompt=pane.system_prompt,
+                    params=params_dict(pane.params),
+                )
 
     def action_help(self) -> None:
         """Show every key binding."""

@@ -29,6 +29,7 @@ from textual.worker import Worker
 from llamachat.chat import (
     ChatEvent,
     ParamsDropped,
+    ReplyNotSaved,
     ReplyStarted,
     discard_failed_prompt,
     params_dict,
@@ -53,8 +54,12 @@ from llamachat.providers.base import (
     Usage,
 )
 from llamachat.providers.errors import ProviderError
+from llamachat.store.db import StoreError
+from llamachat.store.health import not_sent
 from llamachat.store.models import Branch, ConversationView, Message, MessageStatus, Totals
 from llamachat.textsafety import escape_label
+from llamachat.tui.unsaved import repeats, shown_unsaved, told_if_refused
+from llamachat.tui.widgets.earlier import EarlierRow
 from llamachat.tui.widgets.message import MessageView
 from llamachat.tui.widgets.prompt import PromptInput
 from llamachat.tui.widgets.status_bar import PaneStatus
@@ -76,7 +81,6 @@ class MessageList(VerticalScroll):
 
     DEFAULT_CSS = """
     MessageList { height: 1fr; padding: 0 1; scrollbar-gutter: stable; }
-    MessageList > #earlier { color: $text-muted; text-align: center; height: 1; }
     """
 
     @dataclass
@@ -179,7 +183,7 @@ class ChatPane(Vertical):
         self.system_prompt = system_prompt
         self.title = "New chat"
         self.status = PaneStatus(provider=provider, model=model)
-        self.earlier = Static(id="earlier")
+        self.earlier = EarlierRow(id="earlier")
         self.messages = MessageList(self.earlier, id="messages")
         self.notice = Static(id="notice")
         self.attachments_label = Static(id="attachments")
@@ -206,6 +210,9 @@ class ChatPane(Vertical):
         self._branches: dict[int, Branch] = {}
         self._draft_timer: Timer | None = None
         self._filling = False
+        #: Why the store refused this reply's writes (said once, in the notice).
+        self._unsaved: str | None = None
+        self._notice_text: str | None = None
 
     @property
     def chat_app(self) -> LlamaChatApp:
@@ -273,7 +280,7 @@ class ChatPane(Vertical):
         if distance is None:
             try:
                 store.switch_to(at_message)
-            except KeyError:
+            except (KeyError, StoreError):
                 return LOAD
             distance = store.distance_from_leaf(conversation_id, at_message)
         return max(LOAD, (distance or 0) + WINDOW)
@@ -369,7 +376,7 @@ class ChatPane(Vertical):
 
     def _update_earlier(self, label: Static) -> None:
         count = "" if self._earlier is None else f"{self._first_mounted + self._earlier:,} "
-        label.update(Text(f"↑ {count}earlier messages: scroll up to load them", style="dim"))
+        label.update(Text(f"↑ {count}earlier messages: scroll up or click to load them"))
         label.display = self._first_mounted > 0 or self._earlier != 0
 
     def _view_for(self, message: Message) -> MessageView:
@@ -386,6 +393,10 @@ class ChatPane(Vertical):
         event.stop()
         if not self._filling:
             self.action_load_earlier()
+
+    def on_earlier_row_pressed(self, event: EarlierRow.Pressed) -> None:
+        event.stop()
+        self.action_load_earlier()
 
     def action_load_earlier(self) -> None:
         """Mount the next batch of older messages, keeping the reading position."""
@@ -472,20 +483,23 @@ class ChatPane(Vertical):
         if provider is None or (self.attachments and not self._refuse_images(provider)):
             return  # the text and the images stay where they are
         store = self.chat_app.store
-        if store is not None and self.conversation_id is None:
-            conversation = store.create_conversation(
-                system_prompt=self.system_prompt,
-                provider=self.provider_name,
-                model=self.model,
-                params=params_dict(self.params),
-            )
-            self.conversation_id = conversation.id
         last = self._path[-1].id if self._path else None
         parent = self._branch_from[0] if self._branch_from is not None else last
         branching = parent != last
         was_editing = self._editing
-        if self._failed_prompt is not None and store is not None and not was_editing:
-            discard_failed_prompt(store, self._failed_prompt)  # not a branch beside it
+        try:
+            if store is not None and self.conversation_id is None:
+                self.conversation_id = store.create_conversation(
+                    system_prompt=self.system_prompt,
+                    provider=self.provider_name,
+                    model=self.model,
+                    params=params_dict(self.params),
+                ).id
+            if self._failed_prompt is not None and store is not None and not was_editing:
+                discard_failed_prompt(store, self._failed_prompt)  # not a branch beside it
+        except StoreError as error:  # a full disk, say: the prompt stays where it is
+            self.show_notice(not_sent(str(error)), error=True)
+            return
         self._branch_from, self._editing, self._failed_prompt = None, False, None
         images = list(self.attachments)
         self.attachments.clear()
@@ -495,7 +509,8 @@ class ChatPane(Vertical):
             self.prompt.show_text(self._draft_before_edit)  # the draft the edit set aside
         self._hide_notice()
         if store is not None and self.conversation_id is not None:
-            store.save_draft(self.conversation_id, self.prompt.text)
+            with contextlib.suppress(StoreError):  # the send below says why
+                store.save_draft(self.conversation_id, self.prompt.text)
         events = send(
             store,
             provider,
@@ -506,6 +521,7 @@ class ChatPane(Vertical):
             params=self.params,
             system_prompt=self.system_prompt,
             parent_id=parent,
+            ask_unsaved=False,  # a prompt the store refuses goes back to the input, unsent
         )
         if store is None:
             # Nothing is stored: show the prompt ourselves.
@@ -579,9 +595,9 @@ class ChatPane(Vertical):
         provider = self._provider(message.provider)
         if store is None or provider is None or self.busy:
             return
-        if not store.claim(message.id):
-            return
-        self._start(resume(store, provider, message), rebuild=False, resuming=message.id)
+        with told_if_refused(self.app):  # a lock held elsewhere: resumed when asked again
+            if store.claim(message.id):
+                self._start(resume(store, provider, message), rebuild=False, resuming=message.id)
 
     def _start(
         self,
@@ -591,6 +607,7 @@ class ChatPane(Vertical):
         user_text: str = "",
         resuming: int | None = None,
     ) -> None:
+        self._unsaved = None
         self._worker = self.run_worker(
             self._consume(events, rebuild=rebuild, user_text=user_text, resuming=resuming),
             group=f"reply-{self.id}",
@@ -617,7 +634,10 @@ class ChatPane(Vertical):
             (v for v in self._views.values() if job_id and v.message.job_id == job_id), None
         )
         if store is not None and view is not None:
-            stop_waiting(store, store.message(view.message.id))
+            refused = stop_waiting(store, store.message(view.message.id))
+            if refused is not None:
+                self._unsaved = refused
+                self.show_notice(refused, error=True)
 
     # --- receiving ----------------------------------------------------------------
 
@@ -671,6 +691,9 @@ class ChatPane(Vertical):
             if view is not None:
                 view.body.finish()
             self._failed(error, user_id, user_text, shown=view is not None and bool(reply_id))
+        except StoreError as error:  # the prompt could not be stored: nothing was sent
+            self._prompt_back(user_text)
+            self.show_notice(not_sent(str(error)), error=True)
         except asyncio.CancelledError:
             if view is not None:
                 view.body.finish()
@@ -694,12 +717,12 @@ class ChatPane(Vertical):
 
     def _reply_started(self, event: ReplyStarted, rebuild: bool) -> MessageView:
         store = self.chat_app.store
+        if store is not None and event.reply_id is not None and rebuild:
+            self.rebuild()
+            return self._views[event.reply_id]
+        if store is not None and event.user_id is not None and event.user_id not in self._views:
+            self._append_view(store.message(event.user_id))  # kept even if its reply is not
         if store is not None and event.reply_id is not None:
-            if rebuild:
-                self.rebuild()
-                return self._views[event.reply_id]
-            if event.user_id is not None:
-                self._append_view(store.message(event.user_id))
             return self._append_view(store.message(event.reply_id))
         transient = Message(
             0,
@@ -754,8 +777,11 @@ class ChatPane(Vertical):
                 self.chat_app.add_session_cost(event.cost_usd)
         elif isinstance(event, Credits):
             s.credits = event.remaining_usd
-        elif isinstance(event, Finished):
+        elif isinstance(event, Finished) and self._unsaved is None:
             self._hide_notice()
+        elif isinstance(event, ReplyNotSaved) and self._unsaved is None:
+            self._unsaved = event.sentence
+            self.show_notice(event.sentence, error=True)
         self.post_message(self.StatusChanged(self))
 
     def _refresh_reply(self, view: MessageView | None, reply_id: int | None) -> None:
@@ -764,6 +790,8 @@ class ChatPane(Vertical):
             return
         if store is not None and reply_id:
             stored = store.message(reply_id)
+            if self._unsaved is not None:  # the reply stays whole on screen
+                stored = shown_unsaved(stored, view.body.text, self._unsaved)
             view.update_message(stored)
             self._path = [stored if m.id == stored.id else m for m in self._path]
         else:
@@ -781,9 +809,7 @@ class ChatPane(Vertical):
         if error.resumable:
             self.show_notice(error.message, error=True)
             return
-        if user_text and user_text not in self.prompt.text:
-            typed = self.prompt.text.strip("\n")  # typed since, or a draft set aside by an edit
-            self.prompt.show_text(f"{user_text}\n\n{typed}" if typed else user_text)
+        self._prompt_back(user_text)
         store = self.chat_app.store
         if user_text and store is not None and user_id is not None:
             # What is sent next goes where the failed prompt was, never after it.
@@ -791,6 +817,12 @@ class ChatPane(Vertical):
             self._failed_prompt = user_id
         back = "Your prompt is back in the input: Enter sends it again."
         self.show_notice(back if shown else f"{error.message} {back}", error=True)
+
+    def _prompt_back(self, user_text: str) -> None:
+        """Put a prompt that was not answered back in the input, before what was typed since."""
+        if user_text and user_text not in self.prompt.text:
+            typed = self.prompt.text.strip("\n")  # typed since, or a draft set aside by an edit
+            self.prompt.show_text(f"{user_text}\n\n{typed}" if typed else user_text)
 
     # --- message actions ----------------------------------------------------------
 
@@ -838,7 +870,8 @@ class ChatPane(Vertical):
         if branch is None or branch.count < 2 or store is None or self.busy:
             return
         index = (branch.index - 1 + step) % branch.count
-        store.switch_to(branch.sibling_ids[index])
+        with told_if_refused(self.app):
+            store.switch_to(branch.sibling_ids[index])
         self.rebuild()
         target = self._views.get(branch.sibling_ids[index])
         if target is not None:
@@ -894,6 +927,7 @@ class ChatPane(Vertical):
         self.notice.set_class(error, "-error")
         self.notice.display = True
         self._retry_notice = retry
+        self._notice_text = text
 
     def _hide_notice(self) -> None:
         self.notice.display = False
@@ -905,20 +939,25 @@ class ChatPane(Vertical):
         text = self.prompt.text
         if store is None:
             return
-        if self.conversation_id is None:
-            if not text.strip():
-                return
-            self.conversation_id = store.create_conversation(
-                provider=self.provider_name, model=self.model, system_prompt=self.system_prompt
-            ).id
-        store.save_draft(self.conversation_id, text)
+        try:
+            if self.conversation_id is None:
+                if not text.strip():
+                    return
+                self.conversation_id = store.create_conversation(
+                    provider=self.provider_name, model=self.model, system_prompt=self.system_prompt
+                ).id
+            store.save_draft(self.conversation_id, text)
+        except StoreError as error:  # said once: not again when the notice gives the reason
+            if not repeats(self._notice_text if self.notice.display else None, str(error)):
+                self.show_notice(f"Your draft could not be kept: {error}", error=True)
 
     def switch_model(self, provider: str, model: str) -> None:
         """Use another provider or model from the next message on."""
         self.provider_name, self.model = provider, model
         store = self.chat_app.store
         if store is not None and self.conversation_id is not None:
-            store.update_settings(self.conversation_id, provider=provider, model=model)
+            with told_if_refused(self.app):  # used from now on, kept when there is room
+                store.update_settings(self.conversation_id, provider=provider, model=model)
         self.status.provider = self.chat_app.display_name(provider)
         self.status.model = model
         self.status.credits = None  # another provider's balance would mislead

@@ -1,0 +1,60 @@
+"""The "N earlier messages" row at the top of a long conversation loads the next batch when
+clicked, or focused and given Enter, as scrolling up does: when the view has room for all
+that is mounted (the terminal grew), there is no scrolling up to do, so the row is the way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+
+from llamachat.tui.app import LlamaChatApp
+from llamachat.tui.widgets.chat_pane import BATCH
+from tests.test_tui_big import _long_conversation
+from tests.tui_helpers import configure, make_app, pane, views, wait_for
+
+
+async def _grown(app: LlamaChatApp, pilot: Pilot[Any]) -> int:
+    """Open a long conversation in a small terminal, then make the terminal tall: the
+    view, no longer scrolled, loads a batch (as scrolling to the top does) and then holds
+    all that is mounted, so it cannot be scrolled up for more."""
+    messages = pane(app).messages
+    await wait_for(lambda: pane(app).earlier.display and messages.scroll_y > 0, pilot)
+    mounted = len(views(app))
+    await pilot.resize_terminal(120, 130)
+    await wait_for(lambda: len(views(app)) == mounted + BATCH, pilot)
+    await wait_for(lambda: messages.max_scroll_y == 0, pilot)
+    await pilot.pause(0.2)
+    assert len(views(app)) == mounted + BATCH and pane(app).earlier.display
+    return len(views(app))
+
+
+async def test_clicking_the_earlier_row_loads_a_batch() -> None:
+    configure()
+    _long_conversation(300)
+    app = make_app()
+    async with app.run_test(size=(120, 16)) as pilot:
+        mounted = await _grown(app, pilot)
+        row = pane(app).earlier
+        assert row.region.height == 1 and app.screen.region.contains_region(row.region)
+        await pilot.click(row)
+        await wait_for(lambda: len(views(app)) == mounted + BATCH, pilot)
+        first = 300 - len(views(app))
+        assert views(app)[0].message.content == f"message number {first}"
+        assert f"{first:,} earlier" in str(row.render())
+
+
+async def test_enter_on_the_focused_earlier_row_loads_a_batch() -> None:
+    configure()
+    _long_conversation(300)
+    app = make_app()
+    async with app.run_test(size=(120, 16)) as pilot:
+        mounted = await _grown(app, pilot)
+        views(app)[0].focus()
+        await pilot.press("shift+tab")  # from the first message shown, up to the row
+        assert app.focused is pane(app).earlier
+        await pilot.press("enter")
+        await wait_for(lambda: len(views(app)) == mounted + BATCH, pilot)
+        assert app.focused is pane(app).earlier  # again: another batch
+        await pilot.press("enter")
+        await wait_for(lambda: len(views(app)) == mounted + 2 * BATCH, pilot)
