@@ -184,7 +184,7 @@ async def reply(
                 raise
             if learned.policy is Overflow.STOP:
                 raise _stopped(error, prepared, provider, model, recorder) from None
-            _discard(store, recorder.message_id)
+            _discard(store, recorder.message_id, parent)
             rules = learned
             continue
         if prepared is not None:
@@ -231,11 +231,14 @@ def _nothing_arrived(recorder: ReplyRecorder, error: ProviderError) -> bool:
     return not (recorder.parts or recorder.reasoning_parts or recorder.job_id or error.job_id)
 
 
-def _discard(store: Store | None, reply_id: int | None) -> None:
-    """Remove the empty failed row of a refused request that is about to be retried."""
+def _discard(store: Store | None, reply_id: int | None, parent: Message | None) -> None:
+    """Remove the empty failed row of a refused request that is about to be retried; the
+    branch ends at its prompt again (the row was the active leaf)."""
     if store is not None and reply_id is not None:
         with suppress(StoreError, KeyError):
+            conversation_id = store.message(reply_id).conversation_id
             store.delete_message(reply_id)
+            store.set_active_leaf(conversation_id, parent.id if parent is not None else None)
 
 
 def _stopped(

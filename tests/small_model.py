@@ -47,6 +47,8 @@ class SmallModel:
     #: Count each word this many times (a tokenizer that splits words more than estimated).
     per_word: float = 1
     reply_words: int = 40
+    #: Refuse every request for a summary as too long.
+    refuse_summaries: bool = False
     sizes: list[int] = field(default_factory=list)
     refused: list[int] = field(default_factory=list)
     summaries: list[dict[str, Any]] = field(default_factory=list)
@@ -60,7 +62,7 @@ class SmallModel:
         body = request.json
         size = self.count(body)
         completion = body.get("max_tokens") or 0
-        if size + completion > self.window:
+        if size + completion > self.window or (self.refuse_summaries and not body.get("stream")):
             with self._lock:
                 self.refused.append(size)
             if self.refuse == "empty":

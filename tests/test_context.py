@@ -253,3 +253,48 @@ def test_a_prompt_that_looks_too_long_alone_is_sent_and_refused_only_by_the_serv
         assert result.returncode == 1
         (line,) = result.stderr.strip().splitlines()
         assert line.startswith("llamachat: The prompt alone is longer than 'llama-tiny' can read")
+
+
+def test_a_summary_request_refused_as_too_long_leaves_the_turns_out_instead(
+    fake: FakeServer, tmp_path: Path, subprocess_env: dict[str, str]
+) -> None:
+    model = SmallModel(WINDOW, refuse_summaries=True)
+    fake.on("POST", CHAT, model)
+    configure(fake, tmp_path, context_overflow="summarize", context={"llama-tiny": WINDOW})
+    conversation_id = seed(20)
+    out = ask(subprocess_env, turn=0)
+    assert "request for a summary was itself refused as too long" in out["stderr"]
+    assert "earlier messages were left out of this request" in out["stderr"]
+    assert len(model.refused) == 1 and len(model.sizes) == 1  # one summary asked, one reply
+    with Store.open_default() as store:  # no summary branch was made
+        assert not any(m.role == "system" for m in store.messages(conversation_id))
+
+
+def test_a_failed_summary_after_a_refusal_leaves_the_conversation_able_to_go_on(
+    fake: FakeServer, tmp_path: Path, subprocess_env: dict[str, str]
+) -> None:
+    too_long = {
+        "message": "This model's maximum context length is 512 tokens. However, you requested "
+        "2000 tokens (2000 in the messages, 0 in the completion).",
+        "code": "context_length_exceeded",
+    }
+    model = SmallModel(WINDOW)
+    fake.on(
+        "POST",
+        CHAT,
+        json_reply({"error": too_long}, 400),  # the reply, refused
+        json_reply({"error": {"message": "overloaded"}}, 500),  # the summary, failed
+        model,
+    )
+    configure(fake, tmp_path, context_overflow="summarize", context={"llama-tiny": 4096})
+    conversation_id = seed(12)
+    failed = run("ask", "-p", "tiny", "-c", "first try", env=subprocess_env)
+    assert failed.returncode == 1
+    assert "Traceback" not in failed.stderr
+    (line,) = [s for s in failed.stderr.splitlines() if "failed" in s]
+    assert line.startswith("llamachat: Summarising the earlier conversation failed:")
+    again = ask(subprocess_env, turn=1)  # the branch still ends where it should
+    assert again["content"].strip()
+    with Store.open_default() as store:
+        leaf = store.conversation(conversation_id).active_leaf_id
+        assert leaf is not None and store.message(leaf).role == "assistant"

@@ -181,7 +181,14 @@ async def prepare(
         room = summary_cap(plan.window) + (plan.window - plan.reserve) // 4
         roomy = fitted(plan.window, room)
         if roomy.fits:
-            return await _summarize(store, provider, model, prepared, roomy)
+            try:
+                return await _summarize(store, provider, model, prepared, roomy)
+            except ProviderError as error:
+                if error.kind is not ErrorKind.CONTEXT_LENGTH:
+                    raise
+                # The summary request itself was too long for the server (its tokens
+                # outnumber the estimate): nothing was stored; leave the turns out instead.
+                why = " (the request for a summary was itself refused as too long)"
     left = len(plan.left_out)
     if left:
         prepared.events.append(
@@ -255,7 +262,7 @@ async def learn(
     A refusal that names the window and the prompt's size is believed; one that names
     neither makes the estimates count double. An empty reply (llama.cpp answering an
     over-long streamed prompt with an empty 200) counts as a refusal when the request
-    takes at least half of the window.
+    takes at least a quarter of the window by estimate.
     """
     rules, plan = prepared.rules, prepared.fit
     text = f"{error.body or ''}\n{error.message}"
@@ -278,7 +285,7 @@ async def learn(
         200,
     ):
         window = rules.window or await probe_window(provider, model)
-        if window is None or plan.used + plan.reserve < window // 2:
+        if window is None or plan.used + plan.reserve < window // 4:
             return None
         scale = rules.scale * UNKNOWN_SCALE
         return replace(rules, window=window, scale=scale, probe=False, source="server")

@@ -84,10 +84,15 @@ def n_ctx_from_props(body: str) -> int | None:
 async def probe_window(provider: Provider, model: str) -> int | None:
     """Ask the server for ``model``'s window: llama.cpp's ``/props``, then ``/models``.
 
-    Any failure means "not known"; nothing here raises, and nothing is retried.
+    Any failure means "not known"; nothing here raises, and nothing is retried. (A
+    connection a server dropped after refusing a stream is one: llama-cpp-python does.)
     """
+    import httpx
+
     from llamachat.providers.errors import ProviderError
     from llamachat.providers.openai import OpenAIProvider
+
+    failures = (ProviderError, httpx.HTTPError, OSError, ValueError)
 
     if not isinstance(provider, OpenAIProvider):
         return None
@@ -95,7 +100,7 @@ async def probe_window(provider: Provider, model: str) -> int | None:
     ctx = provider.error_context(model)
     try:
         body = await provider.read_whole("GET", f"{root}/props", ctx)
-    except (ProviderError, OSError):
+    except failures:
         pass
     else:
         window = n_ctx_from_props(body.text)
@@ -103,7 +108,7 @@ async def probe_window(provider: Provider, model: str) -> int | None:
             return window
     try:
         models = await provider.list_models()
-    except (ProviderError, OSError):
+    except failures:
         return None
     for info in models:
         if info.id == model and info.context_length and info.context_length in _PLAUSIBLE:
