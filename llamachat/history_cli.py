@@ -282,7 +282,7 @@ def _import(args: argparse.Namespace) -> int:
     except StoreError as error:
         say_error(str(error))
         return EXIT_USAGE
-    progress = ImportProgress(sys.stderr) if len(checked.messages) >= PROGRESS_FROM else None
+    progress = ImportProgress(sys.stderr) if checked.count >= PROGRESS_FROM else None
     try:
         conversation_id = write(store, checked, progress)
     except StoreError as error:  # read-only, locked, full

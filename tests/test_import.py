@@ -115,6 +115,11 @@ BAD_VALUES = {
     "absurd nesting": (set_in(("messages", 1, "raw"), deep(200)), "message 2", "nested"),
     "content a number": (set_in(("messages", 0, "content"), 123), "message 1", "content"),
     "parent unknown": (set_in(("messages", 2, "parent"), 99), "message 3", "parent"),
+    # An OSC 0 in a provider name renamed the terminal window from `history list`.
+    "escape in a provider": (
+        set_in(("messages", 1, "provider"), "p\x1b]0;PWNED\x07"), "message 2", "provider"),
+    "escape in a model": (
+        set_in(("conversation", "model"), "m\x1b]52;c;ZXZpbA==\x07"), "conversation", "model"),
 }  # fmt: skip
 
 

@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from llamachat.store import validate
+from llamachat.store import import_columns, validate
 from llamachat.store.db import Store, _title_from
 from llamachat.store.export import FORMAT_NAME, FORMAT_VERSION
 from llamachat.store.import_file import MAX_IMPORT_BYTES, ImportError_, collector_paused, read_file
-from llamachat.store.import_write import COLUMNS, Plan, Progress, write
+from llamachat.store.import_write import COLUMNS, Plan, Progress, columns_of, write
 from llamachat.store.models import MessageStatus
 
 ROLES = ("user", "assistant", "system")
@@ -90,6 +90,14 @@ def _text(where: str, name: str, value: Any) -> str | None:
     return value
 
 
+def _name(where: str, name: str, value: Any) -> str | None:
+    """A provider or model name: text with nothing that could rewrite a terminal."""
+    problem = validate.name_problem(value)
+    if problem:
+        raise _bad(where, name, problem)
+    return value  # type: ignore[no-any-return]
+
+
 def _when(where: str, name: str, value: Any, default: float) -> float:
     if value is None:
         return default
@@ -143,24 +151,37 @@ def _plan_ours(data: dict[str, Any], now: float) -> Plan:
         created_at=created,
         updated_at=_when(where, "updated_at", conv.get("updated_at"), created),
         system_prompt=_text(where, "system_prompt", conv.get("system_prompt")),
-        provider=_text(where, "provider", conv.get("provider")),
-        model=_text(where, "model", conv.get("model")),
+        provider=_name(where, "provider", conv.get("provider")),
+        model=_name(where, "model", conv.get("model")),
         params=_json_object(where, "params", conv.get("params")) or {},
         archived=_flag(where, "archived", conv.get("archived")),
         pinned=_flag(where, "pinned", conv.get("pinned")),
         draft=_text(where, "draft", conv.get("draft")) or "",
     )
-    index: dict[int, int] = {}
-    rows = result.messages
-    for number, entry in enumerate(messages, 1):
-        rows.append(_message_row(f"message {number}", entry, index, now))
-        index[entry["id"]] = number - 1
+    checked = import_columns.check(messages, now, _IMPORTED_LIVE)
+    if checked is None:  # something unusual: checked one by one, which names what is wrong
+        checked = one_by_one(messages, now)
+    result.columns, index = checked
     leaf = conv.get("active_leaf")
     if leaf is not None:
         if not isinstance(leaf, int) or isinstance(leaf, bool) or leaf not in index:
             raise _bad(where, "active_leaf", f"{validate.shown(leaf)} is not a message's id")
         result.active_leaf = index[leaf]
     return result
+
+
+def one_by_one(messages: list[Any], now: float) -> tuple[list[list[Any]], dict[int, int]]:
+    """The messages checked one at a time: the plan's columns and each id's position.
+
+    Slower than :func:`import_columns.check`, but the first bad message raises an
+    :class:`ImportError_` naming it and its field.
+    """
+    index: dict[int, int] = {}
+    rows: list[tuple[Any, ...]] = []
+    for number, entry in enumerate(messages, 1):
+        rows.append(_message_row(f"message {number}", entry, index, now))
+        index[entry["id"]] = number - 1
+    return columns_of(rows), index
 
 
 _STATUSES = frozenset(status.value for status in MessageStatus)
@@ -202,12 +223,12 @@ def _message_row(where: str, entry: Any, index: dict[int, int], now: float) -> t
     if images and (type(images) is not list or not all(type(url) is str for url in images)):
         raise _bad(where, "images", "not a list of image addresses (text)")
     status = get("status") or MessageStatus.COMPLETE.value
-    if status not in _STATUSES:
+    if type(status) is not str or status not in _STATUSES:
         raise _bad(
             where, "status", f"{validate.shown(status)} is not one of {', '.join(_STATUSES)}"
         )
     for name in _TEXT_COLUMNS:
-        _text(where, name, get(name))
+        _name(where, name, get(name))
     plain = [get(name) for name in _PLAIN]
     for name, value in zip(_PLAIN, plain, strict=True):
         if value is not None and name in _FIELD_RULES and not _FIELD_RULES[name](value):
@@ -282,7 +303,7 @@ def _plan_openai(messages: list[dict[str, Any]], title: Any, now: float) -> Plan
         created_at=now,
         updated_at=now,
         system_prompt=system,
-        messages=rows,
+        columns=columns_of(rows),
     )
 
 

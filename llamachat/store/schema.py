@@ -139,6 +139,55 @@ ALTER TABLE messages ADD COLUMN reasoning TEXT;
 ALTER TABLE messages ADD COLUMN reasoning_seconds REAL;
 """
 
+# The sidebar's counts kept as messages come and go, so listing conversations reads a
+# page of rows whatever the number of messages (it counted them all: half a second with a
+# million). ``conversation_providers`` holds how many messages of a conversation each
+# provider wrote; the index serves the pinned-first order without sorting.
+V7_TALLIES = """
+ALTER TABLE conversations ADD COLUMN message_count INTEGER NOT NULL DEFAULT 0;
+UPDATE conversations SET message_count =
+    (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = conversations.id);
+CREATE TABLE conversation_providers (
+    conversation_id INTEGER NOT NULL,
+    provider TEXT NOT NULL,
+    messages INTEGER NOT NULL,
+    PRIMARY KEY (conversation_id, provider)
+) WITHOUT ROWID;
+INSERT INTO conversation_providers (conversation_id, provider, messages)
+    SELECT conversation_id, provider, COUNT(*) FROM messages
+    WHERE provider IS NOT NULL GROUP BY conversation_id, provider;
+CREATE INDEX conversations_pinned_first ON conversations (archived, pinned DESC, updated_at DESC);
+
+CREATE TRIGGER messages_tally_insert AFTER INSERT ON messages BEGIN
+    UPDATE conversations SET message_count = message_count + 1 WHERE id = new.conversation_id;
+    INSERT INTO conversation_providers (conversation_id, provider, messages)
+        SELECT new.conversation_id, new.provider, 1 WHERE new.provider IS NOT NULL
+        ON CONFLICT (conversation_id, provider) DO UPDATE SET messages = messages + 1;
+END;
+CREATE TRIGGER messages_tally_delete AFTER DELETE ON messages BEGIN
+    UPDATE conversations SET message_count = message_count - 1 WHERE id = old.conversation_id;
+    UPDATE conversation_providers SET messages = messages - 1
+        WHERE conversation_id = old.conversation_id AND provider = old.provider;
+    DELETE FROM conversation_providers
+        WHERE conversation_id = old.conversation_id AND provider = old.provider AND messages <= 0;
+END;
+CREATE TRIGGER messages_tally_update AFTER UPDATE OF conversation_id, provider ON messages
+WHEN old.conversation_id IS NOT new.conversation_id OR old.provider IS NOT new.provider BEGIN
+    UPDATE conversations SET message_count = message_count - 1 WHERE id = old.conversation_id;
+    UPDATE conversations SET message_count = message_count + 1 WHERE id = new.conversation_id;
+    UPDATE conversation_providers SET messages = messages - 1
+        WHERE conversation_id = old.conversation_id AND provider = old.provider;
+    DELETE FROM conversation_providers
+        WHERE conversation_id = old.conversation_id AND provider = old.provider AND messages <= 0;
+    INSERT INTO conversation_providers (conversation_id, provider, messages)
+        SELECT new.conversation_id, new.provider, 1 WHERE new.provider IS NOT NULL
+        ON CONFLICT (conversation_id, provider) DO UPDATE SET messages = messages + 1;
+END;
+CREATE TRIGGER conversations_tally_delete AFTER DELETE ON conversations BEGIN
+    DELETE FROM conversation_providers WHERE conversation_id = old.id;
+END;
+"""
+
 #: The id a new row of ``{table}`` takes (used inside an INSERT's VALUES).
 NEXT_ID = "(SELECT last + 1 FROM id_high_water WHERE tbl = '{table}')"
 
@@ -150,5 +199,6 @@ MIGRATIONS: tuple[str, ...] = (
     V4_PREFIX_INDEX,
     V5_IDS_NOT_REUSED,
     V6_REASONING,
+    V7_TALLIES,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

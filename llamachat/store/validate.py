@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 from llamachat.providers.numbers import money
+from llamachat.textsafety import escape_label
 
 #: 9999-12-31 00:00 UTC: the last day ``datetime`` can show in every time zone.
 MAX_TIMESTAMP = 253_402_214_400.0
@@ -29,6 +30,8 @@ TEXT_FIELDS = frozenset(
     {"finish_reason", "job_id", "job_status", "error", "error_detail", "provider", "model",
      "reasoning"}
 )  # fmt: skip
+#: A provider or model name: one line, no control characters, no longer than this.
+MAX_NAME = 500
 COUNT_FIELDS = frozenset({"prompt_tokens", "completion_tokens"})
 MONEY_FIELDS = frozenset({"cost_usd", "credits_usd"})
 SECONDS_FIELDS = frozenset({"ttft", "tokens_per_second", "reasoning_seconds"})
@@ -115,6 +118,20 @@ def json_problem(value: Any, depth: int = 0) -> str | None:
     elif value is not None and not isinstance(value, str | int | float):
         return f"a {type(value).__name__}, which JSON cannot hold"
     return None
+
+
+def is_name(value: Any) -> bool:
+    """Whether ``value`` can be a provider or model name (shown in lists, badges, the sidebar)."""
+    return isinstance(value, str) and len(value) <= MAX_NAME and escape_label(value) == value
+
+
+def name_problem(value: Any) -> str | None:
+    """Why ``value`` is not a provider or model name (``None`` is always valid)."""
+    if value is None or is_name(value):
+        return None
+    if not isinstance(value, str):
+        return f"{shown(value)} is not text"
+    return f"{shown(value)} is not a name (at most {MAX_NAME} characters, no control characters)"
 
 
 def field_problem(name: str, value: Any) -> str | None:
