@@ -50,6 +50,8 @@ class AskOutcome:
     job_id: str | None = None
     error: str | None = None
     conversation_id: int | None = None
+    #: How full the context window is after the reply: window, used, estimated.
+    context: dict[str, Any] | None = None
 
     @property
     def content(self) -> str:
@@ -68,6 +70,7 @@ class AskOutcome:
             "credits": self.credits,
             "job_id": self.job_id,
             "conversation_id": self.conversation_id,
+            "context": self.context,
         }
         if self.reasoning_parts:
             data["reasoning"] = "".join(self.reasoning_parts)
@@ -287,6 +290,13 @@ async def _converse(
     from llamachat.chat import ParamsDropped, ReplyNotSaved, ReplyStarted, params_from, send
     from llamachat.cli_args import LAST_CONVERSATION, flag_params
     from llamachat.config import configured_params, load_config
+    from llamachat.context.apply import (
+        ContextMeasured,
+        ContextRetried,
+        ContextSummarized,
+        ContextTrimmed,
+    )
+    from llamachat.context.settings import context_rules
     from llamachat.providers.errors import ProviderError
     from llamachat.providers.registry import build_provider
     from llamachat.resolve import configured_model, provider_settings
@@ -350,6 +360,9 @@ async def _converse(
             else:
                 system = config.defaults.system_prompt
             _check_images(provider, model, images or [])
+            rules = context_rules(
+                config, settings, provider, model, getattr(args, "context_overflow", None)
+            )
             try:
                 if store is not None and conversation is None:
                     conversation = store.create_conversation(
@@ -376,6 +389,7 @@ async def _converse(
                 system_prompt=system,
                 parent_id=conversation.active_leaf_id if conversation else None,
                 stream=not args.no_stream,
+                context=rules,
             )
             async with aclosing(events):
                 async for event in events:
@@ -386,6 +400,12 @@ async def _converse(
                         continue
                     if isinstance(event, ParamsDropped | ReplyNotSaved):
                         console.error(event.sentence)
+                        continue
+                    if isinstance(event, ContextMeasured):
+                        outcome.context = event.as_json()
+                        continue
+                    if isinstance(event, ContextTrimmed | ContextSummarized | ContextRetried):
+                        console.status(event.sentence)
                         continue
                     _describe(event, outcome, console, provider.display_name)
         except ProviderError as err:

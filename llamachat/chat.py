@@ -4,43 +4,44 @@ This ties a provider to the store and is shared by ``ask`` and the TUI. The
 person's message is stored before the request is sent; the reply is stored
 as it streams (at least every 250 ms, and at the end); a failure keeps the
 text received and the error; a stop keeps the text as ``interrupted``; a
-queued job that is stopped keeps its id so it can be resumed.
+queued job that is stopped keeps its id so it can be resumed (``recording``). With
+context rules, a request is fitted into its model's window first (``context``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing, suppress
 from dataclasses import dataclass
 from typing import Any
 
+from llamachat.context.apply import (
+    ContextEvent,
+    ContextRetried,
+    Prepared,
+    learn,
+    measured,
+    prepare,
+    stop_sentence,
+)
+from llamachat.context.fit import sent_messages
+from llamachat.context.policy import ContextRules, Overflow
+from llamachat.context.tokens import TokenCache
 from llamachat.params import SPECS, dropped_params, dropped_sentence, param_problem, stored_value
 from llamachat.providers.base import (
     ChatMessage,
     ChatRequest,
-    Credits,
-    Finished,
     GenerationParams,
-    JobQueued,
-    JobStatus,
     Provider,
     ProviderEvent,
-    ReasoningDelta,
-    TextDelta,
-    Usage,
 )
 from llamachat.providers.errors import ErrorKind, ProviderError
+from llamachat.recording import JOB_STOPPED, ReplyRecorder, record
+from llamachat.recording import ReplyNotSaved as ReplyNotSaved  # part of ChatEvent
 from llamachat.store.db import Store, StoreError
 from llamachat.store.health import not_saved
 from llamachat.store.models import Message, MessageStatus
-
-FLUSH_INTERVAL = 0.25
-#: ``job_status`` of a queued job nobody is waiting for: its wait ran out or polling failed.
-JOB_PAUSED = "paused"
-#: ``job_status`` of a queued job the person stopped waiting for (Esc): resumed only on ``r``.
-JOB_STOPPED = "stopped"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,15 +76,7 @@ class ParamsDropped:
     sentence: str
 
 
-@dataclass(frozen=True, slots=True)
-class ReplyNotSaved:
-    """The store refused a write (full disk, read-only, damaged file): the reply goes on,
-    shown but not (wholly) saved. ``sentence`` says why and what to do; sent once."""
-
-    sentence: str
-
-
-ChatEvent = ProviderEvent | ReplyStarted | ParamsDropped | ReplyNotSaved
+ChatEvent = ProviderEvent | ReplyStarted | ParamsDropped | ReplyNotSaved | ContextEvent
 
 
 def fit_params(
@@ -102,291 +95,10 @@ def history(path: Sequence[Message], system_prompt: str | None) -> list[ChatMess
     """What is sent to the provider for a branch: the system prompt, then every usable turn.
 
     Failed replies and empty ones are left out; an interrupted reply's text is kept.
-    Only the content goes: a reply's reasoning is never sent back.
+    Only the content goes: a reply's reasoning is never sent back. A branch that starts
+    from a summary sends it after the system prompt, and nothing it covers.
     """
-    messages = [ChatMessage("system", system_prompt)] if system_prompt else []
-    for m in path:
-        if m.role == "user" or (
-            m.role == "assistant" and m.content and m.status != MessageStatus.FAILED
-        ):
-            messages.append(m.to_chat())
-    return messages
-
-
-class ReplyRecorder:
-    """Accumulates a reply's events and writes them to the store as they arrive."""
-
-    def __init__(self, store: Store | None, message_id: int | None) -> None:
-        self.store = store
-        self.message_id = message_id
-        self.parts: list[str] = []
-        self.reasoning_parts: list[str] = []
-        self.thinking_since: float | None = None
-        self.thinking_seconds: float | None = None
-        self.started = time.monotonic()
-        self.first_token_at: float | None = None
-        self.status = MessageStatus.STREAMING
-        self.job_id: str | None = None
-        self.usage: Usage | None = None
-        self.credits: float | None = None
-        self.finish_reason: str | None = None
-        self.raw: Any = None
-        self._dirty = self._reasoning_dirty = False
-        self._last_flush = self.started
-        #: Why the store refused a write, once it has: later flushes are skipped and the
-        #: final write is tried once more (space may have been freed meanwhile).
-        self.unsaved: str | None = None
-        self._unsaved_told = False
-
-    @property
-    def text(self) -> str:
-        """The reply so far."""
-        return "".join(self.parts)
-
-    @property
-    def reasoning(self) -> str:
-        """The reasoning so far."""
-        return "".join(self.reasoning_parts)
-
-    def _write(self, *, final: bool = False, **fields: Any) -> None:
-        """Store ``fields``; a refused write marks the reply unsaved instead of raising."""
-        if self.store is None or self.message_id is None:
-            return
-        if self.unsaved is not None and not final:
-            return
-        try:
-            self.store.update_message(self.message_id, **fields)
-        except StoreError as error:
-            self.unsaved = not_saved(str(error))
-            if final:
-                self._abandon()
-        else:
-            if final:
-                self.unsaved = None  # the whole reply made it in after all
-
-    def _abandon(self) -> None:
-        """The final write failed: at least take the row out of ``streaming`` if the
-        store takes so small a write (else the next start marks it interrupted).
-
-        A queued job's reply can be fetched again: its row stays queued and paused, with
-        its id, for ``r`` or ``history resume`` once there is room, rather than failed.
-        """
-        assert self.store is not None and self.message_id is not None
-        if self.job_id:
-            with suppress(StoreError):
-                self.store.update_message(
-                    self.message_id,
-                    status=MessageStatus.QUEUED,
-                    job_status=JOB_PAUSED,
-                    error=self.unsaved,
-                )
-            with suppress(StoreError):
-                self.store.release(self.message_id)
-            return
-        # A failed reply's text is indexed for search, which takes room too: if that does
-        # not fit, the part stored before goes (the reply is on the screen, not the disk).
-        for fields in ({}, {"content": "", "reasoning": None}):
-            with suppress(StoreError):
-                self.store.update_message(
-                    self.message_id, status=MessageStatus.FAILED, error=self.unsaved, **fields
-                )
-                return
-
-    def untold(self) -> ReplyNotSaved | None:
-        """The not-saved notice, the first time it is asked for after a refused write."""
-        if self.unsaved is None or self._unsaved_told:
-            return None
-        self._unsaved_told = True
-        return ReplyNotSaved(self.unsaved)
-
-    def feed(self, event: ProviderEvent) -> None:
-        """Take one event; text is flushed to the store at most every 250 ms."""
-        if type(event) is TextDelta or type(event) is ReasoningDelta:
-            now = time.monotonic()
-            if type(event) is TextDelta:
-                self.parts.append(event.text)
-                if self.thinking_since is not None and self.thinking_seconds is None:
-                    self.thinking_seconds = now - self.thinking_since
-            else:
-                self.reasoning_parts.append(event.text)
-                self._reasoning_dirty = True
-                if self.thinking_since is None:
-                    self.thinking_since = now
-            self._dirty = True
-            if self.first_token_at is None:
-                self.first_token_at = now
-                if self.status is MessageStatus.QUEUED:
-                    self.status = MessageStatus.STREAMING
-                self.flush(now)
-            elif now - self._last_flush >= FLUSH_INTERVAL:
-                self.flush(now)
-        elif isinstance(event, JobQueued):
-            self.job_id = event.job_id
-            self.status = MessageStatus.QUEUED
-            self._write(status=self.status, job_id=event.job_id, job_status="QUEUED")
-        elif isinstance(event, JobStatus):
-            self._write(job_status=event.status)
-        elif isinstance(event, Usage):
-            self.usage = event
-        elif isinstance(event, Credits):
-            self.credits = event.remaining_usd
-        elif isinstance(event, Finished):
-            self.finish_reason = event.finish_reason
-            self.raw = dict(event.raw) if event.raw is not None else None
-
-    def flush(self, now: float | None = None) -> None:
-        """Write the text received so far."""
-        self._last_flush = time.monotonic() if now is None else now
-        if self._dirty:
-            thoughts = self._reasoning_fields() if self._reasoning_dirty else {}
-            self._write(content=self.text, status=self.status, **thoughts)
-            self._dirty = self._reasoning_dirty = False
-
-    def _reasoning_fields(self) -> dict[str, Any]:
-        if not self.reasoning_parts:
-            return {}
-        seconds = self.thinking_seconds
-        if seconds is None and self.thinking_since is not None and self.parts:
-            seconds = time.monotonic() - self.thinking_since
-        return {"reasoning": self.reasoning, "reasoning_seconds": seconds}
-
-    def _end_thinking(self) -> None:
-        """The reply ended: thoughts that never gave way to an answer end here."""
-        if self.thinking_since is not None and self.thinking_seconds is None:
-            self.thinking_seconds = time.monotonic() - self.thinking_since
-
-    def _metrics(self) -> dict[str, Any]:
-        end = time.monotonic()
-        fields: dict[str, Any] = {"completed_at": time.time()}
-        if self.first_token_at is not None:
-            fields["ttft"] = self.first_token_at - self.started
-            tokens = (self.usage.completion_tokens if self.usage else None) or len(self.parts)
-            duration = end - self.first_token_at
-            if duration > 0.001 and tokens > 1:
-                fields["tokens_per_second"] = tokens / duration
-        if self.usage is not None:
-            fields["prompt_tokens"] = self.usage.prompt_tokens
-            fields["completion_tokens"] = self.usage.completion_tokens
-            fields["cost_usd"] = self.usage.cost_usd
-        if self.credits is not None:
-            fields["credits_usd"] = self.credits
-        return fields
-
-    def complete(self) -> None:
-        """The reply finished normally."""
-        self._end_thinking()
-        self._write(
-            final=True,
-            content=self.text,
-            **self._reasoning_fields(),
-            status=MessageStatus.COMPLETE,
-            finish_reason=self.finish_reason,
-            raw=self.raw,
-            **self._metrics(),
-        )
-
-    def fail(self, error: ProviderError) -> None:
-        """The reply failed; what arrived is kept with the error sentence and details.
-
-        A queued job that may still be running (its wait ran out, or polling kept
-        failing) is not a failed reply: it stays queued, ``paused``, with its id, for
-        ``r`` or the next start to poll again. Nothing ever submits it again.
-        """
-        self._end_thinking()
-        job_id = self.job_id or error.job_id
-        if error.resumable and job_id and not self.parts:
-            self._write(
-                status=MessageStatus.QUEUED,
-                job_id=job_id,
-                job_status=JOB_PAUSED,
-                error=error.message,
-                error_detail=error.details(),
-            )
-            self._release()
-            return
-        self._write(
-            final=True,
-            content=self.text,
-            **self._reasoning_fields(),
-            status=MessageStatus.FAILED,
-            error=error.message,
-            error_detail=error.details(),
-            job_id=job_id,
-            **self._metrics(),
-        )
-
-    def _release(self) -> None:
-        if self.store is not None and self.message_id is not None:
-            try:
-                self.store.release(self.message_id)
-            except StoreError as error:
-                self.unsaved = not_saved(str(error))
-
-    def stop(self) -> None:
-        """The reply was stopped or its process is ending: text is kept as ``interrupted``.
-
-        A queued job with no text yet is only left: its job runs on at the provider, and
-        the next start (or ``history resume``) polls it again. When the person chose to
-        stop waiting (Esc), :func:`stop_waiting` marks it so it waits for ``r`` instead.
-        """
-        if (
-            self.status is MessageStatus.QUEUED
-            and self.job_id
-            and not self.parts
-            and not self.reasoning_parts
-        ):
-            self._release()
-            return
-        self._end_thinking()
-        self._write(
-            final=True,
-            content=self.text,
-            **self._reasoning_fields(),
-            status=MessageStatus.INTERRUPTED,
-            error="Stopped before the reply was complete.",
-            **self._metrics(),
-        )
-
-
-async def record(
-    recorder: ReplyRecorder, events: AsyncGenerator[ProviderEvent, None]
-) -> AsyncGenerator[ProviderEvent | ReplyNotSaved, None]:
-    """Pass ``events`` through, recording each; finish the row however the stream ends.
-
-    A write the store refuses never stops the reply: a :class:`ReplyNotSaved` follows
-    the event that could not be saved, once.
-    """
-    try:
-        async with aclosing(events):
-            async for event in events:
-                recorder.feed(event)
-                yield event
-                told = recorder.untold()
-                if told is not None:
-                    yield told
-    except ProviderError as error:
-        recorder.fail(error)
-        told = recorder.untold()
-        if told is not None:
-            yield told
-        raise
-    except (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt):
-        recorder.stop()
-        raise
-    except Exception as error:
-        recorder.fail(
-            ProviderError(
-                ErrorKind.BAD_RESPONSE,
-                f"llamachat hit an internal error while receiving the reply "
-                f"({type(error).__name__}); the text so far is kept.",
-            )
-        )
-        raise
-    else:
-        recorder.complete()
-        told = recorder.untold()
-        if told is not None:
-            yield told
+    return sent_messages(path, system_prompt)
 
 
 async def reply(
@@ -400,15 +112,96 @@ async def reply(
     system_prompt: str | None,
     stream: bool = True,
     user_id: int | None = None,
+    context: ContextRules | None = None,
 ) -> AsyncGenerator[ChatEvent, None]:
-    """Ask ``provider`` to answer the branch ending at ``parent`` and record the answer."""
+    """Ask ``provider`` to answer the branch ending at ``parent`` and record the answer.
+
+    With ``context``, the request is fitted into the model's window under its overflow
+    policy (see :mod:`llamachat.context`), and a refusal for length that cost nothing
+    (no text, no job) is answered once more under the same policy, never twice.
+    """
     path = store.path_to(parent.id) if store is not None and parent is not None else []
     if parent is not None and not path:
         path = [parent]
     params, dropped = fit_params(provider, params)
-    request = ChatRequest(
-        tuple(history(path, system_prompt)), model, params, stream and provider.capabilities.streams
-    )
+    rules = context
+    cache = TokenCache()  # each message is estimated once, whatever is tried
+    for attempt in (1, 2):
+        prepared: Prepared | None = None
+        refusal: ProviderError | None = None
+        if rules is not None:
+            try:
+                prepared = await prepare(
+                    store,
+                    provider,
+                    path=path,
+                    parent=parent,
+                    system_prompt=system_prompt,
+                    model=model,
+                    max_tokens=params.max_tokens,
+                    rules=rules,
+                    cache=cache,
+                    learned=attempt == 2,
+                )
+            except ProviderError as error:
+                if error.kind is not ErrorKind.CONTEXT_LENGTH:
+                    raise  # the summary failed: nothing of the reply was asked for
+                refusal = error
+            else:
+                if prepared.parent is not parent and prepared.parent is not None:
+                    user_id = prepared.parent.id  # the prompt moved onto a summary branch
+                path, parent, rules = prepared.path, prepared.parent, prepared.rules
+        messages = (
+            prepared.messages if prepared is not None else tuple(history(path, system_prompt))
+        )
+        request = ChatRequest(messages, model, params, stream and provider.capabilities.streams)
+        recorder, unsaved = _start_reply(store, provider, conversation_id, parent, model, params)
+        yield ReplyStarted(recorder.message_id, user_id)
+        if unsaved is not None:
+            yield ReplyNotSaved(unsaved)
+        if dropped is not None and attempt == 1:
+            yield dropped
+        if prepared is not None:
+            if attempt == 2:
+                yield ContextRetried(
+                    f"{provider.display_name} refused the request as longer than the context "
+                    f"window of '{model}': sending it once more under {prepared.rules.policy}."
+                )
+            for notice in prepared.events:
+                yield notice
+        if refusal is not None:
+            recorder.fail(refusal)
+            raise refusal
+        try:
+            async with aclosing(record(recorder, provider.stream(request))) as events:
+                async for event in events:
+                    yield event
+        except ProviderError as error:
+            if prepared is None or attempt == 2 or not _nothing_arrived(recorder, error):
+                raise
+            learned = await learn(error, prepared, provider, model)
+            if learned is None:
+                raise
+            if learned.policy is Overflow.STOP:
+                raise _stopped(error, prepared, provider, model, recorder) from None
+            _discard(store, recorder.message_id, parent)
+            rules = learned
+            continue
+        if prepared is not None:
+            yield measured(prepared, recorder.usage, recorder.text)
+        return
+
+
+def _start_reply(
+    store: Store | None,
+    provider: Provider,
+    conversation_id: int | None,
+    parent: Message | None,
+    model: str,
+    params: GenerationParams,
+) -> tuple[ReplyRecorder, str | None]:
+    """The recorder of the reply's row (stored before the request is sent), and why the
+    store refused the row, if it did (the reply is still asked for and shown)."""
     reply_id: int | None = None
     queued_only = provider.capabilities.queued and not provider.capabilities.streams
     initial = MessageStatus.QUEUED if queued_only else MessageStatus.STREAMING
@@ -426,17 +219,45 @@ async def reply(
                 params=params_dict(params),
             ).id
         except StoreError as error:
-            refused = not_saved(str(error))  # the reply is still asked for and shown
+            refused = not_saved(str(error))
     recorder = ReplyRecorder(store, reply_id)
     recorder.status = initial
-    yield ReplyStarted(reply_id, user_id)
-    if refused is not None:
-        yield ReplyNotSaved(refused)
-    if dropped is not None:
-        yield dropped
-    async with aclosing(record(recorder, provider.stream(request))) as events:
-        async for event in events:
-            yield event
+    return recorder, refused
+
+
+def _nothing_arrived(recorder: ReplyRecorder, error: ProviderError) -> bool:
+    """Whether a failed reply produced nothing (no text, no thoughts, no job): a retry
+    then pays for nothing twice."""
+    return not (recorder.parts or recorder.reasoning_parts or recorder.job_id or error.job_id)
+
+
+def _discard(store: Store | None, reply_id: int | None, parent: Message | None) -> None:
+    """Remove the empty failed row of a refused request that is about to be retried; the
+    branch ends at its prompt again (the row was the active leaf)."""
+    if store is not None and reply_id is not None:
+        with suppress(StoreError, KeyError):
+            conversation_id = store.message(reply_id).conversation_id
+            store.delete_message(reply_id)
+            store.set_active_leaf(conversation_id, parent.id if parent is not None else None)
+
+
+def _stopped(
+    error: ProviderError,
+    prepared: Prepared,
+    provider: Provider,
+    model: str,
+    recorder: ReplyRecorder,
+) -> ProviderError:
+    """The server's refusal for length under ``stop``: today's sentence and the two others."""
+
+    stopped = ProviderError(
+        ErrorKind.CONTEXT_LENGTH,
+        stop_sentence(provider, model, prepared.rules.window),
+        status=error.status,
+        body=error.body,
+    )
+    recorder.fail(stopped)
+    return stopped
 
 
 async def send(
@@ -452,12 +273,14 @@ async def send(
     parent_id: int | None = None,
     stream: bool = True,
     ask_unsaved: bool = True,
+    context: ContextRules | None = None,
 ) -> AsyncGenerator[ChatEvent, None]:
     """Store the person's prompt (before anything is sent), then get and record the reply.
 
     When the store refuses the prompt (a full disk), ``ask`` still asks and shows the
     reply unsaved; with ``ask_unsaved=False`` (the TUI, which keeps the prompt in its
     input) the :class:`StoreError` is raised instead, before anything is sent.
+    ``context``: fit the request into the model's window (see :func:`reply`).
     """
     refused: str | None = None
     if store is not None and conversation_id is not None:
@@ -494,6 +317,7 @@ async def send(
         system_prompt=system_prompt,
         stream=stream,
         user_id=user.id,
+        context=context,
     )
     async with aclosing(replying):
         async for event in replying:

@@ -20,6 +20,7 @@ from llamachat.cli_args import (
     positive,
     valid_arguments,
 )
+from llamachat.context.policy import POLICY_NAMES
 from llamachat.exit_codes import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE
 
 
@@ -86,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="send an image file or https:// URL with the prompt (repeatable; vision models)",
     )
     ask.add_argument("--no-save", action="store_true", help="do not store this exchange")
+    ask.add_argument(
+        "--context-overflow",
+        choices=POLICY_NAMES,
+        help="when the conversation outgrows the model's context window: send only the "
+        "newest turns that fit (drop-oldest, the default), summarise the older ones into a "
+        "new branch (summarize), or refuse (stop)",
+    )
     ask.add_argument(
         "--reasoning", action="store_true", help="print the model's reasoning on stderr"
     )

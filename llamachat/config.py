@@ -25,6 +25,7 @@ from llamachat.config_checks import (
     line_of,
     where_in,
 )
+from llamachat.context.policy import overflow_problem, window_table
 from llamachat.params import SPECS, check_params
 from llamachat.providers.base import GenerationParams
 from llamachat.providers.presets import KEY_ENV_BY_KIND
@@ -72,6 +73,10 @@ class Defaults:
 
     system_prompt: str | None = None
     params: GenerationParams = field(default_factory=GenerationParams)
+    #: What to do when a request would not fit the window (``drop-oldest``...).
+    context_overflow: str | None = None
+    #: The model that writes summaries (``summarize``); else the conversation's.
+    summary_model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,10 @@ class ProviderSettings:
     tokens_per_second: float | None = None
     #: ``[providers.NAME.defaults]``: generation parameters that win over ``[defaults]`` here.
     defaults: GenerationParams = field(default_factory=GenerationParams)
+    context_overflow: str | None = None
+    summary_model: str | None = None
+    #: ``[providers.NAME.context]``: context windows by model id, over the presets.
+    context: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def key_env(self) -> tuple[str, ...]:
@@ -124,6 +133,8 @@ class Config:
     theme: str | None = None
     network: NetworkSettings = field(default_factory=NetworkSettings)
     defaults: Defaults = field(default_factory=Defaults)
+    #: ``[context]``: context windows by model id, for any provider.
+    context: Mapping[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
@@ -149,7 +160,16 @@ BUILTIN_PROVIDERS: dict[str, ProviderSettings] = {
     "demo": ProviderSettings(name="demo", kind="demo"),
 }
 
-_TOP_KEYS = {"default_provider", "default_model", "theme", "network", "defaults", "providers", "ui"}
+_TOP_KEYS = {
+    "default_provider",
+    "default_model",
+    "theme",
+    "network",
+    "defaults",
+    "providers",
+    "ui",
+    "context",
+}
 _PROVIDER_TYPES: dict[str, type | tuple[type, ...]] = {
     "kind": str,
     "display_name": str,
@@ -166,6 +186,9 @@ _PROVIDER_TYPES: dict[str, type | tuple[type, ...]] = {
     "stream_usage": bool,
     "tokens_per_second": (int, float),
     "defaults": dict,
+    "context_overflow": str,
+    "summary_model": str,
+    "context": dict,
 }
 _NETWORK_TYPES: dict[str, type | tuple[type, ...]] = {
     "connect_timeout": (int, float),
@@ -177,7 +200,21 @@ _NETWORK_TYPES: dict[str, type | tuple[type, ...]] = {
     "backoff_base": (int, float),
     "backoff_cap": (int, float),
 }
-_DEFAULTS_TYPES: dict[str, type | tuple[type, ...]] = {"system_prompt": str}
+_DEFAULTS_TYPES: dict[str, type | tuple[type, ...]] = {
+    "system_prompt": str,
+    "context_overflow": str,
+    "summary_model": str,
+}
+
+
+def _context_settings(values: dict[str, Any], where: str, path: Path, warnings: list[str]) -> None:
+    """Check ``context_overflow`` (a bad one is an error) and a ``context`` table in place."""
+    policy = values.get("context_overflow")
+    if policy is not None and overflow_problem(policy):
+        raise ConfigError(f"{path}: 'context_overflow' in {where} {overflow_problem(policy)}.")
+    if "context" in values:
+        values["context"], problems = window_table(values["context"], f"{where[:-1]}.context]")
+        warnings.extend(f"{path}: {problem}" for problem in problems)
 
 
 def _toml_error(path: Path, error: tomllib.TOMLDecodeError) -> ConfigError:
@@ -238,6 +275,7 @@ def _provider_settings(
         raise ConfigError(f"{path}: {where} must be a table.")
     values = _check_types(table, _PROVIDER_TYPES, where, path, warnings)
     values = check_ranges(values, PROVIDER_RANGES, ("providers", name), path, text, warnings)
+    _context_settings(values, where, path, warnings)
     base = BUILTIN_PROVIDERS.get(name)
     kind = values.pop("kind", base.kind if base else None)
     if kind is None:
@@ -328,9 +366,11 @@ def parse_config(text: str, path: Path) -> Config:
         **check_ranges(network_values, NETWORK_RANGES, ("network",), path, text, warnings)
     )
     params, rest = _generation_params(defaults_raw, ("defaults",), path, text, warnings)
-    defaults = Defaults(
-        params=params, **_check_types(rest, _DEFAULTS_TYPES, "[defaults]", path, warnings)
-    )
+    rest = _check_types(rest, _DEFAULTS_TYPES, "[defaults]", path, warnings)
+    _context_settings(rest, "[defaults]", path, warnings)
+    defaults = Defaults(params=params, **rest)
+    windows, problems = window_table(raw.get("context", {}), "[context]")
+    warnings.extend(f"{path}: {problem}" for problem in problems)
 
     top: dict[str, str | None] = {}
     for key in ("default_provider", "default_model", "theme"):
@@ -352,6 +392,7 @@ def parse_config(text: str, path: Path) -> Config:
         theme=top["theme"],
         network=network,
         defaults=defaults,
+        context=windows,
         warnings=tuple(warnings),
         raw=raw,
     )

@@ -140,6 +140,8 @@ def test_ask_json_object(fake: FakeServer, subprocess_env: dict[str, str]) -> No
         "credits": None,
         "job_id": None,
         "conversation_id": 1,
+        # the server's window is not known (and not asked for a lone short prompt)
+        "context": {"window": None, "used": 4, "estimated": False, "left_out": 0},
     }
 
 

@@ -298,15 +298,19 @@ def model_from_listing(entry: Mapping[str, Any], known: ModelInfo | None) -> Mod
     """A :class:`ModelInfo` from a ``/models`` entry, reading the fields hosts add."""
     meta = entry.get("metadata") if isinstance(entry.get("metadata"), Mapping) else {}
     assert isinstance(meta, Mapping)
+    cpp = entry.get("meta") if isinstance(entry.get("meta"), Mapping) else {}  # llama.cpp
+    assert isinstance(cpp, Mapping)
     context = None
     for source, name in (
         (entry, "context_length"),
         (entry, "context_window"),
         (entry, "max_model_len"),
         (meta, "context_length"),
+        (cpp, "n_ctx"),
+        (cpp, "n_ctx_train"),
     ):
         value = source.get(name)
-        if isinstance(value, int) and value > 0:
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             context = value
             break
     price_in = price_out = None
