@@ -258,3 +258,22 @@ async def test_a_null_choice_is_said_in_plain_words(fake: FakeServer) -> None:
     _, error = await stream_of(fake, sse_reply(body))
     assert error is not None
     assert "(a stream event's first choice was null, not an object)" in error.message
+
+
+async def test_a_model_list_nested_absurdly_deep_is_one_sentence(fake: FakeServer) -> None:
+    from llamachat.providers.errors import ProviderError
+    from tests.fakeserver import Reply
+    from tests.helpers import make_provider
+
+    fake.on(
+        "GET", "/v1/models", Reply(200, [b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"])
+    )
+    provider = make_provider("openai", f"{fake.url}/v1")
+    try:
+        await provider.list_models()
+    except ProviderError as error:  # it was a RecursionError traceback
+        assert "Traceback" not in error.message and error.message
+    else:
+        raise AssertionError("a model list nested 100,000 deep was accepted")
+    finally:
+        await provider.aclose()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -427,7 +426,7 @@ class OpenAIProvider(HTTPProvider):
         response = await self.fetch_quietly("GET", self.models_url(), ctx)
         text = response.text
         try:
-            data = json.loads(text)
+            data = loads(text)  # nested too deeply is a ValueError too
         except ValueError:
             raise unreadable_body(ctx, text, response.status_code) from None
         entries = data.get("data") if isinstance(data, dict) else data
