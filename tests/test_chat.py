@@ -88,6 +88,7 @@ async def test_reply_is_flushed_while_streaming(fake: FakeServer, store: Store) 
     c = store.create_conversation()
     prov = make_provider("openai", f"{fake.url}/v1")
     snapshots: list[str] = []
+    received = ""
     async with aclosing(
         send(
             store,
@@ -104,13 +105,18 @@ async def test_reply_is_flushed_while_streaming(fake: FakeServer, store: Store) 
             if isinstance(event, ReplyStarted):
                 reply_id = event.reply_id
             elif isinstance(event, TextDelta) and reply_id:
+                received += event.text
                 with Store(store.path) as other:
-                    snapshots.append(other.message(reply_id).content)
+                    stored = other.message(reply_id).content
+                # What another process reads is what has arrived, or less: never ahead of it
+                # (under load the last piece may already be flushed when it is read).
+                assert received.startswith(stored), (stored, received)
+                snapshots.append(stored)
     await prov.aclose()
     distinct = sorted(set(snapshots), key=len)
-    # Roughly 1.2 s of streaming flushed every 250 ms: several intermediate states, never ahead.
-    assert 3 <= len(distinct) <= 12
-    assert all("w39" not in s for s in distinct)
+    # Roughly 1.2 s of streaming flushed every 250 ms: intermediate states, not one per token.
+    assert 2 <= len(distinct) <= 12
+    assert any(0 < len(s) < len(received) for s in distinct)  # stored while still streaming
 
 
 async def test_failure_keeps_partial_text_and_error(fake: FakeServer, store: Store) -> None:
