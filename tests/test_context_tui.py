@@ -46,3 +46,44 @@ async def test_a_summary_branch_opens_and_is_sent_as_part_of_the_system_message(
         {"role": "assistant", "content": "kept answer"},
         {"role": "user", "content": "next"},
     ]
+
+
+async def test_a_conversation_ten_times_the_window_keeps_answering_in_the_tui(
+    fake: FakeServer,
+) -> None:
+    """drop-oldest in the TUI: each request fits, a notice says what was left out, and the
+    status bar's meter shows the server's figure after the reply."""
+    from llamachat.tui.widgets.status_bar import context_meter
+    from tests.small_model import SmallModel, words
+
+    model = SmallModel(window=512)
+    fake.on("POST", CHAT, model)
+    table = {"kind": "openai", "base_url": f"{fake.url}/v1", "default_model": "fake-model"}
+    configure(fake, providers={"fake": {**table, "context": {"fake-model": 512}}})
+    with Store.open_default() as store:
+        c = store.create_conversation(provider="fake", model="fake-model")
+        parent = None
+        for index in range(60):  # about 5,300 of the server's tokens
+            prompt = store.add_message(c.id, "user", f"Q{index} " + words(39), parent_id=parent)
+            parent = store.add_message(
+                c.id, "assistant", f"A{index} " + words(39, 3), parent_id=prompt.id,
+                provider="fake", model="fake-model",
+            ).id  # fmt: skip
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: pane(app).status.context_used is not None, pilot)
+        before = pane(app).status
+        assert before.context_window == 512 and before.context_estimated
+        assert str(context_meter(before)).startswith("ctx ~")  # an estimate, marked
+        for turn in range(1, 4):  # it failed with "longer than the context window" every time
+            await pilot.press(*f"question {turn}", "enter")
+            await wait_for(lambda n=turn: not pane(app).busy and len(model.sizes) == n, pilot)
+            assert views(app)[-1].message.status.value == "complete"
+        assert model.refused == [] and all(size <= 512 for size in model.sizes)
+        assert any("left out" in n.message for n in app._notifications)
+        after = pane(app).status
+        assert after.context_used == model.sizes[-1] + 40  # the server's usage, exact
+        assert not after.context_estimated and "~" not in str(context_meter(after))
+        shown = f"ctx {after.context_used}/512 {after.context_used / 512:.0%}"
+        assert shown in str(app.status_bar.render_status())
+        assert (after.context_used > 0.8 * 512) == ("yellow" in str(context_meter(after).style))

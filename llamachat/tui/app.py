@@ -39,6 +39,7 @@ from llamachat.config import (
     load_config,
 )
 from llamachat.config_write import save_changes
+from llamachat.context.policy import ContextRules
 from llamachat.params import describe_params
 from llamachat.providers.base import GenerationParams, Provider
 from llamachat.providers.presets import LABELS, PRESET_MODELS
@@ -285,19 +286,27 @@ class LlamaChatApp(App[None]):
             self.notify(f"Settings saved to {path}.")
         return True
 
+    def provider_settings(self, name: str) -> ProviderSettings:
+        """The settings of provider ``name`` (``ConfigError`` if there is none)."""
+        # A conversation `ask --base-url` made names its server's URL: no configured key.
+        if is_adhoc(name):
+            return provider_settings(self.config, None, base_url=name)
+        return self.config.provider(name)
+
     def get_provider(self, name: str) -> Provider:
         """The live provider called ``name`` (built on first use)."""
         provider = self._providers.get(name)
         if provider is None:
-            # A conversation `ask --base-url` made names its server's URL: no configured key.
-            settings = (
-                provider_settings(self.config, None, base_url=name)
-                if is_adhoc(name)
-                else self.config.provider(name)
-            )
-            provider = build_provider(settings, self.config.network)
+            provider = build_provider(self.provider_settings(name), self.config.network)
             self._providers[name] = provider
         return provider
+
+    def context_rules(self, name: str, model: str) -> ContextRules:
+        """How a request to ``model`` on provider ``name`` is fitted into its window."""
+        from llamachat.context.settings import context_rules
+
+        settings = self.provider_settings(name)
+        return context_rules(self.config, settings, self.get_provider(name), model)
 
     def display_name(self, name: str | None) -> str:
         """A provider's human name."""

@@ -40,6 +40,16 @@ from llamachat.chat import (
     send,
     stop_waiting,
 )
+from llamachat.config import ConfigError
+from llamachat.context.apply import (
+    ContextMeasured,
+    ContextRetried,
+    ContextSummarized,
+    ContextTrimmed,
+)
+from llamachat.context.meter import meter
+from llamachat.context.policy import ContextRules
+from llamachat.context.tokens import TokenCache
 from llamachat.images import ImageError, accepts_images, image_reference
 from llamachat.providers.base import (
     Credits,
@@ -210,6 +220,9 @@ class ChatPane(Vertical):
         self._branches: dict[int, Branch] = {}
         self._draft_timer: Timer | None = None
         self._filling = False
+        self._tokens = TokenCache()  # token estimates, one per message, for the meter
+        self._meter_timer: Timer | None = None
+        self._summarized = False  # the reply now streaming answers a summary branch
         #: Why the store refused this reply's writes (said once, in the notice).
         self._unsaved: str | None = None
         self._notice_text: str | None = None
@@ -353,6 +366,7 @@ class ChatPane(Vertical):
             self.call_after_refresh(lambda: self._focus_message(target))
         else:
             self.call_after_refresh(self._fill_screen)
+        self.call_after_refresh(self.update_meter)
 
     def _fill_screen(self, attempts: int = 20) -> None:
         """Mount older messages until the view can scroll (so scrolling up can load more)."""
@@ -522,6 +536,7 @@ class ChatPane(Vertical):
             system_prompt=self.system_prompt,
             parent_id=parent,
             ask_unsaved=False,  # a prompt the store refuses goes back to the input, unsent
+            context=self._context_rules(),
         )
         if store is None:
             # Nothing is stored: show the prompt ourselves.
@@ -570,6 +585,7 @@ class ChatPane(Vertical):
             params=self.params,
             system_prompt=self.system_prompt,
             user_id=user_message.id,
+            context=self._context_rules(),
         )
         self._start(events, rebuild=True)
 
@@ -708,6 +724,9 @@ class ChatPane(Vertical):
             status.retry_at = status.waiting_since = None
             status.job_id = status.job_status = None
             self._refresh_reply(view, reply_id)
+            if self._summarized:  # the prompt was moved onto the summary's branch: show it
+                self._summarized = False
+                self.rebuild()
             self.post_message(self.StatusChanged(self))
 
     def _first_token(self) -> None:
@@ -750,6 +769,12 @@ class ChatPane(Vertical):
         now = time.time()
         if isinstance(event, ParamsDropped):
             self.chat_app.tell_once(event.sentence)
+        elif isinstance(event, ContextTrimmed | ContextSummarized | ContextRetried):
+            self.chat_app.notify(event.sentence, timeout=8)  # nothing was deleted
+            self._summarized = self._summarized or isinstance(event, ContextSummarized)
+        elif isinstance(event, ContextMeasured):
+            s.context_used, s.context_window = event.used, event.window
+            s.context_estimated = event.estimated
         elif isinstance(event, JobQueued):
             s.job_id, s.job_status, s.job_since = event.job_id, "QUEUED", now
             if view is not None:
@@ -963,6 +988,7 @@ class ChatPane(Vertical):
         self.status.credits = None  # another provider's balance would mislead
         self.post_message(self.StatusChanged(self))
         self.refresh_credits()
+        self.update_meter()  # another model, another window
 
     def refresh_credits(self) -> None:
         """Ask the provider for its balance, where it has a call for that."""
@@ -982,9 +1008,32 @@ class ChatPane(Vertical):
             self.post_message(self.StatusChanged(self))
 
     def on_text_area_changed(self, event: PromptInput.Changed) -> None:
-        """Keep the draft a second after typing stops, so even a crash loses nothing."""
+        """Keep the draft a second after typing stops, so even a crash loses nothing; the
+        meter counts the draft once typing pauses (not per key: a long draft would cost)."""
+        if self._meter_timer is not None:
+            self._meter_timer.stop()
+        self._meter_timer = self.set_timer(0.3, self.update_meter)
         if self.conversation_id is None:
             return
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(1.0, self.save_draft)
+
+    # --- context window ------------------------------------------------------------
+
+    def _context_rules(self) -> ContextRules | None:
+        """How the next request is fitted into the model's window (``None``: as it is)."""
+        try:
+            return self.chat_app.context_rules(self.provider_name, self.model)
+        except ConfigError:
+            return None
+
+    def update_meter(self) -> None:
+        """The status bar's context meter for the branch shown and the draft being typed."""
+        rules = self._context_rules()
+        window = rules.window if rules is not None else None
+        measured = meter(self._path, self.system_prompt, window, self.prompt.text, self._tokens)
+        s = self.status
+        s.context_used, s.context_window = measured.used, measured.window
+        s.context_estimated = measured.estimated
+        self.post_message(self.StatusChanged(self))

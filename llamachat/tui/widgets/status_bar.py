@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
+from llamachat.context.meter import WARN_AT
 from llamachat.textsafety import one_line
 from llamachat.tui.widgets.message import money
 
@@ -32,6 +33,10 @@ class PaneStatus:
     conversation_cost: float = 0.0
     tokens_in: int = 0
     tokens_out: int = 0
+    #: The next request's size against the model's window (see llamachat.context.meter).
+    context_used: int | None = None
+    context_window: int | None = None
+    context_estimated: bool = True
 
 
 class StatusBar(Static):
@@ -68,6 +73,9 @@ class StatusBar(Static):
         text.append(one_line(s.provider or "no provider", 80), style="bold")
         if s.model:
             text.append(f" · {one_line(s.model, 120)}")
+        if s.context_used is not None:
+            text.append("  ")
+            text.append_text(context_meter(s))
         retrying = bool(s.retry_at and s.retry_at > now)
         if s.retry_at and retrying:
             text.append(
@@ -100,3 +108,21 @@ class StatusBar(Static):
         )
         text.append(f"  tokens {s.tokens_in:,} in · {s.tokens_out:,} out")
         return text
+
+
+def _tokens(count: int) -> str:
+    """``950``, ``3.1k``, ``131k``: a token count short enough for the bar."""
+    if count < 1000:
+        return str(count)
+    return f"{count / 1000:.1f}k" if count < 10_000 else f"{count / 1000:.0f}k"
+
+
+def context_meter(s: PaneStatus) -> Text:
+    """``ctx ~3.1k/8.2k 38%``: the next request against the window; ``~`` marks an
+    estimate, and past 80% it turns the warning colour."""
+    used = f"{'~' if s.context_estimated else ''}{_tokens(s.context_used or 0)}"
+    if not s.context_window:
+        return Text(f"ctx {used}")
+    share = (s.context_used or 0) / s.context_window
+    style = "bold yellow" if share > WARN_AT else ""
+    return Text(f"ctx {used}/{_tokens(s.context_window)} {share:.0%}", style=style)
