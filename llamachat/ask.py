@@ -296,7 +296,7 @@ async def _converse(
         ContextSummarized,
         ContextTrimmed,
     )
-    from llamachat.context.settings import context_rules
+    from llamachat.context.settings import context_rules, conversation_policy
     from llamachat.providers.errors import ProviderError
     from llamachat.providers.registry import build_provider
     from llamachat.resolve import configured_model, provider_settings
@@ -360,9 +360,10 @@ async def _converse(
             else:
                 system = config.defaults.system_prompt
             _check_images(provider, model, images or [])
-            rules = context_rules(
-                config, settings, provider, model, getattr(args, "context_overflow", None)
+            policy = getattr(args, "context_overflow", None) or conversation_policy(
+                conversation.params if conversation is not None else None
             )
+            rules = context_rules(config, settings, provider, model, policy)
             try:
                 if store is not None and conversation is None:
                     conversation = store.create_conversation(

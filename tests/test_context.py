@@ -179,6 +179,25 @@ def test_stop_refuses_with_one_sentence_and_sends_nothing(
     assert fake.received("POST", CHAT) == []
 
 
+def test_a_conversations_own_policy_applies_to_ask_continue_under_the_flag(
+    fake: FakeServer, tmp_path: Path, subprocess_env: dict[str, str]
+) -> None:
+    """A policy chosen for the conversation in Settings (kept with its parameters)."""
+    fake.on("POST", CHAT, SmallModel(WINDOW))
+    configure(fake, tmp_path, context={"llama-tiny": WINDOW})
+    conversation_id = seed()
+    with Store.open_default() as store:
+        store.update_settings(conversation_id, params={"context_overflow": "stop"})
+    refused = run("ask", "-p", "tiny", "-c", "one more", env=subprocess_env)
+    assert refused.returncode == 1 and "drop-oldest" in refused.stderr
+    assert fake.received("POST", CHAT) == []
+    flag = run(
+        "ask", "-p", "tiny", "-c", "--context-overflow", "drop-oldest", "one more",
+        env=subprocess_env,
+    )  # fmt: skip
+    assert flag.returncode == 0, flag.stderr  # the flag wins for this one ask
+
+
 @pytest.mark.parametrize("refuse", ["error", "empty"])
 def test_a_refusal_for_length_is_retried_once_under_the_policy(
     fake: FakeServer, tmp_path: Path, subprocess_env: dict[str, str], refuse: str

@@ -87,3 +87,43 @@ async def test_a_conversation_ten_times_the_window_keeps_answering_in_the_tui(
         shown = f"ctx {after.context_used}/512 {after.context_used / 512:.0%}"
         assert shown in str(app.status_bar.render_status())
         assert (after.context_used > 0.8 * 512) == ("yellow" in str(context_meter(after).style))
+
+
+async def test_a_conversations_own_policy_is_set_in_settings_and_kept(fake: FakeServer) -> None:
+    """Settings gives this conversation `stop`: the next send past the window is refused
+    (nothing reaches the server), and the choice is kept with the conversation for `ask -c`."""
+    from textual.widgets import Select
+
+    from llamachat.context.settings import conversation_policy
+    from llamachat.tui.screens.settings import SettingsScreen
+    from tests.small_model import SmallModel, words
+
+    model = SmallModel(window=512)
+    fake.on("POST", CHAT, model)
+    table = {"kind": "openai", "base_url": f"{fake.url}/v1", "default_model": "fake-model"}
+    configure(fake, providers={"fake": {**table, "context": {"fake-model": 512}}})
+    with Store.open_default() as store:
+        c = store.create_conversation(provider="fake", model="fake-model")
+        parent = None
+        for index in range(60):
+            prompt = store.add_message(c.id, "user", f"Q{index} " + words(39), parent_id=parent)
+            parent = store.add_message(
+                c.id, "assistant", f"A{index} " + words(39, 3), parent_id=prompt.id,
+                provider="fake", model="fake-model",
+            ).id  # fmt: skip
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: len(views(app)) > 0, pilot)
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen), pilot)
+        app.screen.query_one("#conv--context_overflow", Select).value = "stop"
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)
+        assert pane(app).context_overflow == "stop"
+        await pilot.press(*"one more", "enter")
+        await wait_for(lambda: not pane(app).busy and pane(app).notice.display, pilot)
+        said = str(views(app)[-1].error_text()) + str(pane(app).notice.render())
+        assert "context window" in said and "drop-oldest" in said, said
+    assert model.sizes == [] and model.refused == []  # refused before anything was sent
+    with Store.open_default() as store:
+        assert conversation_policy(store.conversation(c.id).params) == "stop"

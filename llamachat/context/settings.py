@@ -8,10 +8,22 @@ unknown (and asked of the server when it matters).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from llamachat.config import Config, ProviderSettings
 from llamachat.context.policy import ContextRules, Overflow
 from llamachat.context.window import configured_window, known_window
 from llamachat.providers.base import Provider
+
+#: The key of a conversation's stored parameters that holds its own policy (Settings).
+CONVERSATION_KEY = "context_overflow"
+
+
+def conversation_policy(params: Mapping[str, Any] | None) -> str | None:
+    """The policy a conversation was given in Settings, if any (stored with its parameters)."""
+    value = (params or {}).get(CONVERSATION_KEY)
+    return value if value in {policy.value for policy in Overflow} else None
 
 
 def overflow_policy(config: Config, settings: ProviderSettings, flag: str | None) -> Overflow:

@@ -28,7 +28,6 @@ from textual.worker import Worker, WorkerState
 
 from llamachat import locations
 from llamachat.adhoc import is_adhoc
-from llamachat.chat import params_dict
 from llamachat.config import (
     Config,
     ConfigError,
@@ -301,12 +300,13 @@ class LlamaChatApp(App[None]):
             self._providers[name] = provider
         return provider
 
-    def context_rules(self, name: str, model: str) -> ContextRules:
-        """How a request to ``model`` on provider ``name`` is fitted into its window."""
+    def context_rules(self, name: str, model: str, policy: str | None = None) -> ContextRules:
+        """How a request to ``model`` on provider ``name`` is fitted into its window
+        (``policy``: the conversation's own, over the config's)."""
         from llamachat.context.settings import context_rules
 
         settings = self.provider_settings(name)
-        return context_rules(self.config, settings, self.get_provider(name), model)
+        return context_rules(self.config, settings, self.get_provider(name), model, policy)
 
     def display_name(self, name: str | None) -> str:
         """A provider's human name."""
@@ -639,7 +639,9 @@ class LlamaChatApp(App[None]):
         pane = self.active_pane
         conversation = None
         if pane is not None:
-            conversation = ConversationSettings(pane.system_prompt or "", pane.params)
+            conversation = ConversationSettings(
+                pane.system_prompt or "", pane.params, pane.context_overflow
+            )
 
         def saved(result: SettingsResult | None) -> None:
             if result is None:
@@ -658,13 +660,15 @@ class LlamaChatApp(App[None]):
     def _apply_conversation_settings(self, pane: ChatPane, values: Any) -> None:
         pane.params = values.params
         pane.system_prompt = values.system_prompt or None
+        pane.context_overflow = values.context_overflow
         if self.store is not None and pane.conversation_id is not None:
             with told_if_refused(self):
                 self.store.update_settings(
                     pane.conversation_id,
                     system_prompt=pane.system_prompt,
-                    params=params_dict(pane.params),
+                    params=pane.stored_params(),
                 )
+        pane.update_meter()
 
     def action_help(self) -> None:
         """Show every key binding."""

@@ -23,6 +23,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TabbedContent,
 
 from llamachat.config import Config, ConfigError, NetworkSettings, parse_config
 from llamachat.config_write import toml_text
+from llamachat.context.policy import Overflow
 from llamachat.params import PARAM_SPECS, ParamKind, ParamSpec, parse_param
 from llamachat.providers.base import GenerationParams, OptionKind, OptionSpec
 from llamachat.providers.errors import ProviderError
@@ -36,6 +37,8 @@ class ConversationSettings:
 
     system_prompt: str
     params: GenerationParams
+    #: This conversation's context_overflow policy; ``None``: the config's.
+    context_overflow: str | None = None
 
 
 @dataclass
@@ -129,6 +132,16 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
                 self.conversation.system_prompt, id="conv--system_prompt", classes="short"
             )
             yield from _param_fields("conv", "This conversation's", self.conversation.params)
+            yield Label("When this conversation outgrows the model's context window")
+            choices = [("as configured", "")] + [
+                (policy.value, policy.value) for policy in Overflow
+            ]
+            yield Select(
+                choices,
+                value=self.conversation.context_overflow or "",
+                allow_blank=False,
+                id="conv--context_overflow",
+            )
 
     def _provider(self, name: str, kind: str) -> ComposeResult:
         settings = self.config.providers[name]
@@ -242,7 +255,11 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
     def _conversation_result(self) -> ConversationSettings | None:
         if self.conversation is None:
             return None
-        return ConversationSettings(self._value("conv--system_prompt"), self._params("conv"))
+        return ConversationSettings(
+            self._value("conv--system_prompt"),
+            self._params("conv"),
+            self._value("conv--context_overflow") or None,
+        )
 
     def _params(self, prefix: str) -> GenerationParams:
         """The parameters on screen under ``prefix`` (blank or unusable ones unset)."""

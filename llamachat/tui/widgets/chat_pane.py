@@ -49,6 +49,7 @@ from llamachat.context.apply import (
 )
 from llamachat.context.meter import meter
 from llamachat.context.policy import ContextRules
+from llamachat.context.settings import CONVERSATION_KEY, conversation_policy
 from llamachat.context.tokens import TokenCache
 from llamachat.images import ImageError, accepts_images, image_reference
 from llamachat.providers.base import (
@@ -221,6 +222,8 @@ class ChatPane(Vertical):
         self._draft_timer: Timer | None = None
         self._filling = False
         self._tokens = TokenCache()  # token estimates, one per message, for the meter
+        #: This conversation's own context_overflow policy (Settings); ``None``: the config's.
+        self.context_overflow: str | None = None
         self._meter_timer: Timer | None = None
         self._summarized = False  # the reply now streaming answers a summary branch
         #: Why the store refused this reply's writes (said once, in the notice).
@@ -265,6 +268,7 @@ class ChatPane(Vertical):
             self.model = conversation.model
         defaults = self.chat_app.default_params(self.provider_name)
         self.params = defaults.merged(params_from(conversation.params))
+        self.context_overflow = conversation_policy(conversation.params)
         self.system_prompt = conversation.system_prompt
         if conversation.draft and not self.prompt.text:
             self.prompt.show_text(conversation.draft)
@@ -507,7 +511,7 @@ class ChatPane(Vertical):
                     system_prompt=self.system_prompt,
                     provider=self.provider_name,
                     model=self.model,
-                    params=params_dict(self.params),
+                    params=self.stored_params(),
                 ).id
             if self._failed_prompt is not None and store is not None and not was_editing:
                 discard_failed_prompt(store, self._failed_prompt)  # not a branch beside it
@@ -1024,9 +1028,18 @@ class ChatPane(Vertical):
     def _context_rules(self) -> ContextRules | None:
         """How the next request is fitted into the model's window (``None``: as it is)."""
         try:
-            return self.chat_app.context_rules(self.provider_name, self.model)
+            return self.chat_app.context_rules(
+                self.provider_name, self.model, self.context_overflow
+            )
         except ConfigError:
             return None
+
+    def stored_params(self) -> dict[str, object]:
+        """The parameters kept with the conversation, with its own context policy if set."""
+        stored: dict[str, object] = dict(params_dict(self.params))
+        if self.context_overflow:
+            stored[CONVERSATION_KEY] = self.context_overflow
+        return stored
 
     def update_meter(self) -> None:
         """The status bar's context meter for the branch shown and the draft being typed."""
