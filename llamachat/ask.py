@@ -14,13 +14,20 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import sys
 from contextlib import aclosing
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from llamachat.adhoc import is_adhoc, stored_provider_name
+from llamachat.ask_output import (
+    AskOutcome,
+    Console,
+    OutputClosed,
+    PromptTooLarge,
+    describe_event,
+    read_prompt,
+    silence_stdout,
+)
 from llamachat.exit_codes import (
     EXIT_BROKEN_PIPE,
     EXIT_FAILURE,
@@ -33,216 +40,6 @@ from llamachat.interrupts import Interrupts
 if TYPE_CHECKING:
     from llamachat.providers.base import Provider
     from llamachat.store.db import Store
-
-
-@dataclass
-class AskOutcome:
-    """What arrived, kept outside the event loop so an interrupt cannot lose it."""
-
-    provider: str = ""
-    model: str = ""
-    parts: list[str] = field(default_factory=list)
-    reasoning_parts: list[str] = field(default_factory=list)
-    finish_reason: str | None = None
-    usage: dict[str, Any] | None = None
-    cost: float | None = None
-    credits: float | None = None
-    job_id: str | None = None
-    error: str | None = None
-    conversation_id: int | None = None
-    #: How full the context window is after the reply: window, used, estimated.
-    context: dict[str, Any] | None = None
-
-    @property
-    def content(self) -> str:
-        """The reply text so far."""
-        return "".join(self.parts)
-
-    def as_json(self) -> dict[str, Any]:
-        """The ``--json`` object."""
-        data: dict[str, Any] = {
-            "provider": self.provider,
-            "model": self.model,
-            "content": self.content,
-            "finish_reason": self.finish_reason,
-            "usage": self.usage,
-            "cost": self.cost,
-            "credits": self.credits,
-            "job_id": self.job_id,
-            "conversation_id": self.conversation_id,
-            "context": self.context,
-        }
-        if self.reasoning_parts:
-            data["reasoning"] = "".join(self.reasoning_parts)
-        if self.error:
-            data["error"] = self.error
-        return data
-
-
-class OutputClosed(Exception):
-    """stdout was closed by its reader (``llamachat ask ... | head``)."""
-
-
-class Console:
-    """Where ``ask`` writes: reply text to ``out``, one-line status to ``err``."""
-
-    def __init__(
-        self, out: TextIO, err: TextIO, *, quiet: bool, json_mode: bool, reasoning: bool = False
-    ) -> None:
-        from llamachat.textsafety import escape_controls
-
-        self.out, self.err = out, err
-        self.quiet, self.json_mode = quiet, json_mode
-        #: Print the reasoning on stderr as it arrives (``--reasoning``).
-        self.show_reasoning = reasoning
-        self._reasoning_open = False
-        self._escape_out = out.isatty()
-        self._escape_err = err.isatty()
-        self._escape = escape_controls
-        self.ends_with_newline = True
-
-    def text(self, piece: str) -> None:
-        """Write a piece of the reply as it arrives; ``OutputClosed`` if the reader left."""
-        if self.json_mode or not piece:
-            return
-        self.end_reasoning()
-        try:
-            self.out.write(self._escape(piece) if self._escape_out else piece)
-            self.out.flush()
-        except BrokenPipeError:
-            raise OutputClosed from None
-        self.ends_with_newline = piece.endswith("\n")
-
-    def reasoning(self, piece: str) -> None:
-        """Write a piece of the reasoning to stderr, with ``--reasoning`` only."""
-        if not self.show_reasoning or not piece:
-            return
-        self.err.write(self._escape(piece) if self._escape_err else piece)
-        self.err.flush()
-        self._reasoning_open = not piece.endswith("\n")
-
-    def end_reasoning(self) -> None:
-        """End the reasoning's last line on stderr before anything else is written."""
-        if self._reasoning_open:
-            self._reasoning_open = False
-            self.err.write("\n")
-            self.err.flush()
-
-    def finish_text(self) -> None:
-        """End the reply with a newline."""
-        if not self.json_mode and not self.ends_with_newline:
-            self.ends_with_newline = True
-            with contextlib.suppress(BrokenPipeError):
-                self.out.write("\n")
-                self.out.flush()
-
-    def status(self, line: str) -> None:
-        """A status line on stderr, unless ``--quiet``."""
-        if not self.quiet:
-            self.error(line)
-
-    def error(self, line: str) -> None:
-        """A line on stderr, always (on a terminal, after the reply's line is ended)."""
-        from llamachat.textsafety import one_line
-
-        if self._escape_out and self._escape_err:  # both on the terminal: not mid-line
-            self.finish_text()
-        self.end_reasoning()
-
-        text = one_line(line, 2000) if self._escape_err else " ".join(line.split())
-        self.err.write(f"llamachat: {text}\n")
-        self.err.flush()
-
-
-def silence_stdout() -> None:
-    """Point stdout at /dev/null so Python's exit flush cannot fail on the closed pipe."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
-
-
-#: The most ``ask`` reads from stdin (``ask - < /dev/zero`` once grew without bound).
-MAX_STDIN_BYTES = 8 * 1024 * 1024
-
-
-class PromptTooLarge(ValueError):
-    """More than :data:`MAX_STDIN_BYTES` arrived on stdin."""
-
-
-def read_prompt(words: list[str]) -> str | None:
-    """The prompt from the arguments, or stdin when they are absent or ``-``.
-
-    Bytes on stdin that are not UTF-8 (a binary file piped in) become U+FFFD rather
-    than failing later in the store or the request (``cli`` does the same for arguments).
-    At most :data:`MAX_STDIN_BYTES` are read: more is :class:`PromptTooLarge`.
-    """
-    if words and words != ["-"]:
-        return " ".join(words)
-    if sys.stdin.isatty() and not words:
-        return None
-    data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
-    if len(data) > MAX_STDIN_BYTES:
-        raise PromptTooLarge(
-            f"the prompt on stdin is larger than {MAX_STDIN_BYTES // 1024**2} MB, the most "
-            "ask reads: nothing was sent."
-        )
-    return data.decode("utf-8", errors="replace")
-
-
-def _money(value: float) -> str:
-    value += 0.0  # never "$-0.000000"
-    return f"${value:.6f}" if value < 0.01 else f"${value:.4f}"
-
-
-def _describe(event: Any, outcome: AskOutcome, console: Console, provider_name: str) -> None:
-    """Show one provider event: text to stdout, everything else as a status line."""
-    from llamachat.providers.base import (
-        Credits,
-        Finished,
-        JobQueued,
-        JobStatus,
-        ReasoningDelta,
-        Retrying,
-        TextDelta,
-        Usage,
-    )
-
-    if type(event) is TextDelta:
-        outcome.parts.append(event.text)
-        console.text(event.text)
-    elif type(event) is ReasoningDelta:
-        outcome.reasoning_parts.append(event.text)
-        console.reasoning(event.text)
-    elif isinstance(event, JobQueued):
-        outcome.job_id = event.job_id
-        console.status(f"queued as job {event.job_id} on {provider_name}")
-    elif isinstance(event, JobStatus):
-        console.status(f"job {event.job_id}: {event.status} after {event.waited:.0f} s")
-    elif isinstance(event, Retrying):
-        console.status(
-            f"retry {event.attempt}/{event.max_attempts} in {event.delay:.1f} s: {event.reason}"
-        )
-    elif isinstance(event, Usage):
-        outcome.usage = {
-            "prompt_tokens": event.prompt_tokens,
-            "completion_tokens": event.completion_tokens,
-        }
-        if event.prompt_tokens is not None or event.completion_tokens is not None:
-            console.status(
-                f"usage: {event.prompt_tokens or 0} prompt + "
-                f"{event.completion_tokens or 0} completion tokens"
-            )
-        if event.cost_usd is not None:
-            outcome.cost = event.cost_usd
-            approx = "about " if event.cost_is_estimate else ""
-            console.status(f"cost: {approx}{_money(event.cost_usd)}")
-    elif isinstance(event, Credits):
-        outcome.credits = event.remaining_usd
-        console.status(f"credits: {_money(event.remaining_usd)} remaining")
-    elif isinstance(event, Finished):
-        outcome.finish_reason = event.finish_reason
-        if event.finish_reason == "length":
-            console.status("the reply was cut off by the token limit (finish_reason: length)")
 
 
 def _nothing_arrived(outcome: AskOutcome, error: Any) -> bool:
@@ -408,7 +205,7 @@ async def _converse(
                     if isinstance(event, ContextTrimmed | ContextSummarized | ContextRetried):
                         console.status(event.sentence)
                         continue
-                    _describe(event, outcome, console, provider.display_name)
+                    describe_event(event, outcome, console, provider.display_name)
         except ProviderError as err:
             outcome.error = err.message
             console.finish_text()

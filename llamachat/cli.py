@@ -217,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("llamachat: interrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # ``llamachat history list | head -1``
-        from llamachat.ask import silence_stdout
+        from llamachat.ask_output import silence_stdout
 
         silence_stdout()
         return EXIT_BROKEN_PIPE

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from llamachat import locations
-from llamachat.ask import MAX_STDIN_BYTES
+from llamachat.ask_output import MAX_STDIN_BYTES
 from llamachat.store.db import Store
 
 LLAMACHAT = [sys.executable, "-m", "llamachat"]
