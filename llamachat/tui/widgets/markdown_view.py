@@ -16,18 +16,12 @@ from __future__ import annotations
 import asyncio
 from bisect import bisect_right
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import ClassVar
 
-from markdown_it import MarkdownIt
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
-from rich.console import JustifyMethod, RenderableType
+from rich.console import RenderableType
 from rich.markdown import Markdown as RichMarkdown
 from rich.segment import Segment
 from rich.style import Style
-from rich.syntax import Syntax
 from rich.text import Text
 from rich.theme import Theme
 from textual.containers import ScrollableContainer
@@ -35,7 +29,6 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from llamachat.textsafety import escape_controls, one_line
 from llamachat.tui.blocks import (
     MAX_OPEN_TEXT,
     BlockSplitter,
@@ -45,121 +38,9 @@ from llamachat.tui.blocks import (
     TextBlock,
 )
 from llamachat.tui.widgets.big_text import BIG, INITIAL, MORE, STEP, TextWindow
+from llamachat.tui.widgets.markdown_parts import Block, CodeBlock, markdown
 
 FRAME = 1 / 30
-#: A finished code block up to this many lines is re-highlighted as one piece.
-REHIGHLIGHT_LIMIT = 200
-
-
-#: One parser for every block, with raw HTML off: ``<script>`` or ``<div>`` in a reply is
-#: text to show (Rich's own parser reads it as HTML, which its renderer then drops).
-_PARSER = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
-
-
-class SafeMarkdown(RichMarkdown):
-    """Rich's Markdown parsed by :data:`_PARSER`: raw HTML is shown as typed.
-
-    It sets what ``RichMarkdown.__init__`` sets (a test checks the two agree) rather
-    than calling it, which would build a parser per block (about 1 ms each).
-    """
-
-    def __init__(self, markup: str, code_theme: str = "monokai") -> None:
-        self.markup = markup
-        self.parsed = _PARSER.parse(markup)
-        self.code_theme = code_theme
-        self.justify: JustifyMethod | None = None
-        self.style: str | Style = "none"
-        self.hyperlinks = False
-        self.inline_code_lexer: str | None = None
-        self.inline_code_theme = code_theme
-
-
-def markdown(text: str, code_theme: str) -> RichMarkdown:
-    """A Rich Markdown renderable of untrusted text: escaped, raw HTML and Rich markup shown
-    as typed, links shown, not clickable."""
-    return SafeMarkdown(escape_controls(text), code_theme=code_theme)
-
-
-@lru_cache(maxsize=64)
-def _lexer(language: str) -> Lexer | None:
-    try:
-        return get_lexer_by_name(language) if language else None
-    except ClassNotFound:
-        return None
-
-
-class _Block:
-    """One rendered piece of the view, with its strips cached for one width."""
-
-    __slots__ = ("code", "renderable", "strips", "width")
-
-    def __init__(self, renderable: RenderableType, code: bool = False) -> None:
-        self.renderable = renderable
-        self.code = code
-        self.strips: list[Strip] | None = None
-        self.width = -1
-
-
-#: A rendered piece of a view, for widgets that draw sections of their own.
-Block = _Block
-
-
-class CodeBlock:
-    """A fenced code block: its source, and the blocks of the view that draw it."""
-
-    def __init__(self, view: MarkdownView, language: str, number: int) -> None:
-        self.view = view
-        self.language = language or "text"
-        self.number = number
-        self.lines: list[str] = []
-        self._syntax = self._make_syntax()
-        # The language is the fence's info string: untrusted, like the code.
-        view.add_block(Text(f"[{number}] {one_line(self.language, 40)}", style="dim"), code=True)
-        self._parts: list[_Block] = []
-
-    def _make_syntax(self) -> Syntax:
-        return Syntax(
-            "",
-            _lexer(self.language.lower()) or "text",
-            theme=self.view.code_theme,
-            word_wrap=True,
-            background_color="default",
-        )
-
-    def retheme(self) -> None:
-        """Highlight the block again in the view's (new) code style."""
-        self._syntax = self._make_syntax()
-        if self._parts:
-            self.view.merge_blocks(self._parts, self.highlight(self.code))
-            self._parts = self._parts[:1]
-
-    @property
-    def code(self) -> str:
-        """The block's source text."""
-        return "\n".join(self.lines)
-
-    def highlight(self, code: str) -> Text:
-        """``code`` highlighted in this block's language."""
-        text = self._syntax.highlight(escape_controls(code))
-        text.rstrip()
-        return text
-
-    def add_lines(self, lines: tuple[str, ...]) -> None:
-        """Complete lines, highlighted in one lexer pass and drawn once."""
-        self.lines.extend(lines)
-        self._parts.append(self.view.add_block(self.highlight("\n".join(lines)), code=True))
-
-    def finish(self) -> None:
-        """The block is complete; a streamed block of modest size is re-highlighted whole
-        off the event loop, so multi-line strings and comments come out right."""
-        self.view.add_block(Text(""))
-        if len(self._parts) > 1 and len(self.lines) <= REHIGHLIGHT_LIMIT:
-            self.view.run_worker(self._rehighlight(), group="rehighlight")
-
-    async def _rehighlight(self) -> None:
-        whole = await asyncio.to_thread(self.highlight, self.code)
-        self.view.merge_blocks(self._parts, whole)
-        self._parts = self._parts[:1]
 
 
 class MarkdownView(Widget):
@@ -189,23 +70,23 @@ class MarkdownView(Widget):
         self._pending: list[str] = []
         self._scheduled = False
         self._interval = FRAME
-        self._blocks: list[_Block] = []
-        self._tail: _Block | None = None
+        self._blocks: list[Block] = []
+        self._tail: Block | None = None
         self._starts: list[int] = []
         self._total = 0
         self._laid_out = 0
         self._tail_height = 0
         self._layout_width = -1
         self._code: CodeBlock | None = None
-        self._header: _Block | None = None
-        self._footer: _Block | None = None
+        self._header: Block | None = None
+        self._footer: Block | None = None
         self._section_size = 0
         self.code_blocks: list[CodeBlock] = []
         self.text_parts: list[str] = [text] if text else []
         self.streaming = False
         #: A huge text is drawn a part at a time, from its end (see big_text).
         self.window: TextWindow | None = None
-        self._window_row: _Block | None = None
+        self._window_row: Block | None = None
         self._insert_at: int | None = None
         self._window_target = 0
         self._growing = False
@@ -358,9 +239,9 @@ class MarkdownView(Widget):
 
     # --- blocks -------------------------------------------------------------------
 
-    def add_block(self, renderable: RenderableType, *, code: bool = False) -> _Block:
+    def add_block(self, renderable: RenderableType, *, code: bool = False) -> Block:
         """Append a finished block (before the live tail and any footer)."""
-        block = _Block(renderable, code)
+        block = Block(renderable, code)
         if self._insert_at is not None:  # drawing an earlier part of a huge text
             self._blocks.insert(self._insert_at, block)
             self._insert_at += 1
@@ -374,7 +255,7 @@ class MarkdownView(Widget):
     def set_header(self, renderable: RenderableType) -> None:
         """Draw ``renderable`` above the Markdown (a message's badge); replaces the last one."""
         if self._header is None:
-            self._header = _Block(renderable)
+            self._header = Block(renderable)
             self._blocks.insert(0, self._header)
         else:
             self._header.renderable, self._header.strips = renderable, None
@@ -382,7 +263,7 @@ class MarkdownView(Widget):
         self._layout_width = -1
         self._changed()
 
-    def set_section(self, blocks: Sequence[_Block]) -> None:
+    def set_section(self, blocks: Sequence[Block]) -> None:
         """Draw ``blocks`` between the header and the Markdown (a reply's reasoning).
 
         The blocks keep their cached strips, so setting the same ones again is cheap.
@@ -393,7 +274,7 @@ class MarkdownView(Widget):
         self._layout_width = -1
         self._changed()
 
-    def block_at(self, y: int) -> _Block | None:
+    def block_at(self, y: int) -> Block | None:
         """The finished block drawn on line ``y`` of the content, if any."""
         self._layout(self.size.width)
         if y < 0 or y >= self._total:
@@ -406,12 +287,12 @@ class MarkdownView(Widget):
             self._blocks.remove(self._footer)
             self._footer = None
         if renderable is not None:
-            self._footer = _Block(renderable)
+            self._footer = Block(renderable)
             self._blocks.append(self._footer)
         self._layout_width = -1
         self._changed()
 
-    def merge_blocks(self, parts: list[_Block], renderable: RenderableType) -> None:
+    def merge_blocks(self, parts: list[Block], renderable: RenderableType) -> None:
         """Replace consecutive ``parts`` with one block drawing ``renderable``."""
         if not parts:
             return
@@ -423,7 +304,7 @@ class MarkdownView(Widget):
         self._changed()
 
     def _set_tail(self, renderable: RenderableType | None, *, code: bool = False) -> None:
-        self._tail = None if renderable is None else _Block(renderable, code)
+        self._tail = None if renderable is None else Block(renderable, code)
 
     def _changed(self) -> None:
         if self.is_mounted:
@@ -431,7 +312,7 @@ class MarkdownView(Widget):
 
     # --- rendering ------------------------------------------------------------------
 
-    def _strips_for(self, block: _Block, width: int) -> list[Strip]:
+    def _strips_for(self, block: Block, width: int) -> list[Strip]:
         if block.strips is not None and block.width == width:
             return block.strips
         console = self.app.console

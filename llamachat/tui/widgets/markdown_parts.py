@@ -1,0 +1,134 @@
+"""The pieces a Markdown view draws: safe Markdown blocks, and fenced code blocks highlighted
+as they arrive (see :class:`~llamachat.tui.widgets.markdown_view.MarkdownView`)."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from markdown_it import MarkdownIt
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+from rich.console import JustifyMethod, RenderableType
+from rich.markdown import Markdown as RichMarkdown
+from rich.style import Style
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.strip import Strip
+
+from llamachat.textsafety import escape_controls, one_line
+
+if TYPE_CHECKING:
+    from llamachat.tui.widgets.markdown_view import MarkdownView
+
+#: A finished code block up to this many lines is re-highlighted as one piece.
+REHIGHLIGHT_LIMIT = 200
+
+
+#: One parser for every block, with raw HTML off: ``<script>`` or ``<div>`` in a reply is
+#: text to show (Rich's own parser reads it as HTML, which its renderer then drops).
+_PARSER = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
+
+
+class SafeMarkdown(RichMarkdown):
+    """Rich's Markdown parsed by :data:`_PARSER`: raw HTML is shown as typed.
+
+    It sets what ``RichMarkdown.__init__`` sets (a test checks the two agree) rather
+    than calling it, which would build a parser per block (about 1 ms each).
+    """
+
+    def __init__(self, markup: str, code_theme: str = "monokai") -> None:
+        self.markup = markup
+        self.parsed = _PARSER.parse(markup)
+        self.code_theme = code_theme
+        self.justify: JustifyMethod | None = None
+        self.style: str | Style = "none"
+        self.hyperlinks = False
+        self.inline_code_lexer: str | None = None
+        self.inline_code_theme = code_theme
+
+
+def markdown(text: str, code_theme: str) -> RichMarkdown:
+    """A Rich Markdown renderable of untrusted text: escaped, raw HTML and Rich markup shown
+    as typed, links shown, not clickable."""
+    return SafeMarkdown(escape_controls(text), code_theme=code_theme)
+
+
+@lru_cache(maxsize=64)
+def _lexer(language: str) -> Lexer | None:
+    try:
+        return get_lexer_by_name(language) if language else None
+    except ClassNotFound:
+        return None
+
+
+class Block:
+    """One rendered piece of the view, with its strips cached for one width."""
+
+    __slots__ = ("code", "renderable", "strips", "width")
+
+    def __init__(self, renderable: RenderableType, code: bool = False) -> None:
+        self.renderable = renderable
+        self.code = code
+        self.strips: list[Strip] | None = None
+        self.width = -1
+
+
+class CodeBlock:
+    """A fenced code block: its source, and the blocks of the view that draw it."""
+
+    def __init__(self, view: MarkdownView, language: str, number: int) -> None:
+        self.view = view
+        self.language = language or "text"
+        self.number = number
+        self.lines: list[str] = []
+        self._syntax = self._make_syntax()
+        # The language is the fence's info string: untrusted, like the code.
+        view.add_block(Text(f"[{number}] {one_line(self.language, 40)}", style="dim"), code=True)
+        self._parts: list[Block] = []
+
+    def _make_syntax(self) -> Syntax:
+        return Syntax(
+            "",
+            _lexer(self.language.lower()) or "text",
+            theme=self.view.code_theme,
+            word_wrap=True,
+            background_color="default",
+        )
+
+    def retheme(self) -> None:
+        """Highlight the block again in the view's (new) code style."""
+        self._syntax = self._make_syntax()
+        if self._parts:
+            self.view.merge_blocks(self._parts, self.highlight(self.code))
+            self._parts = self._parts[:1]
+
+    @property
+    def code(self) -> str:
+        """The block's source text."""
+        return "\n".join(self.lines)
+
+    def highlight(self, code: str) -> Text:
+        """``code`` highlighted in this block's language."""
+        text = self._syntax.highlight(escape_controls(code))
+        text.rstrip()
+        return text
+
+    def add_lines(self, lines: tuple[str, ...]) -> None:
+        """Complete lines, highlighted in one lexer pass and drawn once."""
+        self.lines.extend(lines)
+        self._parts.append(self.view.add_block(self.highlight("\n".join(lines)), code=True))
+
+    def finish(self) -> None:
+        """The block is complete; a streamed block of modest size is re-highlighted whole
+        off the event loop, so multi-line strings and comments come out right."""
+        self.view.add_block(Text(""))
+        if len(self._parts) > 1 and len(self.lines) <= REHIGHLIGHT_LIMIT:
+            self.view.run_worker(self._rehighlight(), group="rehighlight")
+
+    async def _rehighlight(self) -> None:
+        whole = await asyncio.to_thread(self.highlight, self.code)
+        self.view.merge_blocks(self._parts, whole)
+        self._parts = self._parts[:1]
