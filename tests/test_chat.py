@@ -149,21 +149,27 @@ async def test_stop_marks_interrupted_and_keeps_text(fake: FakeServer, store: St
     c = store.create_conversation()
     prov = make_provider("openai", f"{fake.url}/v1")
 
+    some_text = asyncio.Event()
+
     async def consume() -> None:
-        await drain(
-            send(
-                store,
-                prov,
-                conversation_id=c.id,
-                prompt="go",
-                model="m",
-                params=GenerationParams(),
-                system_prompt=None,
-            )
+        events = send(
+            store,
+            prov,
+            conversation_id=c.id,
+            prompt="go",
+            model="m",
+            params=GenerationParams(),
+            system_prompt=None,
         )
+        received = 0
+        async with aclosing(events):
+            async for event in events:
+                received += isinstance(event, TextDelta)
+                if received >= 3:
+                    some_text.set()  # stop once text has arrived, whatever the machine's load
 
     task = asyncio.create_task(consume())
-    await asyncio.sleep(0.4)
+    await asyncio.wait_for(some_text.wait(), 30)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
