@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -21,6 +23,19 @@ CHAT = "/v1/chat/completions"
 
 def db_path(env: dict[str, str]) -> Path:
     return Path(env["LLAMACHAT_DATA_DIR"]) / "llamachat.sqlite3"
+
+
+def _stored_words(env: dict[str, str]) -> int:
+    """How many words of the reply being streamed are in the database so far."""
+    path = db_path(env)
+    if not path.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+        try:
+            rows = db.execute("SELECT content FROM messages WHERE role = 'assistant'").fetchall()
+        except sqlite3.Error:  # not made yet, or busy
+            return 0
+    return sum(str(row[0]).count("word") for row in rows)
 
 
 def kill_mid_reply(fake: FakeServer, subprocess_env: dict[str, str]) -> None:
@@ -49,7 +64,11 @@ def kill_mid_reply(fake: FakeServer, subprocess_env: dict[str, str]) -> None:
     received = b""
     while received.count(b"word") < 80:
         received += os.read(proc.stdout.fileno(), 4096)
-    time.sleep(0.3)  # at least one 250 ms flush after what we have seen
+    # Wait for a flush (every 250 ms) to have stored most of it: a condition, not a clock.
+    deadline = time.monotonic() + 30
+    while _stored_words(subprocess_env) < 60:
+        assert time.monotonic() < deadline, "the streaming reply was never flushed"
+        time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     assert proc.returncode == -signal.SIGKILL
