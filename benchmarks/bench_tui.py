@@ -205,7 +205,7 @@ async def stream_once(url: str, shared: Any, n: int, tokens: list[str]) -> dict[
             while time.time() < t0 + 120:
                 done = shared[1] > 0
                 view = list(pane.query(MessageView))[-1:]
-                if done and view and view[0].body.text == full and not view[0].body.streaming:
+                if done and view and view[0].text == full and not view[0].body.streaming:
                     await pilot.pause(0)  # a forced refresh: layout and compositor
                     strips = app.screen._compositor.render_strips()
                     if any(last in strip.text for strip in strips):
@@ -264,7 +264,7 @@ async def auto(pilot):
     while True:
         views = app.query(MessageView)
         if isinstance(app.focused, PromptInput) and (
-            not LAST or (views and views.last().body.text.endswith(LAST))
+            not LAST or (views and views.last().text.endswith(LAST))
         ):
             await pilot.pause(0)
             if any(LAST in strip.text for strip in app.screen._compositor.render_strips()):

@@ -7,13 +7,20 @@ from collections.abc import Sequence
 
 from llamachat.tui.blocks import (
     MAX_OPEN_TEXT,
+    BlockEvent,
     BlockSplitter,
     CodeEnd,
     CodeLines,
     CodeStart,
     TextBlock,
-    split_all,
 )
+
+
+def split_all(text: str) -> list[BlockEvent]:
+    """Every block of a finished text (the test's way to split a whole reply)."""
+    splitter = BlockSplitter()
+    return [*splitter.feed(text), *splitter.close()]
+
 
 SAMPLE = """# Title
 
@@ -85,7 +92,7 @@ def test_live_tail_and_code_state() -> None:
     assert splitter.open_text() == "Hello world\nsecond line"
     events = splitter.feed("\n\n```js\nlet a")
     assert events == [TextBlock("Hello world\nsecond line"), CodeStart("js")]
-    assert splitter.in_code and splitter.partial_line == "let a" and splitter.open_text() == ""
+    assert splitter.partial_line == "let a" and splitter.open_text() == ""
     assert splitter.close() == [CodeLines(("let a",)), CodeEnd()]
 
 

@@ -35,7 +35,7 @@ async def test_a_summary_branch_opens_and_is_sent_as_part_of_the_system_message(
         assert first.message.content == "They talked about llamas."
         assert first.branch is not None and first.branch.count == 2  # the original is a step away
         await pilot.press(*"next", "enter")
-        await wait_for(lambda: not pane(app).busy and views(app)[-1].body.text == "fine", pilot)
+        await wait_for(lambda: not pane(app).busy and views(app)[-1].text == "fine", pilot)
     body = fake.received("POST", CHAT)[-1].json
     assert body["messages"] == [
         {

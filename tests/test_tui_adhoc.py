@@ -30,7 +30,7 @@ async def test_a_base_url_conversation_continues_in_the_tui(fake: FakeServer) ->
         await wait_for(lambda: len(views(app)) == 2, pilot)
         await pilot.press(*"second", "enter")
         await wait_for(lambda: len(views(app)) == 4 and not pane(app).busy, pilot)
-        assert views(app)[-1].body.text == "two"  # it said "There is no provider named 'http…'"
+        assert views(app)[-1].text == "two"  # it said "There is no provider named 'http…'"
     sent = fake.received()[-1]
     assert [m["content"] for m in sent.json["messages"]] == ["first", "one", "second"]
     assert KEY not in json.dumps(dict(sent.headers))  # no configured key goes to that server

@@ -30,7 +30,7 @@ async def test_send_streams_and_stores_reply(fake: FakeServer) -> None:
         await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)
         user, reply = views(app)
         assert user.message.content == "What is a llama?"
-        assert reply.body.text == "Llamas are camelids."
+        assert reply.text == "Llamas are camelids."
         assert reply.message.status is MessageStatus.COMPLETE
         assert reply.message.completion_tokens == 4
         assert "Fake AI" in str(reply.badge_text())
@@ -51,7 +51,7 @@ async def test_stop_keeps_partial_reply_marked_interrupted(fake: FakeServer) -> 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"long please", "enter")
-        await wait_for(lambda: len(views(app)) == 2 and "w5" in views(app)[1].body.text, pilot)
+        await wait_for(lambda: len(views(app)) == 2 and "w5" in views(app)[1].text, pilot)
         await pilot.press("escape")
         await wait_for(lambda: not pane(app).busy, pilot)
         await pilot.pause(0.1)
@@ -81,7 +81,7 @@ async def test_failure_is_one_sentence_and_prompt_comes_back(fake: FakeServer) -
         assert failed.message.status is MessageStatus.FAILED
         assert "rejected the API key" in str(failed.error_text())  # said there, once
         await pilot.press("enter")  # send again: it takes the failed attempt's place
-        await wait_for(lambda: not pane(app).busy and views(app)[-1].body.text == "ok now", pilot)
+        await wait_for(lambda: not pane(app).busy and views(app)[-1].text == "ok now", pilot)
         assert [v.message.content for v in views(app)] == ["my precious prompt", "ok now"]
         branch = views(app)[0].branch
         assert branch is not None and branch.count == 1
@@ -100,14 +100,12 @@ async def test_regenerate_and_step_through_branches(fake: FakeServer) -> None:
         await pilot.press(*"question", "enter")
         await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)
         await pilot.press("ctrl+r")
-        await wait_for(
-            lambda: not pane(app).busy and views(app)[-1].body.text == "second answer", pilot
-        )
+        await wait_for(lambda: not pane(app).busy and views(app)[-1].text == "second answer", pilot)
         reply = views(app)[-1]
         assert reply.branch is not None and (reply.branch.index, reply.branch.count) == (2, 2)
         reply.focus()
         await pilot.press("left")
-        await wait_for(lambda: views(app)[-1].body.text == "first answer", pilot)
+        await wait_for(lambda: views(app)[-1].text == "first answer", pilot)
         assert len(fake.received("POST")) == 2
 
 
@@ -129,9 +127,7 @@ async def test_edit_prompt_makes_a_branch(fake: FakeServer) -> None:
         pane(app).prompt.load_text("tell me about dogs")
         pane(app).prompt.focus()
         await pilot.press("enter")
-        await wait_for(
-            lambda: not pane(app).busy and views(app)[-1].body.text == "about dogs", pilot
-        )
+        await wait_for(lambda: not pane(app).busy and views(app)[-1].text == "about dogs", pilot)
         user = views(app)[0]
         assert user.message.content == "tell me about dogs"
         assert user.branch is not None and user.branch.count == 2
@@ -186,7 +182,7 @@ async def test_reply_streams_on_in_a_background_tab(fake: FakeServer) -> None:
         await wait_for(lambda: app.active_pane not in (None, first), pilot)
         await wait_for(lambda: not first.busy, pilot)
         first_views = list(first.query(MessageView))
-        assert first_views[-1].body.text.startswith("t0 t1") and "t59" in first_views[-1].body.text
+        assert first_views[-1].text.startswith("t0 t1") and "t59" in first_views[-1].text
 
 
 async def test_stream_event_error_keeps_text(fake: FakeServer) -> None:
@@ -201,7 +197,7 @@ async def test_stream_event_error_keeps_text(fake: FakeServer) -> None:
         await pilot.press(*"q", "enter")
         await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)
         reply = views(app)[1]
-        assert reply.body.text == "partial "
+        assert reply.text == "partial "
         assert reply.message.status is MessageStatus.FAILED
         assert "overloaded" in str(reply.error_text())
 
@@ -230,7 +226,7 @@ async def test_view_follows_the_stream_until_the_person_reads_back(fake: FakeSer
         await wait_for(lambda: not pane(app).busy, pilot)
         await pilot.pause(0.1)
         assert messages.scroll_y == messages.max_scroll_y  # back at the end: following again
-        assert "line 149" in views(app)[-1].body.text
+        assert "line 149" in views(app)[-1].text
 
 
 async def test_hostile_reply_shows_as_text(fake: FakeServer) -> None:
@@ -250,7 +246,7 @@ async def test_hostile_reply_shows_as_text(fake: FakeServer) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"hostile", "enter")
         await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot, limit=20)
-        body = views(app)[1].body
+        body = views(app)[1]
         lines = [body.render_line(y).text for y in range(body._height)]
         assert lines[0].startswith(" Fake AI") or "Fake AI" in lines[0]
         rendered = "\n".join(lines)
@@ -261,7 +257,7 @@ async def test_hostile_reply_shows_as_text(fake: FakeServer) -> None:
         pane(app).prompt.focus()
         await pilot.press(*"big", "enter")
         await wait_for(lambda: len(views(app)) == 4 and not pane(app).busy, pilot, limit=30)
-        assert views(app)[3].body.text == big
+        assert views(app)[3].text == big
         assert views(app)[3].message.status is MessageStatus.COMPLETE
 
 
@@ -334,7 +330,7 @@ async def test_queued_job_shows_status_and_credits(fake: FakeServer) -> None:
         await wait_for(lambda: "processing" in str(app.status_bar.render_status()), pilot)
         assert "queued" in str(views(app)[1].badge_text())
         await wait_for(lambda: not pane(app).busy, pilot)
-        assert views(app)[1].body.text == "queued answer"
+        assert views(app)[1].text == "queued answer"
         bar = str(app.status_bar.render_status())
         assert "credits $7.2500" in bar and "$0.0021" in bar
         assert app.status_bar.status.job_id is None

@@ -64,7 +64,7 @@ async def test_disk_full_during_a_reply_keeps_it_whole_on_screen(fake: FakeServe
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"tell me", "enter")
         await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)
-        assert views(app)[1].body.text == "".join(TOKENS)  # all of it, though not saved
+        assert views(app)[1].text == "".join(TOKENS)  # all of it, though not saved
         assert views(app)[1].message.content == "".join(TOKENS)  # so c copies all of it
         told = sentences(app, "could not be saved")
         assert len(told) == 1 and "is full" in told[0] and "free some space" in told[0]
@@ -94,13 +94,13 @@ async def test_a_reply_partly_saved_before_the_disk_filled_is_not_left_streaming
     assert store is not None
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"tell me", "enter")
-        await wait_for(lambda: len(views(app)) == 2 and views(app)[1].body.text == first, pilot)
+        await wait_for(lambda: len(views(app)) == 2 and views(app)[1].text == first, pilot)
         reply_id = views(app)[1].message.id
         await wait_for(lambda: store.message(reply_id).content == first, pilot)  # flushed
         fill_disk(store, spare=0)  # now the disk fills up
         rest.set()
         await wait_for(lambda: not pane(app).busy, pilot)
-        assert views(app)[1].body.text == first + "".join(TOKENS[:50])
+        assert views(app)[1].text == first + "".join(TOKENS[:50])
         assert len(sentences(app, "could not be saved")) == 1
     with Store.open_default() as reopened:
         kept = reopened.message(reply_id)
@@ -122,7 +122,7 @@ async def test_a_prompt_saved_whose_reply_row_is_refused_is_still_shown(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"my question", "enter")
         await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)
-        assert [v.body.text for v in views(app)] == ["my question", "shown anyway"]
+        assert [v.text for v in views(app)] == ["my question", "shown anyway"]
         assert len(sentences(app, "could not be saved")) == 1
 
 
@@ -204,7 +204,7 @@ async def test_a_resumed_job_whose_reply_cannot_be_saved_stays_resumable(
     assert app.store is not None
     fill_disk(app.store)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(lambda: len(views(app)) == 2 and views(app)[1].body.text == answer, pilot)
+        await wait_for(lambda: len(views(app)) == 2 and views(app)[1].text == answer, pilot)
         await wait_for(lambda: not pane(app).busy, pilot)
         told = sentences(app, "could not be saved")
         assert len(told) == 1 and "is full" in told[0]
@@ -248,7 +248,7 @@ async def test_esc_on_a_job_while_the_store_is_locked_is_one_sentence(fake: Fake
         completes(fake, "job-lock", "worth the wait")
         views(app)[1].focus()
         await pilot.press("r")
-        await wait_for(lambda: views(app)[1].body.text == "worth the wait", pilot)
+        await wait_for(lambda: views(app)[1].text == "worth the wait", pilot)
         await wait_for(lambda: not pane(app).busy, pilot)
         assert len(fake.received("GET")) > polls and fake.received("POST") == []
     with Store.open_default() as store:

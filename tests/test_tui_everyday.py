@@ -131,7 +131,7 @@ async def test_waiting_for_the_first_token_counts_the_seconds(fake: FakeServer) 
         assert "streaming" not in str(app.status_bar.render_status())
         await wait_for(lambda: "waiting for first token · 1 s" in str(reply.badge_text()), pilot)
         await wait_for(lambda: not pane(app).busy, pilot)
-        assert reply.body.text == "at last"
+        assert reply.text == "at last"
         assert "waiting" not in str(reply.badge_text())
 
 
@@ -153,7 +153,7 @@ async def test_a_retry_says_retrying_not_streaming(fake: FakeServer) -> None:
         assert "retry" in bar and "streaming" not in bar
         assert "streaming" not in str(reply.badge_text())
         await wait_for(lambda: not pane(app).busy, pilot)
-        assert reply.body.text == "second time lucky"
+        assert reply.text == "second time lucky"
         assert "retrying" not in str(reply.badge_text())
 
 
@@ -185,7 +185,7 @@ async def test_changes_by_another_process_show_up(fake: FakeServer) -> None:
         with Store(locations.database_path()) as other:
             other.update_message(job.id, content="the job's answer", status=MessageStatus.COMPLETE)
         await wait_for(lambda: views(app)[-1].message.status is MessageStatus.COMPLETE, pilot)
-        assert views(app)[-1].body.text == "the job's answer"
+        assert views(app)[-1].text == "the job's answer"
         # ... and another (``ask``) adds a conversation.
         with Store(locations.database_path()) as other:
             added = other.create_conversation()
@@ -262,7 +262,7 @@ async def test_a_send_after_a_failure_is_not_a_branch_of_it(fake: FakeServer) ->
         assert "back in the input" in shown[0]
         pane(app).prompt.show_text("something else")
         await pilot.press("enter")
-        await wait_for(lambda: not pane(app).busy and views(app)[-1].body.text == "fine now", pilot)
+        await wait_for(lambda: not pane(app).busy and views(app)[-1].text == "fine now", pilot)
         assert [v.message.content for v in views(app)] == ["something else", "fine now"]
         assert all(v.branch is None or v.branch.count == 1 for v in views(app))
         conversation_id = pane(app).conversation_id
@@ -286,7 +286,7 @@ async def test_a_failed_reply_with_text_stays_as_a_branch(fake: FakeServer) -> N
         await wait_for(lambda: not pane(app).busy and pane(app).notice.display, pilot)
         assert views(app)[1].message.status is MessageStatus.FAILED
         await pilot.press("enter")
-        await wait_for(lambda: views(app)[-1].body.text == "whole answer", pilot)
+        await wait_for(lambda: views(app)[-1].text == "whole answer", pilot)
         await wait_for(lambda: not pane(app).busy, pilot)
         first = views(app)[0]
         assert first.branch is not None and first.branch.count == 2  # the text received is kept

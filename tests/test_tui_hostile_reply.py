@@ -23,7 +23,7 @@ async def test_a_lone_surrogate_reply_finishes_with_a_replacement_character(
         await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot, limit=10)
         reply = views(app)[1]
         assert reply.message.status is MessageStatus.COMPLETE
-        assert reply.body.text == "lone \ufffd surrogate"
+        assert reply.text == "lone \ufffd surrogate"
     with Store.open_default() as store:
         rows = store._read("SELECT content, status FROM messages WHERE role = 'assistant'")
     assert rows == [("lone \ufffd surrogate", "complete")]

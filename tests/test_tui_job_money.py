@@ -45,7 +45,7 @@ async def test_quitting_while_queued_leaves_the_job_for_the_next_start(fake: Fak
     completes(fake, "job-5", "fetched after the restart")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:  # polled again on its own
-        await wait_for(lambda: views(app)[-1].body.text == "fetched after the restart", pilot)
+        await wait_for(lambda: views(app)[-1].text == "fetched after the restart", pilot)
     assert len(fake.received("POST")) == 1
 
 
@@ -80,7 +80,7 @@ async def test_a_job_past_its_deadline_is_kept_and_r_resumes_it(fake: FakeServer
         completes(fake, "job-5", "patience rewarded")
         view.focus()
         await pilot.press("r")
-        await wait_for(lambda: views(app)[-1].body.text == "patience rewarded", pilot)
+        await wait_for(lambda: views(app)[-1].text == "patience rewarded", pilot)
         assert views(app)[-1].message.status is MessageStatus.COMPLETE
     assert len(fake.received("POST")) == 1
 

@@ -69,7 +69,7 @@ async def test_a_left_job_is_resumed_in_its_pane_with_live_status_and_esc(
         await pilot.pause(0.4)
         assert not pane(app).busy and len(job_polls(fake)) == polls  # stopped: it waits
         await pilot.press("shift+tab", "r")  # asked for: resumed
-        await wait_for(lambda: views(app)[-1].body.text == "worth the wait", pilot)
+        await wait_for(lambda: views(app)[-1].text == "worth the wait", pilot)
         assert len(fake.received("POST")) == 0  # fetched, never paid for twice
 
 

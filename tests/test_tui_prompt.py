@@ -27,7 +27,7 @@ async def test_regenerate_from_a_focused_reply_gives_focus_back_to_the_prompt(
         shown = {key.description for key in app.screen.query("FooterKey")}  # type: ignore[attr-defined]
         assert "Regenerate" in shown and "Edit" not in shown  # a reply cannot be edited
         await pilot.press("r")
-        await wait_for(lambda: not pane(app).busy and views(app)[-1].body.text == "two", pilot)
+        await wait_for(lambda: not pane(app).busy and views(app)[-1].text == "two", pilot)
         await wait_for(lambda: app.focused is pane(app).prompt, pilot)
         await pilot.press(*"next")  # typed text lands in the prompt, not on message keys
         assert pane(app).prompt.text == "next"
@@ -52,7 +52,7 @@ async def test_an_edit_sets_the_draft_aside_and_gives_it_back(fake: FakeServer) 
         await pilot.press("shift+tab", "shift+tab", "e")
         pane(app).prompt.focus()
         await pilot.press("end", *" again", "enter")  # send the edit: the draft is back too
-        await wait_for(lambda: not pane(app).busy and views(app)[-1].body.text == "b", pilot)
+        await wait_for(lambda: not pane(app).busy and views(app)[-1].text == "b", pilot)
         assert views(app)[0].message.content == "first again"
         assert pane(app).prompt.text == "my draft"
 

@@ -39,7 +39,7 @@ async def test_thinking_block_collapsed_then_opens_with_t(fake: FakeServer) -> N
         assert "▸ Thought for under a second" in shown
         assert "weigh" not in shown  # collapsed
         assert shown.index("Thought for") < shown.index("Pick the red one.")
-        assert reply.body.text == "Pick the red one."
+        assert reply.text == "Pick the red one."
         reply.focus()
         await pilot.press("t")
         await wait_for(lambda: "weigh" in "\n".join(lines(reply)), pilot)

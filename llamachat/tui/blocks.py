@@ -58,11 +58,6 @@ class BlockSplitter:
         self._fence: tuple[str, int] | None = None  # (character, length) while inside code
 
     @property
-    def in_code(self) -> bool:
-        """Whether the stream is inside a fenced code block."""
-        return self._fence is not None
-
-    @property
     def partial_line(self) -> str:
         """The last, incomplete line."""
         return self._partial
@@ -200,9 +195,3 @@ def code_spans(text: str) -> list[CodeSpan]:
     if open_at is not None:
         spans.append(CodeSpan(open_at[0], len(text), open_at[1]))
     return spans
-
-
-def split_all(text: str) -> list[BlockEvent]:
-    """Every block of a finished text."""
-    splitter = BlockSplitter()
-    return [*splitter.feed(text), *splitter.close()]

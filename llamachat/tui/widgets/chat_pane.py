@@ -685,7 +685,7 @@ class ChatPane(Vertical):
                 async for event in events:
                     if type(event) is TextDelta:
                         if view is not None:
-                            view.body.append(event.text)
+                            view.append(event.text)
                         if self._retry_notice:  # the retry worked
                             self._hide_notice()
                         if status.waiting_since is not None:
@@ -709,18 +709,18 @@ class ChatPane(Vertical):
                         self._on_event(event, view)
         except ProviderError as error:
             if view is not None:
-                view.body.finish()
+                view.finish()
             self._failed(error, user_id, user_text, shown=view is not None and bool(reply_id))
         except StoreError as error:  # the prompt could not be stored: nothing was sent
             self._prompt_back(user_text)
             self.show_notice(not_sent(str(error)), error=True)
         except asyncio.CancelledError:
             if view is not None:
-                view.body.finish()
+                view.finish()
             raise
         else:
             if view is not None:
-                view.body.finish()
+                view.finish()
         finally:
             if self._retry_notice:  # stopped, or done, while waiting to retry
                 self._hide_notice()
@@ -820,7 +820,7 @@ class ChatPane(Vertical):
         if store is not None and reply_id:
             stored = store.message(reply_id)
             if self._unsaved is not None:  # the reply stays whole on screen
-                stored = shown_unsaved(stored, view.body.text, self._unsaved)
+                stored = shown_unsaved(stored, view.text, self._unsaved)
             view.update_message(stored)
             self._path = [stored if m.id == stored.id else m for m in self._path]
         else:
@@ -863,7 +863,7 @@ class ChatPane(Vertical):
             app.copy_to_clipboard(message.content)
             app.notify("Message copied to the clipboard.")
         elif event.action == "copy_code":
-            blocks = event.view.body.code_blocks
+            blocks = event.view.code_blocks
             if 1 <= event.argument <= len(blocks):
                 app.copy_to_clipboard(blocks[event.argument - 1].code)
                 app.notify(f"Code block {event.argument} copied to the clipboard.")

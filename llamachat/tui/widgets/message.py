@@ -131,11 +131,6 @@ class MessageView(MarkdownView, can_focus=True):
             self.thinking = ThinkingSection(message.reasoning, message.reasoning_seconds)
             self.set_section(self.thinking.blocks())
 
-    @property
-    def body(self) -> MarkdownView:
-        """The Markdown part (this widget itself)."""
-        return self
-
     def badge_text(self) -> Text:
         """The badge line as shown."""
         line = badge(self.message, self.display_name, self.live_state())
