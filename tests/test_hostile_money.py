@@ -16,7 +16,7 @@ import pytest
 from llamachat.cli import main
 from llamachat.config_write import write_config
 from llamachat.locations import database_path
-from llamachat.providers.numbers import MAX_USD_PER_TOKEN, reported_cost
+from llamachat.numbers import MAX_USD_PER_TOKEN, reported_cost
 from llamachat.store.db import Store
 from llamachat.store.models import Message, MessageStatus
 from tests.fakeserver import FakeServer, Reply, chunk_event, completion_body, sse_reply

@@ -13,9 +13,9 @@ import pytest
 
 from llamachat.chat import send
 from llamachat.config_write import write_config
+from llamachat.numbers import money
 from llamachat.providers.base import Credits, GenerationParams, Provider
 from llamachat.providers.errors import ErrorKind
-from llamachat.providers.numbers import money
 from llamachat.store.db import Store
 from llamachat.store.models import MessageStatus
 from tests.fakeserver import FakeServer, completion_body, json_reply, raw_reply

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import httpx
 from httpx_sse import ServerSentEvent
 
+from llamachat.numbers import money, reported_cost
 from llamachat.providers.adapter import (
     BASE_URL_OPTION,
     DEFAULT_MODEL_OPTION,
@@ -59,7 +60,6 @@ from llamachat.providers.fields import (
     usage_field,
 )
 from llamachat.providers.limits import StreamClock, read_body, reply_timeout
-from llamachat.providers.numbers import money, reported_cost
 from llamachat.providers.presets import LABELS
 from llamachat.providers.sse import StreamStats, aiter_events
 from llamachat.providers.thinking import ThinkSplitter, split_thinking

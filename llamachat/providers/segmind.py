@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import httpx
 
+from llamachat.numbers import money, reported_cost
 from llamachat.providers.adapter import (
     BASE_URL_OPTION,
     DEFAULT_MODEL_OPTION,
@@ -50,7 +51,6 @@ from llamachat.providers.errors import (
 )
 from llamachat.providers.fields import kind_of, malformed
 from llamachat.providers.limits import Body
-from llamachat.providers.numbers import money, reported_cost
 from llamachat.providers.openai import parse_completion
 from llamachat.providers.presets import LABELS, PRESET_MODELS, SEGMIND_BASE_URL, SEGMIND_KEY_ENV
 from llamachat.providers.retry import retry_after

@@ -20,7 +20,7 @@ from itertools import repeat
 from operator import itemgetter, le, lt
 from typing import Any
 
-from llamachat.providers.numbers import MAX_MONEY
+from llamachat.numbers import MAX_MONEY
 from llamachat.store import validate
 from llamachat.store.import_write import COLUMNS
 from llamachat.store.models import MessageStatus

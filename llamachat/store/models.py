@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from llamachat.providers.base import ChatMessage, ContentPart, ImagePart, TextPart
+from llamachat.messages import ChatMessage, ContentPart, ImagePart, TextPart
 
 
 class MessageStatus(StrEnum):

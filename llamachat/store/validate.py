@@ -3,7 +3,7 @@
 One set of rules for the way in (``add_message``, an import) and the way out (the row
 readers): a timestamp is a finite number of seconds between 1970 and the year 9999, a
 token count a whole number from 0 to a trillion, money what
-:func:`llamachat.providers.numbers.money` accepts. On the way out a value that breaks a
+:func:`llamachat.numbers.money` accepts. On the way out a value that breaks a
 rule reads as ``None`` (shown as "unknown"), so one bad row never takes a command down.
 """
 
@@ -13,7 +13,7 @@ import json
 import math
 from typing import Any
 
-from llamachat.providers.numbers import money
+from llamachat.numbers import money
 from llamachat.textsafety import escape_label
 
 #: 9999-12-31 00:00 UTC: the last day ``datetime`` can show in every time zone.
