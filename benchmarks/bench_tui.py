@@ -205,7 +205,7 @@ async def stream_once(url: str, shared: Any, n: int, tokens: list[str]) -> dict[
             while time.time() < t0 + 120:
                 done = shared[1] > 0
                 view = list(pane.query(MessageView))[-1:]
-                if done and view and view[0].text == full and not view[0].body.streaming:
+                if done and view and view[0].text == full and not view[0].streaming:
                     await pilot.pause(0)  # a forced refresh: layout and compositor
                     strips = app.screen._compositor.render_strips()
                     if any(last in strip.text for strip in strips):
