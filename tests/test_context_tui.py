@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from llamachat.context.fit import SUMMARY_MARK
 from llamachat.store.db import Store
+from llamachat.store.models import Conversation
 from tests.fakeserver import FakeServer, sse_reply, stream_events
+from tests.small_model import SmallModel, words
 from tests.tui_helpers import SIZE, configure, make_app, pane, views, wait_for
 
 CHAT = "/v1/chat/completions"
@@ -48,14 +50,9 @@ async def test_a_summary_branch_opens_and_is_sent_as_part_of_the_system_message(
     ]
 
 
-async def test_a_conversation_ten_times_the_window_keeps_answering_in_the_tui(
-    fake: FakeServer,
-) -> None:
-    """drop-oldest in the TUI: each request fits, a notice says what was left out, and the
-    status bar's meter shows the server's figure after the reply."""
-    from llamachat.tui.widgets.status_bar import context_meter
-    from tests.small_model import SmallModel, words
-
+def _ten_windows_long(fake: FakeServer) -> tuple[SmallModel, Conversation]:
+    """A 512-token model on the fake server and a stored conversation of about 5,300 of its
+    tokens (60 exchanges): ten times its window."""
     model = SmallModel(window=512)
     fake.on("POST", CHAT, model)
     table = {"kind": "openai", "base_url": f"{fake.url}/v1", "default_model": "fake-model"}
@@ -63,12 +60,23 @@ async def test_a_conversation_ten_times_the_window_keeps_answering_in_the_tui(
     with Store.open_default() as store:
         c = store.create_conversation(provider="fake", model="fake-model")
         parent = None
-        for index in range(60):  # about 5,300 of the server's tokens
+        for index in range(60):
             prompt = store.add_message(c.id, "user", f"Q{index} " + words(39), parent_id=parent)
             parent = store.add_message(
                 c.id, "assistant", f"A{index} " + words(39, 3), parent_id=prompt.id,
                 provider="fake", model="fake-model",
             ).id  # fmt: skip
+    return model, c
+
+
+async def test_a_conversation_ten_times_the_window_keeps_answering_in_the_tui(
+    fake: FakeServer,
+) -> None:
+    """drop-oldest in the TUI: each request fits, a notice says what was left out, and the
+    status bar's meter shows the server's figure after the reply."""
+    from llamachat.tui.widgets.status_bar import context_meter
+
+    model, _ = _ten_windows_long(fake)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(lambda: pane(app).status.context_used is not None, pilot)
@@ -96,21 +104,8 @@ async def test_a_conversations_own_policy_is_set_in_settings_and_kept(fake: Fake
 
     from llamachat.context.settings import conversation_policy
     from llamachat.tui.screens.settings import SettingsScreen
-    from tests.small_model import SmallModel, words
 
-    model = SmallModel(window=512)
-    fake.on("POST", CHAT, model)
-    table = {"kind": "openai", "base_url": f"{fake.url}/v1", "default_model": "fake-model"}
-    configure(fake, providers={"fake": {**table, "context": {"fake-model": 512}}})
-    with Store.open_default() as store:
-        c = store.create_conversation(provider="fake", model="fake-model")
-        parent = None
-        for index in range(60):
-            prompt = store.add_message(c.id, "user", f"Q{index} " + words(39), parent_id=parent)
-            parent = store.add_message(
-                c.id, "assistant", f"A{index} " + words(39, 3), parent_id=prompt.id,
-                provider="fake", model="fake-model",
-            ).id  # fmt: skip
+    model, c = _ten_windows_long(fake)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(lambda: len(views(app)) > 0, pilot)
