@@ -26,9 +26,8 @@ from llamachat.config_checks import (
     where_in,
 )
 from llamachat.context.policy import overflow_problem, window_table
-from llamachat.params import SPECS, check_params
-from llamachat.providers.base import GenerationParams
-from llamachat.providers.presets import KEY_ENV_BY_KIND
+from llamachat.key_env import KEY_ENV_BY_KIND
+from llamachat.params import SPECS, GenerationParams, check_params
 from llamachat.secrets import Secret
 from llamachat.urls import base_url_problem, shown_url
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -202,3 +202,40 @@ def dropped_params(names: Iterable[str], accepted: frozenset[str]) -> tuple[str,
 def dropped_sentence(provider: str, dropped: Sequence[str]) -> str:
     """What to tell the person about parameters that were not sent."""
     return f"{provider} does not take {', '.join(dropped)}, so it was not sent."
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationParams:
+    """Sampling parameters (see :data:`~llamachat.params.PARAM_SPECS`); ``None``: the provider's."""
+
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: tuple[str, ...] | None = None
+    seed: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    repetition_penalty: float | None = None
+    top_k: int | None = None
+    min_p: float | None = None
+    response_format: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The parameters that are set, by name, in table order."""
+        return {
+            spec.name: getattr(self, spec.name)
+            for spec in PARAM_SPECS
+            if getattr(self, spec.name) is not None and getattr(self, spec.name) != ()
+        }
+
+    def to_body(self) -> dict[str, Any]:
+        """The fields that are set, in OpenAI wire form."""
+        return {name: wire_value(name, value) for name, value in self.values().items()}
+
+    def merged(self, other: GenerationParams) -> GenerationParams:
+        """These parameters with every field that ``other`` sets taken from ``other``."""
+        return replace(self, **other.values())
+
+    def without(self, names: Iterable[str]) -> GenerationParams:
+        """These parameters with ``names`` unset."""
+        return replace(self, **dict.fromkeys(names))

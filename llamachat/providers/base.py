@@ -7,7 +7,7 @@ here knows about Textual, the store or the command line.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
@@ -17,44 +17,8 @@ from llamachat.messages import ContentPart as ContentPart
 from llamachat.messages import ImagePart as ImagePart
 from llamachat.messages import Role as Role
 from llamachat.messages import TextPart as TextPart
-from llamachat.params import ALL_PARAMS, PARAM_SPECS, wire_value
-
-
-@dataclass(frozen=True, slots=True)
-class GenerationParams:
-    """Sampling parameters (see :data:`~llamachat.params.PARAM_SPECS`); ``None``: the provider's."""
-
-    temperature: float | None = None
-    top_p: float | None = None
-    max_tokens: int | None = None
-    stop: tuple[str, ...] | None = None
-    seed: int | None = None
-    presence_penalty: float | None = None
-    frequency_penalty: float | None = None
-    repetition_penalty: float | None = None
-    top_k: int | None = None
-    min_p: float | None = None
-    response_format: str | None = None
-
-    def values(self) -> dict[str, Any]:
-        """The parameters that are set, by name, in table order."""
-        return {
-            spec.name: getattr(self, spec.name)
-            for spec in PARAM_SPECS
-            if getattr(self, spec.name) is not None and getattr(self, spec.name) != ()
-        }
-
-    def to_body(self) -> dict[str, Any]:
-        """The fields that are set, in OpenAI wire form."""
-        return {name: wire_value(name, value) for name, value in self.values().items()}
-
-    def merged(self, other: GenerationParams) -> GenerationParams:
-        """These parameters with every field that ``other`` sets taken from ``other``."""
-        return replace(self, **other.values())
-
-    def without(self, names: Iterable[str]) -> GenerationParams:
-        """These parameters with ``names`` unset."""
-        return replace(self, **dict.fromkeys(names))
+from llamachat.params import ALL_PARAMS
+from llamachat.params import GenerationParams as GenerationParams
 
 
 @dataclass(frozen=True, slots=True)
