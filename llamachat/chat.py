@@ -14,17 +14,8 @@ import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing, suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from llamachat.context.apply import (
-    ContextEvent,
-    ContextRetried,
-    Prepared,
-    learn,
-    measured,
-    prepare,
-    stop_sentence,
-)
 from llamachat.context.fit import sent_messages
 from llamachat.context.policy import ContextRules, Overflow
 from llamachat.context.tokens import TokenCache
@@ -42,6 +33,9 @@ from llamachat.recording import ReplyNotSaved as ReplyNotSaved  # part of ChatEv
 from llamachat.store.db import Store, StoreError
 from llamachat.store.health import not_saved
 from llamachat.store.models import Message, MessageStatus
+
+if TYPE_CHECKING:  # context.apply is read when a request is fitted, not at start-up
+    from llamachat.context.apply import ContextEvent, Prepared
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +70,7 @@ class ParamsDropped:
     sentence: str
 
 
-ChatEvent = ProviderEvent | ReplyStarted | ParamsDropped | ReplyNotSaved | ContextEvent
+ChatEvent: TypeAlias = "ProviderEvent | ReplyStarted | ParamsDropped | ReplyNotSaved | ContextEvent"
 
 
 def fit_params(
@@ -120,6 +114,8 @@ async def reply(
     policy (see :mod:`llamachat.context`), and a refusal for length that cost nothing
     (no text, no job) is answered once more under the same policy, never twice.
     """
+    from llamachat.context.apply import ContextRetried, learn, measured, prepare
+
     path = store.path_to(parent.id) if store is not None and parent is not None else []
     if parent is not None and not path:
         path = [parent]
@@ -249,6 +245,7 @@ def _stopped(
     recorder: ReplyRecorder,
 ) -> ProviderError:
     """The server's refusal for length under ``stop``: today's sentence and the two others."""
+    from llamachat.context.apply import stop_sentence
 
     stopped = ProviderError(
         ErrorKind.CONTEXT_LENGTH,

@@ -41,12 +41,6 @@ from llamachat.chat import (
     stop_waiting,
 )
 from llamachat.config import ConfigError
-from llamachat.context.apply import (
-    ContextMeasured,
-    ContextRetried,
-    ContextSummarized,
-    ContextTrimmed,
-)
 from llamachat.context.meter import meter
 from llamachat.context.policy import ContextRules
 from llamachat.context.settings import CONVERSATION_KEY, conversation_policy
@@ -771,6 +765,13 @@ class ChatPane(Vertical):
     def _on_event(self, event: object, view: MessageView | None) -> None:
         s = self.status
         now = time.time()
+        from llamachat.context.apply import (  # loaded by the first send, not at start-up
+            ContextMeasured,
+            ContextRetried,
+            ContextSummarized,
+            ContextTrimmed,
+        )
+
         if isinstance(event, ParamsDropped):
             self.chat_app.tell_once(event.sentence)
         elif isinstance(event, ContextTrimmed | ContextSummarized | ContextRetried):
