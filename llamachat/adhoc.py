@@ -8,7 +8,7 @@ provider's key is ever attached to it.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from llamachat.secrets import redact_url
 
 _SCHEMES = ("http://", "https://")
 
@@ -18,19 +18,8 @@ def is_adhoc(stored_provider: str | None) -> bool:
     return bool(stored_provider) and str(stored_provider).lower().startswith(_SCHEMES)
 
 
-def without_userinfo(url: str) -> str:
-    """``url`` with any ``user:password@`` taken out (it is stored and shown)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url.rpartition("@")[2] if "@" in url else url
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-
-
 def stored_provider_name(settings_name: str, base_url: str | None, provider: str | None) -> str:
     """What a conversation stores as its provider: the URL for ``--base-url`` alone."""
     if base_url and not provider:
-        return without_userinfo(base_url)
+        return redact_url(base_url)
     return settings_name

@@ -15,13 +15,8 @@ from llamachat import locations
 from llamachat.exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from llamachat.store.db import Store, StoreError
 from llamachat.store.models import MATCH_END, MATCH_START, SearchHit
-from llamachat.terminal import say_error, shown
-from llamachat.textsafety import escape_controls, marked_pieces, one_line
-
-
-def _safe(text: str, stream: TextIO) -> str:
-    """Untrusted text as it may be written to ``stream`` (escaped on a terminal)."""
-    return escape_controls(text) if stream.isatty() else text
+from llamachat.terminal import say_error, shown, shown_text
+from llamachat.textsafety import marked_pieces, one_line
 
 
 def _local_time(timestamp: float | None) -> str:
@@ -97,7 +92,7 @@ def run_show(store: Store, args: argparse.Namespace) -> int:
 
     view = store.load(args.id)
     text = to_json(view) if args.json else to_text(view)
-    sys.stdout.write(text if args.json else _safe(text, sys.stdout))
+    sys.stdout.write(text if args.json else shown_text(text, sys.stdout))
     return EXIT_OK
 
 
@@ -196,7 +191,7 @@ def run_export(store: Store, args: argparse.Namespace) -> int:
     text = export(store.load(args.id), args.format)
     if args.output and args.output != "-":
         return _export_to(Path(args.output).expanduser(), text, args)
-    sys.stdout.write(_safe(text, sys.stdout) if args.format in ("md", "txt") else text)
+    sys.stdout.write(shown_text(text, sys.stdout) if args.format in ("md", "txt") else text)
     return EXIT_OK
 
 
@@ -353,5 +348,5 @@ def run_resume(store: Store, args: argparse.Namespace) -> int:
     if not results:
         print("No queued jobs to resume.")
     for message_id, outcome in results:
-        print(f"message {message_id}: {_safe(outcome, sys.stdout)}")
+        print(f"message {message_id}: {shown_text(outcome, sys.stdout)}")
     return EXIT_OK

@@ -10,12 +10,18 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from llamachat.textsafety import one_line
+from llamachat.textsafety import escape_controls, one_line
 
 
 def shown(text: str, stream: TextIO, limit: int = 400) -> str:
     """``text`` as it may be written to ``stream``: one escaped line on a terminal."""
     return one_line(text, limit) if stream.isatty() else text
+
+
+def shown_text(text: str, stream: TextIO) -> str:
+    """A body of text (a transcript, a reply) as it may be written to ``stream``: control
+    characters escaped on a terminal, lines kept."""
+    return escape_controls(text) if stream.isatty() else text
 
 
 def say_error(message: str) -> None:
