@@ -149,7 +149,7 @@ from textual import events
 from llamachat.config import load_config
 from llamachat.store.db import Store
 from llamachat.tui.app import LlamaChatApp
-from llamachat.tui.widgets.message import MessageView
+from llamachat.tui.conversation.message import MessageView
 LAST, MODE = os.environ["BENCH_LAST_LINE"], os.environ["BENCH_MODE"]
 out, stalls = {}, []
 

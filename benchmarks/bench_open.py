@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.bench_tui import build_conversation
 from llamachat.store.db import Store
 from llamachat.tui.app import LlamaChatApp
-from llamachat.tui.widgets.message import MessageView
+from llamachat.tui.conversation.message import MessageView
 
 
 async def open_once(conversation_id: int, last_line: str) -> float:
@@ -36,10 +36,10 @@ async def open_once(conversation_id: int, last_line: str) -> float:
 
         def painted() -> bool:
             pane = app.active_pane
-            if pane is None or pane.conversation_id != conversation_id or pane._filling:
+            if pane is None or pane.conversation_id != conversation_id or pane.messages.filling:
                 return False
             views = list(pane.query(MessageView))
-            if not views or views[-1].message.id != pane._path[-1].id:
+            if not views or views[-1].message.id != pane.session.path[-1].id:
                 return False
             strips = app.screen._compositor.render_strips()
             return any(last_line in strip.text for strip in strips)

@@ -62,7 +62,7 @@ from llamachat.config import load_config  # noqa: E402
 from llamachat.config_write import write_config  # noqa: E402
 from llamachat.store.db import Store  # noqa: E402
 from llamachat.tui.app import LlamaChatApp  # noqa: E402
-from llamachat.tui.widgets.message import MessageView  # noqa: E402
+from llamachat.tui.conversation.message import MessageView  # noqa: E402
 from tests.fakeserver import FakeServer, stream_events  # noqa: E402
 
 CHAT_PATH = "/v1/chat/completions"
@@ -256,8 +256,8 @@ import asyncio, json, os, resource
 from llamachat.config import load_config
 from llamachat.store.db import Store
 from llamachat.tui.app import LlamaChatApp
-from llamachat.tui.widgets.message import MessageView
-from llamachat.tui.widgets.prompt import PromptInput
+from llamachat.tui.conversation.message import MessageView
+from llamachat.tui.conversation.prompt import PromptInput
 LAST, out = os.environ["BENCH_LAST_LINE"], {"import_ms": (time.perf_counter() - T0) * 1000}
 async def auto(pilot):
     app = pilot.app

@@ -171,13 +171,9 @@ def read_prompt(words: list[str]) -> str | None:
     return data.decode("utf-8", errors="replace")
 
 
-def _money(value: float) -> str:
-    value += 0.0  # never "$-0.000000"
-    return f"${value:.6f}" if value < 0.01 else f"${value:.4f}"
-
-
 def describe_event(event: Any, outcome: AskOutcome, console: Console, provider_name: str) -> None:
     """Show one provider event: text to stdout, everything else as a status line."""
+    from llamachat.numbers import dollars
     from llamachat.providers.base import (
         Credits,
         Finished,
@@ -217,10 +213,10 @@ def describe_event(event: Any, outcome: AskOutcome, console: Console, provider_n
         if event.cost_usd is not None:
             outcome.cost = event.cost_usd
             approx = "about " if event.cost_is_estimate else ""
-            console.status(f"cost: {approx}{_money(event.cost_usd)}")
+            console.status(f"cost: {approx}{dollars(event.cost_usd)}")
     elif isinstance(event, Credits):
         outcome.credits = event.remaining_usd
-        console.status(f"credits: {_money(event.remaining_usd)} remaining")
+        console.status(f"credits: {dollars(event.remaining_usd)} remaining")
     elif isinstance(event, Finished):
         outcome.finish_reason = event.finish_reason
         if event.finish_reason == "length":

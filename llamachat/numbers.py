@@ -58,3 +58,12 @@ def reported_cost(
         return cost if cost <= MAX_USD_UNCOUNTED else None
     tokens = (prompt_tokens or 0) + (completion_tokens or 0)
     return cost if cost <= tokens * MAX_USD_PER_TOKEN else None
+
+
+def dollars(value: float, *, short_zero: bool = False) -> str:
+    """A dollar amount with enough digits to be meaningful for tiny costs (never "$-0");
+    ``short_zero``: nothing spent reads "$0"."""
+    value += 0.0
+    if short_zero and value == 0:
+        return "$0"
+    return f"${value:.6f}" if value < 0.01 else f"${value:.4f}"

@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from llamachat.store.db import Store
-from llamachat.tui.widgets.message import badge
+from llamachat.tui.conversation.message import badge
 from tests.tui_helpers import SIZE, db_path, make_app, pane, views, wait_for
 
 MESSAGE_DAMAGE = {

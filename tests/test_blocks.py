@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from llamachat.tui.blocks import (
+from llamachat.tui.conversation.blocks import (
     MAX_OPEN_TEXT,
     BlockEvent,
     BlockSplitter,

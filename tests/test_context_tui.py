@@ -114,7 +114,7 @@ async def test_a_conversations_own_policy_is_set_in_settings_and_kept(fake: Fake
         app.screen.query_one("#conv--context_overflow", Select).value = "stop"
         await pilot.press("ctrl+s")
         await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)
-        assert pane(app).context_overflow == "stop"
+        assert pane(app).session.context_overflow == "stop"
         await pilot.press(*"one more", "enter")
         await wait_for(lambda: not pane(app).busy and pane(app).notice.display, pilot)
         said = str(views(app)[-1].error_text()) + str(pane(app).notice.render())

@@ -171,7 +171,7 @@ async def test_tui_attaches_an_https_url_that_reaches_the_wire(fake: FakeServer)
         await pilot.press("ctrl+o")
         await wait_for(lambda: isinstance(app.screen, InputScreen), pilot)
         await pilot.press(*CAT_URL, "enter")
-        await wait_for(lambda: len(pane(app).attachments) == 1, pilot)
+        await wait_for(lambda: len(pane(app).attachments.images) == 1, pilot)
         pane(app).prompt.focus()
         await pilot.press(*"what is this?", "enter")
         await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)
@@ -191,4 +191,4 @@ async def test_tui_refuses_an_http_url_in_one_sentence(fake: FakeServer) -> None
         pane(app).attach_image("http://example.com/cat.png")
         notice = str(pane(app).notice.render())
         assert "Only https:// image URLs are accepted" in notice
-        assert pane(app).attachments == []
+        assert pane(app).attachments.images == []

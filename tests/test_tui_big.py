@@ -7,7 +7,7 @@ import sqlite3
 import time
 
 from llamachat.store.db import Store
-from llamachat.tui.widgets.chat_pane import LOAD
+from llamachat.tui.conversation.message_list import LOAD
 from tests.tui_helpers import SIZE, configure, make_app, pane, views, wait_for
 
 
@@ -41,7 +41,7 @@ async def test_a_long_conversation_reads_a_window_and_earlier_ones_on_demand() -
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(lambda: len(views(app)) > 0, pilot)
         chat = pane(app)
-        assert len(chat._path) <= LOAD  # read from the store: the newest window, not 5,000
+        assert len(chat.session.path) <= LOAD  # read from the store: the newest window, not 5,000
         assert len(views(app)) <= 40
         assert views(app)[-1].message.content == "message number 4999"
         # The path is counted in a thread; the row above says how many are left.
@@ -49,12 +49,12 @@ async def test_a_long_conversation_reads_a_window_and_earlier_ones_on_demand() -
         mounted = len(views(app))
         assert f"{5000 - mounted:,} earlier" in str(chat.earlier.render())
         while len(views(app)) < LOAD + 30:  # past the window: read from the store
-            chat.action_load_earlier()
+            chat.messages.action_load_earlier()
             await pilot.pause()
         contents = [v.message.content for v in views(app)]
         first = 5000 - len(contents)
         assert contents == [f"message number {i}" for i in range(first, 5000)]
-        assert len(chat._path) <= 2 * LOAD
+        assert len(chat.session.path) <= 2 * LOAD
         assert f"{first:,} earlier" in str(chat.earlier.render())
 
 

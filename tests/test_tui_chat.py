@@ -7,8 +7,8 @@ import threading
 
 from llamachat.store.db import Store
 from llamachat.store.models import MessageStatus
+from llamachat.tui.conversation.message import MessageView
 from llamachat.tui.screens.picker import PickerScreen
-from llamachat.tui.widgets.message import MessageView
 from tests.fakeserver import FakeServer, chunk_event, json_reply, sse_reply, stream_events
 from tests.tui_helpers import SIZE, configure, configure_segmind, make_app, pane, views, wait_for
 
@@ -159,7 +159,10 @@ async def test_switch_provider_mid_conversation(fake: FakeServer, other: FakeSer
         await pilot.pause(0.2)
         await pilot.press("enter")
         await wait_for(lambda: not isinstance(app.screen, PickerScreen), pilot)
-        assert (pane(app).provider_name, pane(app).model) == ("second", "second-model")
+        assert (pane(app).session.provider_name, pane(app).session.model) == (
+            "second",
+            "second-model",
+        )
         pane(app).prompt.focus()
         await pilot.press(*"hello two", "enter")
         await wait_for(lambda: len(views(app)) == 4 and not pane(app).busy, pilot)

@@ -9,7 +9,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from llamachat.tui.app import LlamaChatApp
-from llamachat.tui.widgets.chat_pane import BATCH
+from llamachat.tui.conversation.message_list import BATCH
 from tests.test_tui_big import _long_conversation
 from tests.tui_helpers import configure, make_app, pane, views, wait_for
 
@@ -31,7 +31,7 @@ async def _grown(app: LlamaChatApp, pilot: Pilot[Any]) -> int:
     messages = pane(app).messages
     await wait_for(lambda: pane(app).earlier.display and messages.scroll_y > 0, pilot)
     await _stable_count(app, pilot)
-    pane(app)._filling = True  # the pane's own guard: a scroll near the top loads nothing
+    pane(app).messages.filling = True  # the pane's own guard: a scroll near the top loads nothing
     messages.scroll_home(animate=False)
     await wait_for(lambda: messages.scroll_y == 0, pilot)
     count = await _stable_count(app, pilot)

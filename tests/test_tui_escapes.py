@@ -152,7 +152,7 @@ def test_safe_markdown_sets_what_rich_markdown_sets() -> None:
     """SafeMarkdown skips Rich's __init__ (a parser per block): it must set the same fields."""
     from rich.markdown import Markdown
 
-    from llamachat.tui.widgets.markdown_parts import markdown
+    from llamachat.tui.conversation.markdown_parts import markdown
 
     ours = markdown("<b>x</b>", "monokai")
     assert set(vars(ours)) == set(vars(Markdown("x", hyperlinks=False)))

@@ -10,8 +10,8 @@ from llamachat import locations
 from llamachat.store.db import Store
 from llamachat.store.models import MessageStatus
 from llamachat.tui.app import LlamaChatApp
-from llamachat.tui.widgets.message import MessageView
-from llamachat.tui.widgets.prompt import PromptInput
+from llamachat.tui.conversation.message import MessageView
+from llamachat.tui.conversation.prompt import PromptInput
 from tests.fakeserver import FakeServer, json_reply, sse_reply, stream_events
 from tests.tui_helpers import SIZE, configure, make_app, pane, views, wait_for
 

@@ -26,7 +26,7 @@ async def test_images_refused_for_text_only_models(fake: FakeServer, tmp_path: P
         await pilot.pause()
         pane(app).attach_image(str(image))
         assert "does not accept images" in str(pane(app).notice.render())
-        assert pane(app).attachments == []
+        assert pane(app).attachments.images == []
 
 
 async def test_image_sent_as_data_uri_to_a_vision_model(fake: FakeServer, tmp_path: Path) -> None:
@@ -37,7 +37,7 @@ async def test_image_sent_as_data_uri_to_a_vision_model(fake: FakeServer, tmp_pa
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         pane(app).attach_image(str(image))
-        assert len(pane(app).attachments) == 1 and pane(app).attachments_label.display
+        assert len(pane(app).attachments.images) == 1 and pane(app).attachments.display
         await pilot.press(*"what is this?", "enter")
         await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)
         content = fake.received("POST")[0].json["messages"][-1]["content"]
@@ -63,11 +63,11 @@ async def test_images_are_not_sent_to_a_model_picked_after_attaching(
         await pilot.press(*"what is this?", "enter")
         await pilot.pause(0.1)
         assert views(app) == [] and "does not accept images" in str(pane(app).notice.render())
-        assert pane(app).prompt.text == "what is this?" and len(pane(app).attachments) == 1
+        assert pane(app).prompt.text == "what is this?" and len(pane(app).attachments.images) == 1
         await pilot.press("ctrl+o")  # an empty path removes the images
         await wait_for(lambda: isinstance(app.screen, InputScreen), pilot)
         await pilot.press("enter")
-        await wait_for(lambda: not pane(app).attachments, pilot)
+        await wait_for(lambda: not pane(app).attachments.images, pilot)
         pane(app).prompt.focus()
         await pilot.press("enter")
         await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from llamachat.store.db import Store
 from llamachat.store.models import MessageStatus
+from llamachat.tui.conversation.prompt import PromptInput
 from llamachat.tui.screens.dialogs import ChoiceScreen
-from llamachat.tui.widgets.prompt import PromptInput
 from tests.fakeserver import FakeServer, json_reply
 from tests.test_tui_jobs import SLUG, completes, job_polls
 from tests.tui_helpers import SIZE, configure_segmind, make_app, pane, views, wait_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import events
 
-from llamachat.tui.widgets.message import MessageView
+from llamachat.tui.conversation.message import MessageView
 from tests.fakeserver import FakeServer, sse_reply, stream_events
 from tests.tui_helpers import SIZE, configure, make_app, pane, views, wait_for
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from llamachat.store.db import Store
-from llamachat.tui.widgets.message import MessageView
-from llamachat.tui.widgets.thinking import ThinkingSection
+from llamachat.tui.conversation.message import MessageView
+from llamachat.tui.conversation.thinking import ThinkingSection
 from tests.fakeserver import FakeServer, sse_reply, stream_events
 from tests.tui_helpers import SIZE, configure, make_app, pane, views, wait_for
 

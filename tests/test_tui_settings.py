@@ -76,7 +76,10 @@ async def test_numbers_out_of_range_or_not_numbers_are_not_saved() -> None:
             assert any(words in n.message for n in app._notifications), words
             await pilot.press("escape")
             await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)
-        assert pane(app).params.temperature is None and pane(app).params.max_tokens is None
+        assert (
+            pane(app).session.params.temperature is None
+            and pane(app).session.params.max_tokens is None
+        )
 
 
 async def test_test_connection_lists_models_and_times_the_round_trip(fake) -> None:  # type: ignore[no-untyped-def]

@@ -7,9 +7,9 @@ from textual.widgets import Input
 
 from llamachat.store.db import Store
 from llamachat.tui.app import LlamaChatApp
+from llamachat.tui.conversation.prompt import PromptInput
 from llamachat.tui.screens.dialogs import ConfirmScreen, InputScreen
 from llamachat.tui.widgets.footer import KeyFooter
-from llamachat.tui.widgets.prompt import PromptInput
 from tests.tui_helpers import SIZE, configure, make_app, pane, wait_for
 
 

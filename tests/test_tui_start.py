@@ -7,8 +7,8 @@ import stat
 from pathlib import Path
 
 from llamachat import locations
+from llamachat.tui.conversation.prompt import PromptInput
 from llamachat.tui.screens.help import HelpScreen
-from llamachat.tui.widgets.prompt import PromptInput
 from tests.fakeserver import FakeServer, json_reply
 from tests.tui_helpers import SIZE, configure, make_app, pane, wait_for
 
@@ -17,7 +17,7 @@ async def test_starts_focused_with_welcome_when_no_key() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(lambda: isinstance(app.focused, PromptInput), pilot)
-        assert pane(app).provider_name == "demo"
+        assert pane(app).session.provider_name == "demo"
         await wait_for(lambda: pane(app).notice.display, pilot)
         assert "DEEPINFRA_API_KEY" in str(pane(app).notice.render())
 
@@ -87,7 +87,7 @@ async def test_settings_saves_key_masked_and_private(fake: FakeServer) -> None:
         path = locations.config_path()
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
         assert 'api_key = "di-brand-new-key-0123456789"' in path.read_text()
-        assert app.get_provider("deepinfra").has_key
+        assert app.workspace.provider("deepinfra").has_key
         await pilot.press("ctrl+s")
         await wait_for(lambda: isinstance(app.screen, SettingsScreen), pilot)
         placeholder = app.screen.query_one("#opt--deepinfra--api_key").placeholder  # type: ignore[attr-defined]

@@ -43,7 +43,7 @@ async def test_credits_are_only_those_of_the_provider_in_use(fake: FakeServer) -
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(lambda: len(views(app)) == 4, pilot)
         await pilot.pause(0.1)
-        assert pane(app).provider_name == "fake"
+        assert pane(app).session.provider_name == "fake"
         assert app.status_bar.status.credits is None
 
 
@@ -57,9 +57,9 @@ async def test_picker_says_a_configured_key_is_there(fake: FakeServer) -> None:
     write_config(raw)
     app = make_app()
     async with app.run_test(size=SIZE):
-        assert key_state(app.get_provider("fake")) == "key from config"
-        assert key_state(app.get_provider("local")) == "no key needed"
-        assert key_state(app.get_provider("demo")) == "no key needed"
+        assert key_state(app.workspace.provider("fake")) == "key from config"
+        assert key_state(app.workspace.provider("local")) == "no key needed"
+        assert key_state(app.workspace.provider("demo")) == "no key needed"
 
 
 def test_next_poll_counts_on_while_the_job_keeps_its_state() -> None:

@@ -68,4 +68,4 @@ async def test_switching_model_while_the_store_is_locked_says_so() -> None:
         with locked(db_path()):
             pane(app).switch_model("demo", "other-model")
             await wait_for(lambda: told(app, "locked by another program"), pilot)
-        assert pane(app).model == "other-model" and app.is_running
+        assert pane(app).session.model == "other-model" and app.is_running

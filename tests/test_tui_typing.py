@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from llamachat.store.db import Store
-from llamachat.tui.widgets.prompt import PromptInput
+from llamachat.tui.conversation.prompt import PromptInput
 from tests.fakeserver import FakeServer, sse_reply, stream_events
 from tests.tui_helpers import SIZE, configure, make_app, pane, views, wait_for
 

@@ -10,8 +10,8 @@ from llamachat.config import load_config
 from llamachat.config_write import write_config
 from llamachat.store.db import Store
 from llamachat.tui.app import LlamaChatApp
-from llamachat.tui.widgets.chat_pane import ChatPane
-from llamachat.tui.widgets.message import MessageView
+from llamachat.tui.conversation.message import MessageView
+from llamachat.tui.conversation.pane import ChatPane
 from tests.fakeserver import FakeServer
 
 SIZE = (120, 40)

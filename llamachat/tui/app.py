@@ -11,7 +11,6 @@ import contextlib
 import gc
 import itertools
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -27,35 +26,27 @@ from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from llamachat import locations
-from llamachat.adhoc import is_adhoc
 from llamachat.config import (
     Config,
     ConfigError,
     ProviderSettings,
     config_defaults,
-    configured_params,
-    default_provider_name,
     load_config,
 )
 from llamachat.config_write import save_changes
-from llamachat.context.policy import ContextRules
-from llamachat.params import describe_params
-from llamachat.providers.base import GenerationParams, Provider
-from llamachat.providers.presets import LABELS, PRESET_MODELS
-from llamachat.providers.registry import build_provider
-from llamachat.resolve import provider_settings
 from llamachat.store.db import Store, StoreError
 from llamachat.store.models import Message
 from llamachat.textsafety import escape_label, one_line
 from llamachat.tui.commands import LlamaCommands
-from llamachat.tui.screens.dialogs import ConfirmScreen, DetailsScreen, InputScreen
+from llamachat.tui.conversation.message import MessageView
+from llamachat.tui.conversation.pane import ChatPane
+from llamachat.tui.screens.dialogs import ConfirmScreen, InputScreen
 from llamachat.tui.themes import code_style, load_themes
 from llamachat.tui.unsaved import told_if_refused
-from llamachat.tui.widgets.chat_pane import ChatPane
 from llamachat.tui.widgets.footer import KeyFooter
-from llamachat.tui.widgets.message import MessageView
 from llamachat.tui.widgets.sidebar import ConversationList, Sidebar
 from llamachat.tui.widgets.status_bar import StatusBar
+from llamachat.workspace import Workspace
 
 KEYLESS_HINT = (
     "Welcome to llamachat. No provider key was found, so you are talking to the offline demo.\n"
@@ -111,24 +102,32 @@ class LlamaChatApp(App[None]):
                 self._problems.append(f"{error} Using the built-in defaults for now.")
                 self._config_error = str(error)
                 config = config_defaults()
-        self.config = config
         self._problems.extend(config.warnings)
         if store is None:
             try:
                 store = Store.open_default()
             except StoreError as error:
                 self._problems.append(f"{error} Conversations will not be saved this session.")
-        self.store = store
+        #: The config, the store and the live providers, shared by every conversation.
+        self.workspace = Workspace(config, store)
         self.discover_local = discover_local
-        self._providers: dict[str, Provider] = {}
         self._told: set[str] = set()
         self._pane_ids = itertools.count(1)
         #: Queued replies being fetched by :meth:`resume_jobs`, not by a pane.
         self.background_jobs: set[int] = set()
-        self.session_cost = 0.0
         self.sidebar = Sidebar()
         self.tabs = TabbedContent(id="tabs")
         self.status_bar = StatusBar()
+
+    @property
+    def config(self) -> Config:
+        """The configuration in force."""
+        return self.workspace.config
+
+    @property
+    def store(self) -> Store | None:
+        """The conversation history (``None`` when it could not be opened)."""
+        return self.workspace.store
 
     def notify(
         self,
@@ -204,7 +203,7 @@ class LlamaChatApp(App[None]):
         if pane is None and attempts > 0:
             self.call_after_refresh(self._welcome, attempts - 1)
             return
-        if pane is None or pane._path:
+        if pane is None or pane.session.path:
             return
         if pane.conversation_id is not None and self.store is not None:
             with contextlib.suppress(KeyError):
@@ -274,64 +273,21 @@ class LlamaChatApp(App[None]):
             return False
         try:
             path = save_changes(before, raw, self.config.path)
-            self.config = load_config(path)
+            config = load_config(path)
         except (OSError, ConfigError) as error:
             self.notify(f"Settings not saved: {error}", severity="error")
             return False
-        for provider in self._providers.values():
+        for provider in self.workspace.reconfigure(config):
             self.run_worker(provider.aclose(), group="close-providers")
-        self._providers.clear()
         if not quiet:
             self.notify(f"Settings saved to {path}.")
         return True
-
-    def provider_settings(self, name: str) -> ProviderSettings:
-        """The settings of provider ``name`` (``ConfigError`` if there is none)."""
-        # A conversation `ask --base-url` made names its server's URL: no configured key.
-        if is_adhoc(name):
-            return provider_settings(self.config, None, base_url=name)
-        return self.config.provider(name)
-
-    def get_provider(self, name: str) -> Provider:
-        """The live provider called ``name`` (built on first use)."""
-        provider = self._providers.get(name)
-        if provider is None:
-            provider = build_provider(self.provider_settings(name), self.config.network)
-            self._providers[name] = provider
-        return provider
-
-    def context_rules(self, name: str, model: str, policy: str | None = None) -> ContextRules:
-        """How a request to ``model`` on provider ``name`` is fitted into its window
-        (``policy``: the conversation's own, over the config's)."""
-        from llamachat.context.settings import context_rules
-
-        settings = self.provider_settings(name)
-        return context_rules(self.config, settings, self.get_provider(name), model, policy)
-
-    def display_name(self, name: str | None) -> str:
-        """A provider's human name."""
-        if not name:
-            return "assistant"
-        if name in self._providers:
-            return self._providers[name].display_name
-        settings = self.config.providers.get(name)
-        if settings is None:
-            return name
-        return settings.display_name or LABELS.get(settings.kind, name)
-
-    def default_params(self, provider: str | None) -> GenerationParams:
-        """Generation defaults from the config for ``provider`` (its own table wins)."""
-        return configured_params(self.config, provider)
 
     def tell_once(self, sentence: str) -> None:
         """A warning shown once a session (a parameter a provider does not take, say)."""
         if sentence not in self._told:
             self._told.add(sentence)
             self.notify(sentence, severity="warning", timeout=10)
-
-    def add_session_cost(self, cost: float) -> None:
-        """Money spent in this session, shown in the status bar."""
-        self.session_cost += cost
 
     # --- panes and tabs -------------------------------------------------------------------
 
@@ -352,29 +308,10 @@ class LlamaChatApp(App[None]):
         return list(self.query(ChatPane))
 
     def _new_pane(self, conversation_id: int | None) -> ChatPane:
-        name = default_provider_name(self.config)
-        settings = self.config.providers.get(name)
-        if settings is None:
-            name, settings = "demo", self.config.providers["demo"]
-        # The model is read from the settings and presets: building the provider here would
-        # import httpx before the first paint.
-        presets = PRESET_MODELS.get(settings.kind, ())
-        model = (
-            settings.default_model
-            or (self.config.default_model if name == self.config.default_provider else None)
-            or (settings.models[0] if settings.models else None)
-            or (presets[0].id if presets else None)
-            or self.get_provider(name).default_model()
-            or ""
-        )
-        pane_id = f"pane-{next(self._pane_ids)}"
         return ChatPane(
-            conversation_id=conversation_id,
-            provider=name,
-            model=model,
-            params=self.default_params(name),
-            system_prompt=self.config.defaults.system_prompt,
-            pane_id=pane_id,
+            self.workspace.new_session(conversation_id),
+            pane_id=f"pane-{next(self._pane_ids)}",
+            background_jobs=self.background_jobs,
         )
 
     def _add_tab(self, pane: ChatPane, title: str) -> None:
@@ -482,10 +419,13 @@ class LlamaChatApp(App[None]):
         tab.label = _tab_title(event.pane.title)
         self.refresh_sidebar()
 
+    def on_chat_pane_warning(self, event: ChatPane.Warning) -> None:
+        self.tell_once(event.sentence)
+
     def _show_status(self, pane: ChatPane) -> None:
-        pane.status.provider = self.display_name(pane.provider_name)
-        pane.status.model = pane.model
-        self.status_bar.show(pane.status, self.session_cost)
+        pane.status.provider = self.workspace.display_name(pane.session.provider_name)
+        pane.status.model = pane.session.model
+        self.status_bar.show(pane.status, self.workspace.spent_usd)
 
     # --- sidebar --------------------------------------------------------------------------
 
@@ -556,7 +496,7 @@ class LlamaChatApp(App[None]):
                         store.rename(cid, value)
                     for pane in self.panes():
                         if pane.conversation_id == cid:
-                            pane.title = store.conversation(cid).title
+                            pane.session.title = store.conversation(cid).title
                             self.on_chat_pane_title_changed(ChatPane.TitleChanged(pane))
                     self.refresh_sidebar(keep=cid)
 
@@ -593,7 +533,7 @@ class LlamaChatApp(App[None]):
         entries = []
         for name in self.config.providers:
             try:
-                entries.append(ProviderEntry(name, self.get_provider(name)))
+                entries.append(ProviderEntry(name, self.workspace.provider(name)))
             except ConfigError:
                 continue
 
@@ -601,24 +541,26 @@ class LlamaChatApp(App[None]):
             if choice is not None:
                 self.switch_model(*choice)
 
-        self.push_screen(PickerScreen(entries, (pane.provider_name, pane.model)), picked)
+        current = (pane.session.provider_name, pane.session.model)
+        self.push_screen(PickerScreen(entries, current), picked)
 
     def switch_model(self, provider: str, model: str) -> None:
         """Use ``provider``/``model`` in the current conversation from its next message."""
         pane = self.active_pane
         if pane is not None:
             pane.switch_model(provider, model)
-            self.notify(f"Now using {self.display_name(provider)} · {model}.")
+            self.notify(f"Now using {self.workspace.display_name(provider)} · {model}.")
 
     def _reload_config(self) -> bool:
         """Read a config file that was broken again; ``True`` once it reads."""
         try:
-            self.config = load_config(self.config.path)
+            config = load_config(self.config.path)
         except ConfigError as error:
             self._config_error = str(error)
             return False
         self._config_error = None
-        self._providers.clear()
+        for provider in self.workspace.reconfigure(config):
+            self.run_worker(provider.aclose(), group="close-providers")
         return True
 
     def action_settings(self) -> None:
@@ -639,8 +581,9 @@ class LlamaChatApp(App[None]):
         pane = self.active_pane
         conversation = None
         if pane is not None:
+            session = pane.session
             conversation = ConversationSettings(
-                pane.system_prompt or "", pane.params, pane.context_overflow
+                session.system_prompt or "", session.params, session.context_overflow
             )
 
         def saved(result: SettingsResult | None) -> None:
@@ -658,16 +601,12 @@ class LlamaChatApp(App[None]):
         )
 
     def _apply_conversation_settings(self, pane: ChatPane, values: Any) -> None:
-        pane.params = values.params
-        pane.system_prompt = values.system_prompt or None
-        pane.context_overflow = values.context_overflow
-        if self.store is not None and pane.conversation_id is not None:
-            with told_if_refused(self):
-                self.store.update_settings(
-                    pane.conversation_id,
-                    system_prompt=pane.system_prompt,
-                    params=pane.stored_params(),
-                )
+        with told_if_refused(self):
+            pane.session.apply_settings(
+                system_prompt=values.system_prompt,
+                params=values.params,
+                context_overflow=values.context_overflow,
+            )
         pane.update_meter()
 
     def action_help(self) -> None:
@@ -714,29 +653,6 @@ class LlamaChatApp(App[None]):
         if self.active_pane is not None:
             self.active_pane.action_stop()
 
-    def show_details(self, message: Message) -> None:
-        """The full details of a failed reply, and the parameters a reply was made with."""
-        details = message.error_detail or message.error or ""
-        made_with = describe_params(message.params) if message.role == "assistant" else ""
-        text = "\n\n".join(t for t in (details, made_with) if t) or "No details were recorded."
-        self.push_screen(DetailsScreen("What went wrong" if details else "Details", text))
-
-    def ask_image_path(self, pane: ChatPane) -> None:
-        """Ask for the path or https URL of an image to attach."""
-
-        def chosen(path: str | None) -> None:
-            if path is not None and path.strip():
-                pane.attach_image(path.strip())
-            elif path is not None and pane.attachments:
-                pane.clear_attachments()
-
-        question = "Path or https:// URL of the image to send"
-        if pane.attachments:
-            question += " (empty: remove the attached images)"
-        self.push_screen(
-            InputScreen(question, placeholder="~/photo.png or https://…/photo.png"), chosen
-        )
-
     # --- background work ----------------------------------------------------------------------
 
     @work(group="resume-jobs", exit_on_error=False)
@@ -780,10 +696,7 @@ class LlamaChatApp(App[None]):
                 models=server.models,
                 default_model=server.models[0] if server.models else None,
             )
-            providers = dict(self.config.providers)
-            providers[name] = settings
-            self.config = replace(self.config, providers=providers)
-            self._providers.pop(name, None)
+            self.workspace.add_provider(settings)
             models = f" with {len(server.models)} models" if server.models else ""
             self.notify(
                 f"Found {server.label} at {server.base_url}{models}: press Ctrl+L to use it.",
@@ -806,8 +719,7 @@ class LlamaChatApp(App[None]):
         """Keep every draft, then quit."""
         for pane in self.panes():
             pane.save_draft()
-        for provider in self._providers.values():
-            await provider.aclose()
+        await self.workspace.aclose()
         self.exit()
 
 

@@ -54,7 +54,7 @@ class LlamaCommands(Provider):
                 )
         for name in app.config.providers:
             try:
-                provider = app.get_provider(name)
+                provider = app.workspace.provider(name)
             except Exception:
                 continue
             for model in provider.known_models():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,6 +12,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from llamachat.textsafety import escape_controls, escape_label, one_line
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from llamachat.store.models import Message
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -116,3 +121,13 @@ class DetailsScreen(ModalScreen[None]):
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.details)
         self.app.notify("Details copied to the clipboard.")
+
+
+def show_details(app: App[Any], message: Message) -> None:
+    """The full details of a failed reply, and the parameters a reply was made with."""
+    from llamachat.params import describe_params
+
+    details = message.error_detail or message.error or ""
+    made_with = describe_params(message.params) if message.role == "assistant" else ""
+    text = "\n\n".join(t for t in (details, made_with) if t) or "No details were recorded."
+    app.push_screen(DetailsScreen("What went wrong" if details else "Details", text))

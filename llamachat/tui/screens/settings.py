@@ -24,6 +24,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TabbedContent,
 from llamachat.config import Config, ConfigError, NetworkSettings, parse_config
 from llamachat.config_write import toml_text
 from llamachat.context.policy import Overflow
+from llamachat.numbers import dollars
 from llamachat.params import PARAM_SPECS, ParamKind, ParamSpec, parse_param
 from llamachat.providers.base import GenerationParams, OptionKind, OptionSpec
 from llamachat.providers.errors import ProviderError
@@ -348,7 +349,7 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
         elapsed = (time.perf_counter() - started) * 1000
         line = f"✓ {len(models)} models in {elapsed:.0f} ms"
         if credits is not None:
-            line += f" · credits ${credits.remaining_usd:.4f}"
+            line += f" · credits {dollars(credits.remaining_usd)}"
         names = ", ".join(m.id for m in models[:5])
         self._show_result(result, Text(f"{line}\n{names}", style="green"))
 

@@ -9,8 +9,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from llamachat.context.meter import WARN_AT
+from llamachat.numbers import dollars
 from llamachat.textsafety import one_line
-from llamachat.tui.widgets.message import money
 
 
 @dataclass
@@ -102,10 +102,9 @@ class StatusBar(Static):
         elif s.streaming:
             text.append("  ● streaming", style="bold green")
         if s.credits is not None:
-            text.append(f"  credits {money(s.credits)}")
-        text.append(
-            f"  spent {money(s.conversation_cost)} here · {money(self.session_cost)} session"
-        )
+            text.append(f"  credits {money_shown(s.credits)}")
+        here, session = money_shown(s.conversation_cost), money_shown(self.session_cost)
+        text.append(f"  spent {here} here · {session} session")
         text.append(f"  tokens {s.tokens_in:,} in · {s.tokens_out:,} out")
         return text
 
@@ -126,3 +125,8 @@ def context_meter(s: PaneStatus) -> Text:
     share = (s.context_used or 0) / s.context_window
     style = "bold yellow" if share > WARN_AT else ""
     return Text(f"ctx {used}/{_tokens(s.context_window)} {share:.0%}", style=style)
+
+
+def money_shown(value: float) -> str:
+    """Money in the status bar (nothing spent reads "$0")."""
+    return dollars(value, short_zero=True)

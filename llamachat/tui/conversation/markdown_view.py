@@ -4,7 +4,7 @@ The view is one Line-API widget holding a list of rendered blocks. Finished
 blocks are rendered to strips once (again only if the width changes); only
 the live tail (the open paragraph, or the unfinished line of a code block) is
 rendered again, at most once per frame. Code arrives line by line from the
-:class:`~llamachat.tui.blocks.BlockSplitter` and is highlighted in batches as
+:class:`~llamachat.tui.conversation.blocks.BlockSplitter` and is highlighted in batches as
 it completes, so an 8,000-token reply with a 1,500-line code block costs the
 same per token at its end as at its start. Textual draws only the visible
 lines. Text is escaped before drawing: Rich markup in a reply shows as typed,
@@ -29,7 +29,8 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from llamachat.tui.blocks import (
+from llamachat.tui.conversation.big_text import BIG, INITIAL, MORE, STEP, TextWindow
+from llamachat.tui.conversation.blocks import (
     MAX_OPEN_TEXT,
     BlockSplitter,
     CodeEnd,
@@ -37,8 +38,7 @@ from llamachat.tui.blocks import (
     CodeStart,
     TextBlock,
 )
-from llamachat.tui.widgets.big_text import BIG, INITIAL, MORE, STEP, TextWindow
-from llamachat.tui.widgets.markdown_parts import Block, CodeBlock, markdown
+from llamachat.tui.conversation.markdown_parts import Block, CodeBlock, markdown
 
 FRAME = 1 / 30
 

@@ -1,5 +1,5 @@
 """The pieces a Markdown view draws: safe Markdown blocks, and fenced code blocks highlighted
-as they arrive (see :class:`~llamachat.tui.widgets.markdown_view.MarkdownView`)."""
+as they arrive (see :class:`~llamachat.tui.conversation.markdown_view.MarkdownView`)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from textual.strip import Strip
 from llamachat.textsafety import escape_controls, one_line
 
 if TYPE_CHECKING:
-    from llamachat.tui.widgets.markdown_view import MarkdownView
+    from llamachat.tui.conversation.markdown_view import MarkdownView
 
 #: A finished code block up to this many lines is re-highlighted as one piece.
 REHIGHLIGHT_LIMIT = 200

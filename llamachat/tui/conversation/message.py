@@ -13,18 +13,12 @@ from textual.binding import Binding, BindingType
 from textual.message import Message as TextualMessage
 from textual.timer import Timer
 
+from llamachat.numbers import dollars
 from llamachat.store.models import Branch, Message, MessageStatus
 from llamachat.textsafety import one_line
+from llamachat.tui.conversation.markdown_view import MarkdownView
+from llamachat.tui.conversation.thinking import ThinkingSection
 from llamachat.tui.when import when
-from llamachat.tui.widgets.markdown_view import MarkdownView
-from llamachat.tui.widgets.thinking import ThinkingSection
-
-
-def money(value: float) -> str:
-    """A dollar amount with enough digits to be meaningful for tiny costs."""
-    if value == 0:
-        return "$0"
-    return f"${value:.6f}" if value < 0.01 else f"${value:.4f}"
 
 
 def badge(message: Message, display_name: str | None = None, live: str | None = None) -> Text:
@@ -43,7 +37,7 @@ def badge(message: Message, display_name: str | None = None, live: str | None = 
     if message.completion_tokens is not None or message.prompt_tokens is not None:
         text.append(f" · {message.prompt_tokens or 0}→{message.completion_tokens or 0} tok")
     if message.cost_usd is not None:
-        text.append(f" · {money(message.cost_usd)}")
+        text.append(f" · {dollars(message.cost_usd, short_zero=True)}")
     if message.ttft is not None:
         text.append(f" · TTFT {message.ttft:.2f} s")
     if message.tokens_per_second is not None:

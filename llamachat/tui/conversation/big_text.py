@@ -6,7 +6,7 @@ minutes. A message longer than :data:`BIG` is drawn from its end backwards, a st
 them says how much is left and shows :data:`MORE` more when asked. Steps are cut at
 blank lines where there are some, and a step that starts inside a fenced code block
 opens it again (the blocks were found once, in a thread, by
-:func:`~llamachat.tui.blocks.code_spans`), so each part is drawn as it would be whole.
+:func:`~llamachat.tui.conversation.blocks.code_spans`), so each part is drawn as it would be whole.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from bisect import bisect_right
 
 from rich.text import Text
 
-from llamachat.tui.blocks import CodeSpan, code_spans
+from llamachat.tui.conversation.blocks import CodeSpan, code_spans
 
 #: Messages longer than this (characters) are drawn a part at a time.
 BIG = 64 * 1024

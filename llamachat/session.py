@@ -1,0 +1,432 @@
+"""One conversation in motion: the rules of a conversation, shared by ``ask`` and the TUI.
+
+A :class:`ChatSession` owns what a conversation is doing: which provider, model,
+parameters and system prompt apply (and switching them mid-conversation), the branch
+being read and where the next prompt attaches (after the last message, in place of an
+edited one, or in place of one whose reply failed), sending, regenerating (never paying
+twice for a queued job that may still run), resuming a queued job, and the totals of
+tokens, money and credits. Its replies are the events of :mod:`llamachat.chat`, counted
+on their way through. Faces (the TUI's pane, ``ask``) draw; they decide no rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing, suppress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from llamachat.chat import (
+    ChatEvent,
+    discard_failed_prompt,
+    params_dict,
+    params_from,
+    reply,
+    resume,
+    running_job_reply,
+    send,
+    stop_waiting,
+)
+from llamachat.config import ConfigError
+from llamachat.context.settings import CONVERSATION_KEY, conversation_policy
+from llamachat.providers.base import Credits, GenerationParams, Provider, Usage
+from llamachat.store.db import StoreError
+from llamachat.store.models import Branch, Conversation, ConversationView, Message, Totals
+
+if TYPE_CHECKING:
+    from llamachat.context.meter import Meter
+    from llamachat.context.policy import ContextRules
+    from llamachat.context.tokens import TokenCache
+    from llamachat.workspace import Workspace
+
+Events = AsyncGenerator[ChatEvent, None]
+
+
+@dataclass
+class SessionTotals:
+    """Tokens and money over the branch shown (kept up to date as replies report them)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    #: The balance the current provider last reported (another's would mislead).
+    credits_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class Sending:
+    """A prompt on its way: its reply's ``events``, and what the face should redraw."""
+
+    events: Events
+    #: The prompt does not follow the last message shown (an edit, a failed prompt sent
+    #: again): the branch shown changes, so the view is rebuilt when the reply starts.
+    branching: bool
+    #: The draft an edit set aside, to put back in the input now that the edit is sent.
+    draft_set_aside: str | None
+
+
+@dataclass(frozen=True)
+class ResumeOrPay:
+    """A new reply to ``prompt`` would submit a second billed job while ``running`` may run."""
+
+    prompt: Message
+    running: Message
+
+    @property
+    def question(self) -> str:
+        """The question to put to the person."""
+        return (
+            f"Job {self.running.job_id} for this prompt may still be running, and it is billed "
+            "either way. Resume waiting for its reply, or submit a new job (billed again)?"
+        )
+
+
+class ChatSession:
+    """A conversation being read and written, with its own rules (see the module docs)."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        provider: str,
+        model: str,
+        params: GenerationParams | None = None,
+        system_prompt: str | None = None,
+        conversation_id: int | None = None,
+    ) -> None:
+        self.workspace = workspace
+        #: Where this conversation is kept (``None``: nowhere, or the store refused it).
+        self.store = workspace.store
+        self.conversation_id = conversation_id
+        self.provider_name = provider
+        self.model = model
+        self.params = params if params is not None else workspace.default_params(provider)
+        self.system_prompt = system_prompt
+        #: This conversation's own context_overflow policy (Settings); ``None``: the config's.
+        self.context_overflow: str | None = None
+        self.title = "New chat"
+        #: The unsent prompt kept with the conversation when it was read.
+        self.draft = ""
+        self.totals = SessionTotals()
+        #: The newest messages of the branch shown (older ones are read as they are wanted).
+        self.path: list[Message] = []
+        #: Messages of the branch before ``path`` not read yet (``None``: some, not counted).
+        self.earlier: int | None = 0
+        self.branches: dict[int, Branch] = {}
+        #: Whether a prompt is being edited (the next send is a new branch beside it).
+        self.editing = False
+        self._draft_before_edit = ""
+        # Where the next prompt attaches when it is not the next turn: the parent of an
+        # edited prompt, or of a failed one being sent again (a sibling, not a follow-up).
+        self._branch_from: tuple[int | None] | None = None
+        #: A prompt whose reply failed with no text: the next send takes its place.
+        self._failed_prompt: int | None = None
+        #: The last reply summarised earlier turns onto a new branch: the branch shown moved.
+        self.moved = False
+
+    # --- settings -------------------------------------------------------------------------
+
+    def provider(self, name: str | None = None) -> Provider:
+        """The live provider of this conversation (or ``name``); ``ConfigError`` if unknown."""
+        return self.workspace.provider(name or self.provider_name)
+
+    def adopt(self, conversation: Conversation) -> None:
+        """Take a stored conversation's settings: its provider, model, parameters (over the
+        config's defaults for that provider), system prompt and context policy."""
+        self.conversation_id = conversation.id
+        self.title = conversation.title or "New chat"
+        self.draft = conversation.draft
+        if conversation.provider:
+            self.provider_name = conversation.provider
+        if conversation.model:
+            self.model = conversation.model
+        defaults = self.workspace.default_params(self.provider_name)
+        self.params = defaults.merged(params_from(conversation.params))
+        self.context_overflow = conversation_policy(conversation.params)
+        self.system_prompt = conversation.system_prompt
+
+    def stored_params(self) -> dict[str, object]:
+        """The parameters kept with the conversation, with its own context policy if set."""
+        stored: dict[str, object] = dict(params_dict(self.params))
+        if self.context_overflow:
+            stored[CONVERSATION_KEY] = self.context_overflow
+        return stored
+
+    def switch_model(self, provider: str, model: str) -> None:
+        """Use another provider or model from the next message on (kept with the
+        conversation; ``StoreError`` if the store refused, the switch holds anyway)."""
+        changed_provider = provider != self.provider_name
+        self.provider_name, self.model = provider, model
+        if changed_provider:
+            self.totals.credits_usd = None  # another provider's balance would mislead
+        if self.store is not None and self.conversation_id is not None:
+            self.store.update_settings(self.conversation_id, provider=provider, model=model)
+
+    def apply_settings(
+        self, *, system_prompt: str | None, params: GenerationParams, context_overflow: str | None
+    ) -> None:
+        """Use these settings from the next message on, kept with the conversation
+        (``StoreError`` if the store refused; they hold for this session anyway)."""
+        self.params, self.system_prompt = params, system_prompt or None
+        self.context_overflow = context_overflow
+        if self.store is not None and self.conversation_id is not None:
+            self.store.update_settings(
+                self.conversation_id,
+                system_prompt=self.system_prompt,
+                params=self.stored_params(),
+            )
+
+    def context_rules(self) -> ContextRules | None:
+        """How the next request is fitted into the model's window (``None``: as it is)."""
+        try:
+            return self.workspace.context_rules(
+                self.provider_name, self.model, self.context_overflow
+            )
+        except ConfigError:
+            return None
+
+    def meter(self, draft: str, tokens: TokenCache) -> Meter:
+        """How much of the window the next request (with ``draft``) would use."""
+        from llamachat.context.meter import meter
+
+        rules = self.context_rules()
+        window = rules.window if rules is not None else None
+        return meter(self.path, self.system_prompt, window, draft, tokens)
+
+    def images_refused(self, images: Sequence[str], remedy: str) -> str | None:
+        """Why ``images`` cannot go to the current model (``remedy``: what to do), or ``None``."""
+        from llamachat.images import accepts_images
+
+        provider = self.provider()
+        if not images or accepts_images(provider, self.model):
+            return None
+        return f"'{self.model}' on {provider.display_name} does not accept images: {remedy}"
+
+    # --- the branch shown -------------------------------------------------------------------
+
+    def open(self, conversation_id: int, *, last: int) -> None:
+        """Read a stored conversation's settings and the newest ``last`` messages of its branch."""
+        assert self.store is not None
+        self._show(self.store.load(conversation_id, last=last))
+
+    def distance_to(self, conversation_id: int, message_id: int) -> int | None:
+        """How far ``message_id`` (a search hit) is from the end of its branch, after
+        switching to that branch if it is not the one shown (``None``: it cannot be)."""
+        if self.store is None:
+            return None
+        distance = self.store.distance_from_leaf(conversation_id, message_id)
+        if distance is None:  # on another branch: switch to it
+            try:
+                self.store.switch_to(message_id)
+            except (KeyError, StoreError):
+                return None
+            distance = self.store.distance_from_leaf(conversation_id, message_id)
+        return distance
+
+    def reload(self, last: int) -> bool:
+        """Read the branch again (after a switch, an edit, a reply elsewhere)."""
+        if self.store is None or self.conversation_id is None:
+            return False
+        self._show(self.store.load(self.conversation_id, last=max(last, len(self.path))))
+        return True
+
+    def _show(self, view: ConversationView) -> None:
+        self.adopt(view.conversation)
+        self.path, self.earlier, self.branches = view.path, view.earlier, view.branches
+        totals = view.totals
+        self._count(totals)
+        credits = [  # another provider's balance would mislead
+            m.credits_usd
+            for m in view.path
+            if m.credits_usd is not None and m.provider == self.provider_name
+        ]
+        if credits:
+            self.totals.credits_usd = credits[-1]
+
+    def _count(self, totals: Totals) -> None:
+        t = self.totals
+        t.cost_usd, t.prompt_tokens, t.completion_tokens = (
+            totals.cost_usd,
+            totals.prompt_tokens,
+            totals.completion_tokens,
+        )
+
+    def read_earlier(self, count: int) -> int:
+        """Read up to ``count`` older messages of the branch; returns how many were read."""
+        older: list[Message] = []
+        branches: dict[int, Branch] = {}
+        if self.store is not None and self.earlier != 0 and self.path and self.path[0].id:
+            with suppress(KeyError):  # deleted meanwhile: nothing more to read
+                older, branches = self.store.earlier(self.path[0].id, count)
+        self.path[:0] = older
+        self.branches.update(branches)
+        if len(older) < count:
+            self.earlier = 0  # the first message has been read
+        elif self.earlier is not None:
+            self.earlier = max(0, self.earlier - len(older))
+        return len(older)
+
+    def path_totals(self) -> tuple[int | None, int, Totals] | None:
+        """The whole branch's length and totals, counted in the store (slow for a million
+        messages: call it in a thread), with the leaf they were counted for."""
+        if self.store is None or self.conversation_id is None:
+            return None
+        leaf = self.path[-1].id if self.path else None
+        length, totals = self.store.path_totals(self.conversation_id)
+        return leaf, length, totals
+
+    def counted(self, leaf: int | None, length: int, totals: Totals) -> bool:
+        """Take the counts of :meth:`path_totals`, unless the branch changed meanwhile."""
+        shown = self.path[-1].id if self.path else None
+        if shown != leaf or self.earlier is not None:
+            return False
+        self.earlier = max(0, length - len(self.path))
+        self._count(totals)
+        return True
+
+    def step_branch(self, message: Message, step: int) -> int | None:
+        """Show the sibling ``step`` away from ``message``; returns its id (``None``: none).
+        ``StoreError`` if the store refused to switch."""
+        branch = self.branches.get(message.id)
+        if branch is None or branch.count < 2 or self.store is None:
+            return None
+        target = branch.sibling_ids[(branch.index - 1 + step) % branch.count]
+        self.store.switch_to(target)
+        return target
+
+    def left_jobs(self) -> list[Message]:
+        """Queued jobs an earlier run left in this conversation (not those stopped)."""
+        if self.store is None or self.conversation_id is None:
+            return []
+        return self.store.resumable_jobs(
+            include_stopped=False, conversation_id=self.conversation_id
+        )
+
+    # --- editing and drafts -------------------------------------------------------------
+
+    def begin_edit(self, message: Message, draft: str) -> None:
+        """Edit ``message``: the next send is a new branch beside it (``draft`` is set aside)."""
+        if not self.editing:
+            self._draft_before_edit = draft
+        self._branch_from, self.editing = (message.parent_id,), True
+
+    def cancel_edit(self) -> str:
+        """Stop editing; returns the draft that was set aside."""
+        self._branch_from, self.editing = None, False
+        return self._draft_before_edit
+
+    def prompt_failed(self, user_id: int) -> None:
+        """A prompt's reply failed with no text: what is sent next takes its place."""
+        if self.store is not None:
+            self._branch_from = (self.store.message(user_id).parent_id,)
+            self._failed_prompt = user_id
+
+    def ensure_conversation(self) -> int | None:
+        """The conversation's id, creating it in the store first if needed (``StoreError``)."""
+        if self.store is not None and self.conversation_id is None:
+            self.conversation_id = self.store.create_conversation(
+                system_prompt=self.system_prompt,
+                provider=self.provider_name,
+                model=self.model,
+                params=self.stored_params(),
+            ).id
+        return self.conversation_id
+
+    def save_draft(self, text: str) -> None:
+        """Keep the unsent prompt with the conversation (created for a draft worth keeping).
+        ``StoreError`` if the store refused."""
+        if self.store is None or (self.conversation_id is None and not text.strip()):
+            return
+        conversation_id = self.ensure_conversation()
+        if conversation_id is not None:
+            self.store.save_draft(conversation_id, text)
+
+    # --- replies ------------------------------------------------------------------------
+
+    def send(
+        self, text: str, images: Sequence[str] = (), *, stream: bool = True, keep_unsaved: bool
+    ) -> Sending:
+        """Send ``text`` as the next prompt (after the last message, or where an edit or a
+        failed prompt put it). ``StoreError`` (before anything is sent or changed) when the
+        conversation cannot be stored; with ``keep_unsaved`` a prompt the store refuses is
+        sent anyway, its reply shown unsaved (``ask``), else it is ``StoreError`` too."""
+        provider = self.provider()
+        last = self.path[-1].id if self.path else None
+        parent = self._branch_from[0] if self._branch_from is not None else last
+        was_editing = self.editing
+        self.ensure_conversation()
+        if self._failed_prompt is not None and self.store is not None and not was_editing:
+            discard_failed_prompt(self.store, self._failed_prompt)  # not a branch beside it
+        self._branch_from, self.editing, self._failed_prompt = None, False, None
+        events = send(
+            self.store,
+            provider,
+            conversation_id=self.conversation_id,
+            prompt=text,
+            images=images,
+            model=self.model,
+            params=self.params,
+            system_prompt=self.system_prompt,
+            parent_id=parent,
+            stream=stream,
+            ask_unsaved=keep_unsaved,
+            context=self.context_rules(),
+        )
+        aside = self._draft_before_edit if was_editing else None
+        return Sending(self._counted(events), parent != last, aside)
+
+    def regenerate(self, prompt: Message, *, pay_again: bool = False) -> Events | ResumeOrPay:
+        """A new reply to ``prompt`` beside the others, unless a queued job answering it may
+        still run and ``pay_again`` was not chosen: then the :class:`ResumeOrPay` question."""
+        if self.store is None or self.conversation_id is None:
+            raise StoreError("This conversation is not saved, so it cannot be answered again.")
+        self._failed_prompt = None  # answered again: that prompt stays
+        running = running_job_reply(self.store, prompt)
+        if running is not None and not pay_again:
+            return ResumeOrPay(prompt, running)
+        events = reply(
+            self.store,
+            self.provider(),
+            conversation_id=self.conversation_id,
+            parent=prompt,
+            model=self.model,
+            params=self.params,
+            system_prompt=self.system_prompt,
+            user_id=prompt.id,
+            context=self.context_rules(),
+        )
+        return self._counted(events)
+
+    def resume(self, message: Message) -> Events | None:
+        """Poll queued reply ``message`` again at the provider that queued it; ``None`` if
+        another process already does (``StoreError`` if the store refused the claim)."""
+        provider = self.provider(message.provider)
+        if self.store is None or not self.store.claim(message.id):
+            return None
+        return self._counted(resume(self.store, provider, message))
+
+    def stop_waiting(self, reply_id: int) -> str | None:
+        """Esc on queued reply ``reply_id``: kept for ``r``, not polled at the next start.
+        Returns the sentence to show if the store refused to note it."""
+        if self.store is None:
+            return None
+        return stop_waiting(self.store, self.store.message(reply_id))
+
+    async def _counted(self, events: Events) -> Events:
+        """``events``, with their usage, cost and credits added to the totals as they pass."""
+        from llamachat.context.apply import ContextSummarized
+
+        t = self.totals
+        async with aclosing(events):
+            async for event in events:
+                if isinstance(event, Usage):
+                    t.prompt_tokens += event.prompt_tokens or 0
+                    t.completion_tokens += event.completion_tokens or 0
+                    if event.cost_usd is not None:
+                        t.cost_usd += event.cost_usd
+                        self.workspace.spent_usd += event.cost_usd
+                elif isinstance(event, Credits):
+                    t.credits_usd = event.remaining_usd
+                elif isinstance(event, ContextSummarized):
+                    self.moved = True  # the prompt was moved onto the summary's branch
+                yield event

@@ -1,0 +1,205 @@
+"""The scrolling list of a conversation's messages, mounted a window at a time.
+
+A long conversation mounts its newest messages first (more if they do not fill the
+screen); older ones are mounted a batch at a time as scrolling up reaches the top,
+and read from the store (through the session) when the ones read run out. The list
+follows a stream until the person scrolls up, and keeps the message being read in
+place when a resize rewraps every line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.message import Message as TextualMessage
+from textual.widget import Widget
+
+from llamachat.session import ChatSession
+from llamachat.store.models import Message
+from llamachat.tui.conversation.earlier import EarlierRow
+from llamachat.tui.conversation.message import MessageView
+
+#: Messages mounted when a conversation opens (more if they do not fill the screen);
+#: older ones load, a batch at a time, as you scroll up.
+WINDOW = 8
+BATCH = 20
+#: Messages read from the store at a time: a conversation of a million messages opens with
+#: its newest ones, and older ones are read as scrolling up reaches the first one read.
+LOAD = 200
+
+
+class MessageList(VerticalScroll):
+    """The messages of the branch shown; it follows a stream until you scroll up."""
+
+    DEFAULT_CSS = """
+    MessageList { height: 1fr; padding: 0 1; scrollbar-gutter: stable; }
+    """
+
+    @dataclass
+    class NearTop(TextualMessage):
+        """Scrolled to the top: time to mount older messages."""
+
+    def __init__(
+        self, session: ChatSession, make_view: Callable[[Message], MessageView], *, id: str
+    ) -> None:
+        self.earlier = EarlierRow(id="earlier")
+        self.earlier.display = False
+        super().__init__(self.earlier, id=id)
+        self.session = session
+        self._make_view = make_view
+        #: The views mounted, by message id.
+        self.views: dict[int, MessageView] = {}
+        #: The index in the session's path of the first message mounted.
+        self.first_mounted = 0
+        #: Mounting older messages to fill the screen: scrolling near the top loads nothing.
+        self.filling = False
+
+    @property
+    def following(self) -> bool:
+        """Whether the view keeps to the end (until the person scrolls up to read)."""
+        return self.is_anchored and not self._anchor_released  # Textual keeps no public flag
+
+    # --- mounting ------------------------------------------------------------------
+
+    def show(self, at_message: int | None = None, then: Callable[[], None] | None = None) -> None:
+        """Mount the newest messages of the session's path (from ``at_message``, a search
+        hit, which gets the focus), replacing what was shown; ``then`` runs once laid out."""
+        path = self.session.path
+        start = max(0, len(path) - WINDOW)
+        if at_message is not None:
+            index = next((i for i, m in enumerate(path) if m.id == at_message), None)
+            if index is None:  # switched to its branch and read up to it: gone since
+                at_message = None
+            else:
+                start = min(start, max(0, index - 5))
+        self.query(MessageView).remove()
+        self.views.clear()
+        self.first_mounted = start
+        self.update_earlier()
+        self.mount_all([self.view_for(m) for m in path[start:]])
+        if at_message is not None and at_message in self.views:
+            target = self.views[at_message]
+            self.call_after_refresh(lambda: self.focus_message(target))
+        else:
+            self.call_after_refresh(self._fill_screen)
+        if then is not None:
+            self.call_after_refresh(then)
+
+    def view_for(self, message: Message) -> MessageView:
+        """A view of ``message``, known by its id."""
+        view = self._make_view(message)
+        self.views[message.id] = view
+        return view
+
+    def append(self, message: Message) -> MessageView:
+        """Add ``message`` at the end of the path and the view (following it if following)."""
+        self.session.path.append(message)
+        view = self.view_for(message)
+        self.mount(view)
+        if self.is_anchored:
+            self.scroll_end(animate=False)
+        return view
+
+    def focus_message(self, target: MessageView) -> None:
+        """Put ``target`` at the top and give it the focus."""
+        self.scroll_to_widget(target, animate=False, top=True)
+        target.focus()
+
+    def _fill_screen(self, attempts: int = 20) -> None:
+        """Mount older messages until the view can scroll (so scrolling up can load more)."""
+        mounted = list(self.views.values())
+        if attempts and any(not view.size.height for view in mounted):
+            self.call_after_refresh(self._fill_screen, attempts - 1)  # not laid out yet
+            return
+        filled = sum(view.outer_size.height for view in mounted) > self.size.height
+        if (self.first_mounted > 0 or self.session.earlier != 0) and not filled:
+            self.filling = True
+            self._mount_earlier(keep_position=False)
+            self.call_after_refresh(self._fill_screen, attempts)
+        else:
+            self.filling = False
+            if self.following:  # not when the person already scrolled up to read
+                self.scroll_end(animate=False)
+
+    def update_earlier(self) -> None:
+        """Say how many older messages are not mounted yet (hidden when there are none)."""
+        earlier = self.session.earlier
+        count = "" if earlier is None else f"{self.first_mounted + earlier:,} "
+        self.earlier.update(Text(f"↑ {count}earlier messages: scroll up or click to load them"))
+        self.earlier.display = self.first_mounted > 0 or earlier != 0
+
+    def on_message_list_near_top(self, event: NearTop) -> None:
+        event.stop()
+        if not self.filling:
+            self.action_load_earlier()
+
+    def on_earlier_row_pressed(self, event: EarlierRow.Pressed) -> None:
+        event.stop()
+        self.action_load_earlier()
+
+    def action_load_earlier(self) -> None:
+        """Mount the next batch of older messages, keeping the reading position."""
+        self._mount_earlier(keep_position=True)
+
+    def _mount_earlier(self, *, keep_position: bool) -> None:
+        if self.first_mounted <= 0:
+            self.first_mounted += self.session.read_earlier(LOAD)
+        if self.first_mounted <= 0:
+            return
+        path = self.session.path
+        start = max(0, self.first_mounted - BATCH)
+        batch = [self.view_for(m) for m in path[start : self.first_mounted]]
+        anchor = self.views.get(path[self.first_mounted].id)
+        self.first_mounted = start
+        self.mount_all(batch, after=self.earlier)
+        self.update_earlier()
+        if anchor is not None and keep_position:
+            self.call_after_refresh(lambda: self.scroll_to_widget(anchor, animate=False, top=True))
+
+    # --- keeping the reading position --------------------------------------------------
+
+    #: Where the person is reading when scrolled up: the child at the top, how far
+    #: into it (a fraction of its height), and the width this was measured at.
+    _reading: tuple[Widget, float, int] | None = None
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value <= 0 < old_value:
+            self.post_message(self.NearTop())
+        if self._reading is not None and self._reading[2] != self.size.width:
+            # Mid-resize: the rewrap moved the end to the view, not the person (Textual
+            # would follow the stream again); the place kept is restored after the resize.
+            if self.following:
+                self.release_anchor()
+            return
+        self._note_reading()
+
+    def _note_reading(self) -> None:
+        self._reading = None
+        if self.following:
+            return
+        y = round(self.scroll_y)
+        for child in self.children:
+            region = child.virtual_region_with_margin
+            if child.display and region.y <= y < region.bottom:
+                self._reading = (child, (y - region.y) / max(1, region.height), self.size.width)
+                return
+
+    def on_resize(self) -> None:
+        """Rewrapped text moves every line: keep the message being read at the top."""
+        reading = self._reading
+        if reading is None or self.following or reading[2] == self.size.width:
+            return
+
+        def restore() -> None:
+            child, fraction, _ = reading
+            if child.parent is self and not self.following:
+                region = child.virtual_region_with_margin
+                y = region.y + round(fraction * region.height)
+                self.scroll_to(y=y, animate=False, immediate=True)
+            self._note_reading()
+
+        self.call_after_refresh(restore)

@@ -1,0 +1,483 @@
+"""One open conversation on screen: its messages, its prompt, and its own streaming worker.
+
+The rules of the conversation (what is sent, where a prompt attaches, what a
+regenerate costs) are the :class:`~llamachat.session.ChatSession`'s; the pane draws
+what the session does and turns keys into its actions. Each pane streams on its own
+(a worker group per pane), so a reply keeps streaming in a pane you are not looking at.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message as TextualMessage
+from textual.timer import Timer
+from textual.worker import Worker
+
+from llamachat.chat import ChatEvent
+from llamachat.context.tokens import TokenCache
+from llamachat.images import ImageError, image_reference
+from llamachat.providers.base import Provider
+from llamachat.providers.errors import ProviderError
+from llamachat.session import ChatSession, ResumeOrPay
+from llamachat.store.db import StoreError
+from llamachat.store.health import not_sent
+from llamachat.store.models import Message, MessageStatus
+from llamachat.tui.conversation.attachments import Attachments
+from llamachat.tui.conversation.message import MessageView
+from llamachat.tui.conversation.message_list import LOAD, WINDOW, MessageList
+from llamachat.tui.conversation.notice import Notice
+from llamachat.tui.conversation.prompt import PromptInput
+from llamachat.tui.conversation.replies import ReplyDrawer
+from llamachat.tui.themes import code_style
+from llamachat.tui.unsaved import repeats, told_if_refused
+from llamachat.tui.widgets.status_bar import PaneStatus
+
+#: What to do about images the model does not take, said after why.
+IMAGES_REMEDY = (
+    "pick a model that does (Ctrl+L), or remove the images (Ctrl+O, then an empty path) "
+    "to send text only."
+)
+BUSY = "A reply is still arriving: press Esc to stop it first."
+
+
+class ChatPane(Vertical):
+    """A conversation being read and written."""
+
+    DEFAULT_CSS = """
+    ChatPane { height: 1fr; }
+    ChatPane > PromptInput { margin: 0 1; border: tall $panel; }
+    ChatPane > PromptInput:focus { border: tall $accent; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "stop", "Stop", show=True),
+        Binding("ctrl+r", "regenerate", "Regenerate", show=True),
+        Binding("ctrl+o", "attach", "Image", show=False),
+    ]
+
+    @dataclass
+    class StatusChanged(TextualMessage):
+        """The pane's status (provider, job, credits, money, tokens) changed."""
+
+        pane: ChatPane
+
+    @dataclass
+    class TitleChanged(TextualMessage):
+        """The conversation got a title or an id (its first message was stored)."""
+
+        pane: ChatPane
+
+    @dataclass
+    class Warning(TextualMessage):
+        """A warning worth saying once a session (a parameter a provider does not take)."""
+
+        sentence: str
+
+    def __init__(self, session: ChatSession, *, pane_id: str, background_jobs: set[int]) -> None:
+        super().__init__(id=pane_id)
+        self.session = session
+        #: Queued replies the app fetches in the background (not resumed by this pane).
+        self._background_jobs = background_jobs
+        self.status = PaneStatus(provider=session.provider_name, model=session.model)
+        self.messages = MessageList(session, self._make_view, id="messages")
+        self.earlier = self.messages.earlier
+        self.notice = Notice(id="notice")
+        self.attachments = Attachments(id="attachments")
+        self.prompt = PromptInput(id="prompt")
+        self.replies = ReplyDrawer(self)
+        self._worker: Worker[None] | None = None
+        self._draft_timer: Timer | None = None
+        self._meter_timer: Timer | None = None
+        self._tokens = TokenCache()  # token estimates, one per message, for the meter
+
+    @property
+    def title(self) -> str:
+        """The conversation's title ("New chat" until it has one)."""
+        return self.session.title
+
+    @property
+    def conversation_id(self) -> int | None:
+        """The stored conversation shown (``None`` until its first message or draft)."""
+        return self.session.conversation_id
+
+    @property
+    def busy(self) -> bool:
+        """Whether a reply is being received."""
+        return self._worker is not None and self._worker.is_running
+
+    def compose(self) -> ComposeResult:
+        yield self.messages
+        yield self.notice
+        yield self.attachments
+        yield self.prompt
+
+    def on_mount(self) -> None:
+        self.messages.anchor()
+        if self.session.conversation_id is not None:
+            self.load(self.session.conversation_id)
+
+    def _make_view(self, message: Message) -> MessageView:
+        return MessageView(
+            message,
+            display_name=self.display_name(message.provider) if message.provider else None,
+            branch=self.session.branches.get(message.id),
+            code_theme=code_style(self.app.current_theme),
+        )
+
+    def display_name(self, provider: str | None) -> str:
+        """A provider's human name."""
+        return self.session.workspace.display_name(provider)
+
+    # --- loading ------------------------------------------------------------------
+
+    def load(self, conversation_id: int, at_message: int | None = None) -> None:
+        """Show a stored conversation: its settings, its draft, its last messages."""
+        session = self.session
+        if session.store is None:
+            return
+        last = LOAD
+        if at_message is not None:  # a search hit: read far enough back to reach it
+            distance = session.distance_to(conversation_id, at_message)
+            last = LOAD if distance is None else max(LOAD, distance + WINDOW)
+        session.open(conversation_id, last=last)
+        if session.draft and not self.prompt.text:
+            self.prompt.show_text(session.draft)
+        self._show(at_message)
+        if session.earlier is None:
+            self.run_worker(self._count_path, thread=True, group=f"count-{self.id}", exclusive=True)
+        if session.totals.credits_usd is None:
+            self.refresh_credits()
+        self._resume_left_jobs()
+
+    def _count_path(self) -> None:
+        """In a thread: count a long branch's messages and tokens (a million take seconds)."""
+        counted = self.session.path_totals()
+        if counted is not None:
+            self.app.call_from_thread(self._counted, self.session.conversation_id, *counted)
+
+    def _counted(self, conversation_id: int | None, *counted: object) -> None:
+        if conversation_id == self.session.conversation_id and self.session.counted(*counted):  # type: ignore[arg-type]
+            self.messages.update_earlier()
+            self.status_changed()
+
+    def _resume_left_jobs(self) -> None:
+        """Poll again a queued job an earlier run left in this conversation (not one stopped)."""
+        if self.busy:
+            return
+        for message in self.session.left_jobs():
+            if message.id in self.messages.views and message.id not in self._background_jobs:
+                self.resume_job(message)
+                return  # one reply at a time per pane; the others are resumed when asked
+
+    def _show(self, at_message: int | None = None) -> None:
+        focused = self.app.focused
+        if isinstance(focused, MessageView) and focused.parent is self.messages:
+            self.prompt.focus()  # its view is going: the prompt, not whatever comes next
+        self.messages.show(at_message, then=self.update_meter)
+        self.status_changed()
+
+    def rebuild(self) -> None:
+        """Redraw from the store (after a branch switch, an edit or a regenerate)."""
+        if self.session.reload(LOAD):
+            self._show()
+
+    def sync_with_store(self) -> None:
+        """Show what another process changed in this conversation (a job's reply, a new
+        message, a title), unless a reply is arriving here or a prompt is being edited."""
+        from llamachat.tui.external import changed_elsewhere
+
+        session = self.session
+        store, conversation_id = session.store, session.conversation_id
+        if store is None or conversation_id is None or self.busy or session.editing:
+            return
+        try:
+            title = store.conversation(conversation_id).title or "New chat"
+        except KeyError:
+            return  # deleted by another process: what is shown stays until the tab closes
+        if changed_elsewhere(store, conversation_id, session.path):
+            self.rebuild()
+        if title != session.title:
+            session.title = title
+            self.post_message(self.TitleChanged(self))
+
+    def status_changed(self) -> None:
+        """Bring the status up to date with the session, and tell the app."""
+        s, t = self.status, self.session.totals
+        s.provider, s.model = self.display_name(self.session.provider_name), self.session.model
+        s.conversation_cost, s.credits = t.cost_usd, t.credits_usd
+        s.tokens_in, s.tokens_out = t.prompt_tokens, t.completion_tokens
+        self.post_message(self.StatusChanged(self))
+
+    # --- sending ------------------------------------------------------------------
+
+    def on_prompt_input_read_back(self, event: PromptInput.ReadBack) -> None:
+        event.stop()
+        messages = self.messages
+        page = messages.scrollable_content_region.height
+        # At once, not after the next refresh: quick presses each move a whole page. Scrolling
+        # releases the anchor (the view stops following); at the bottom following resumes.
+        messages.scroll_to(y=messages.scroll_y + event.pages * page, animate=False, immediate=True)
+
+    def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
+        event.stop()
+        self.submit(event.text)
+
+    def submit(self, text: str) -> None:
+        """Send ``text`` (with any attached images) as the next prompt."""
+        if self.busy:
+            self.notify(BUSY)
+            return
+        session = self.session
+        try:
+            refused = session.images_refused(self.attachments.images, IMAGES_REMEDY)
+            if refused is not None:
+                self.show_notice(refused, error=True)
+                return  # the text and the images stay where they are
+            sending = session.send(text, self.attachments.images, keep_unsaved=False)
+        except StoreError as error:  # a full disk, say: the prompt stays where it is
+            self.show_notice(not_sent(str(error)), error=True)
+            return
+        except Exception as error:  # a provider that cannot be built: said, nothing sent
+            self.show_notice(f"{error}", error=True)
+            return
+        images = self.attachments.take()
+        self.prompt.remove_sent(text)
+        if sending.draft_set_aside is not None and not self.prompt.text:
+            self.prompt.show_text(sending.draft_set_aside)
+        self.notice.hide()
+        if session.store is not None and session.conversation_id is not None:
+            with suppress(StoreError):  # the send below says why
+                session.store.save_draft(session.conversation_id, self.prompt.text)
+        if session.store is None:  # nothing is stored: show the prompt ourselves
+            self.messages.append(
+                Message(0, 0, None, "user", text, tuple(images), created_at=time.time())
+            )
+        self._start(sending.events, rebuild=sending.branching, user_text=text)
+
+    def action_regenerate(self) -> None:
+        """Ask again for the last reply (the old one is kept as a branch)."""
+        last_user = next((m for m in reversed(self.session.path) if m.role == "user"), None)
+        if last_user is not None:
+            self.regenerate(last_user)
+
+    def regenerate(self, prompt: Message, *, pay_again: bool = False) -> None:
+        """A new reply to ``prompt``, beside the existing ones; if a queued job answering it
+        may still run, the person chooses between resuming it and paying for a new one."""
+        if self.busy:
+            self.notify(BUSY)
+            return
+        try:
+            regenerating = self.session.regenerate(prompt, pay_again=pay_again)
+        except StoreError:
+            return  # nothing stored to answer again
+        except Exception as error:
+            self.show_notice(f"{error}", error=True)
+            return
+        if isinstance(regenerating, ResumeOrPay):
+            self._ask_resume_or_pay(regenerating)
+        else:
+            self._start(regenerating, rebuild=True)
+
+    def _ask_resume_or_pay(self, question: ResumeOrPay) -> None:
+        from llamachat.tui.screens.dialogs import ChoiceScreen
+
+        def chosen(answer: str | None) -> None:
+            if answer == "resume":
+                self.resume_job(question.running)
+            elif answer == "submit":
+                self.regenerate(question.prompt, pay_again=True)
+
+        choices = [("resume", "Resume job"), ("submit", "Submit new (billed)")]
+        self.app.push_screen(ChoiceScreen(question.question, choices), chosen)
+
+    def resume_job(self, message: Message) -> None:
+        """Poll a queued job of this conversation again (at the provider that queued it)."""
+        if self.busy:
+            return
+        try:
+            with told_if_refused(self.app):  # a lock held elsewhere: resumed when asked again
+                events = self.session.resume(message)
+                if events is not None:
+                    self._start(events, rebuild=False, resuming=message.id)
+        except Exception as error:
+            self.show_notice(f"{error}", error=True)
+
+    def _start(
+        self,
+        events: AsyncGenerator[ChatEvent, None],
+        *,
+        rebuild: bool,
+        user_text: str = "",
+        resuming: int | None = None,
+    ) -> None:
+        self._worker = self.run_worker(
+            self.replies.consume(events, rebuild=rebuild, user_text=user_text, resuming=resuming),
+            group=f"reply-{self.id}",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def action_stop(self) -> None:
+        """Stop the reply: what arrived is kept, marked interrupted (Esc also ends an edit)."""
+        if self.session.editing and not self.busy:
+            self.prompt.show_text(self.session.cancel_edit())
+            self.notice.hide()
+            return
+        if self._worker is not None and self._worker.is_running:
+            self.replies.stop_waiting_for_job()
+            self._worker.cancel()
+
+    # --- message actions ----------------------------------------------------------
+
+    def on_message_view_action(self, event: MessageView.Action) -> None:
+        event.stop()
+        message = event.view.message
+        if event.action == "copy":
+            self.app.copy_to_clipboard(message.content)
+            self.notify("Message copied to the clipboard.")
+        elif event.action == "copy_code":
+            blocks = event.view.code_blocks
+            if 1 <= event.argument <= len(blocks):
+                self.app.copy_to_clipboard(blocks[event.argument - 1].code)
+                self.notify(f"Code block {event.argument} copied to the clipboard.")
+            else:
+                self.notify(f"This message has no code block {event.argument}.", severity="warning")
+        elif event.action == "edit" and message.role == "user":
+            self.session.begin_edit(message, self.prompt.text)
+            self.prompt.show_text(message.content)
+            self.prompt.focus()
+            self.show_notice("Editing: Enter sends it as a new branch; Esc cancels.")
+        elif (
+            event.action == "regenerate"
+            and message.job_id
+            and message.status is MessageStatus.QUEUED
+        ):
+            self.resume_job(message)  # a stopped queued job: fetch its reply rather than pay again
+        elif event.action == "regenerate":
+            store = self.session.store
+            target = message if message.role == "user" else None
+            if target is None and message.parent_id is not None and store is not None:
+                target = store.message(message.parent_id)
+            if target is not None:
+                self.regenerate(target)
+        elif event.action == "branch":
+            self._step_branch(message, event.argument)
+        elif event.action == "details":
+            from llamachat.tui.screens.dialogs import show_details
+
+            show_details(self.app, message)
+
+    def _step_branch(self, message: Message, step: int) -> None:
+        if self.busy:
+            return
+        with told_if_refused(self.app):
+            target = self.session.step_branch(message, step)
+            if target is None:
+                return
+        self.rebuild()
+        view = self.messages.views.get(target)
+        if view is not None:
+            self.call_after_refresh(view.focus)
+
+    # --- attachments, notices, drafts ---------------------------------------------
+
+    def action_attach(self) -> None:
+        """Ask for an image path or URL to send with the next prompt."""
+        from llamachat.tui.screens.dialogs import InputScreen
+
+        def chosen(path: str | None) -> None:
+            if path is not None and path.strip():
+                self.attach_image(path.strip())
+            elif path is not None and self.attachments.images:
+                self.clear_attachments()
+
+        question = "Path or https:// URL of the image to send"
+        if self.attachments.images:
+            question += " (empty: remove the attached images)"
+        placeholder = "~/photo.png or https://…/photo.png"
+        self.app.push_screen(InputScreen(question, placeholder=placeholder), chosen)
+
+    def attach_image(self, path_text: str) -> None:
+        """Attach the image file or https URL ``path_text`` if the model accepts images."""
+        try:
+            refused = self.session.images_refused([path_text], IMAGES_REMEDY)
+            if refused is None:
+                self.attachments.add(image_reference(path_text))
+            else:
+                self.show_notice(refused, error=True)
+        except ImageError as error:
+            self.show_notice(str(error), error=True)
+        except Exception as error:  # a provider that cannot be built
+            self.show_notice(f"{error}", error=True)
+
+    def clear_attachments(self) -> None:
+        """Drop the images attached to the next prompt."""
+        self.attachments.clear()
+        self.notice.hide()
+
+    def show_notice(self, text: str, *, error: bool = False, retry: bool = False) -> None:
+        """A line above the prompt (an error sentence, a ``retry`` countdown, an editing hint)."""
+        self.notice.say(text, error=error, retry=retry)
+
+    def save_draft(self) -> None:
+        """Keep the unsent prompt with the conversation (creating it if needed)."""
+        try:
+            self.session.save_draft(self.prompt.text)
+        except StoreError as error:  # said once: not again when the notice gives the reason
+            if not repeats(self.notice.shown, str(error)):
+                self.show_notice(f"Your draft could not be kept: {error}", error=True)
+
+    def switch_model(self, provider: str, model: str) -> None:
+        """Use another provider or model from the next message on."""
+        with told_if_refused(self.app):  # used from now on, kept when there is room
+            self.session.switch_model(provider, model)
+        self.status_changed()
+        self.refresh_credits()
+        self.update_meter()  # another model, another window
+
+    def refresh_credits(self) -> None:
+        """Ask the provider for its balance, where it has a call for that."""
+        try:
+            provider = self.session.provider()
+        except Exception:
+            return  # said when something is sent
+        if provider.capabilities.reports_credits and provider.has_key:
+            self.run_worker(
+                self._fetch_credits(provider), group=f"credits-{self.id}", exclusive=True
+            )
+
+    async def _fetch_credits(self, provider: Provider) -> None:
+        try:
+            credits = await provider.fetch_credits()
+        except ProviderError:
+            return  # the balance is a nicety; a failure here is not worth a message
+        if credits is not None and provider.name == self.session.provider_name:
+            self.session.totals.credits_usd = credits.remaining_usd
+            self.status_changed()
+
+    def on_text_area_changed(self, event: PromptInput.Changed) -> None:
+        """Keep the draft a second after typing stops, so even a crash loses nothing; the
+        meter counts the draft once typing pauses (not per key: a long draft would cost)."""
+        if self._meter_timer is not None:
+            self._meter_timer.stop()
+        self._meter_timer = self.set_timer(0.3, self.update_meter)
+        if self.session.conversation_id is None:
+            return
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(1.0, self.save_draft)
+
+    def update_meter(self) -> None:
+        """The status bar's context meter for the branch shown and the draft being typed."""
+        measured = self.session.meter(self.prompt.text, self._tokens)
+        s = self.status
+        s.context_used, s.context_window = measured.used, measured.window
+        s.context_estimated = measured.estimated
+        self.post_message(self.StatusChanged(self))

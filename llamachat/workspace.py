@@ -1,0 +1,144 @@
+"""What the app and the command line share: the config, the store, the live providers.
+
+One :class:`Workspace` per process. It builds each provider once, on first use, and
+answers the questions every conversation asks of the config (a provider's settings,
+its human name, its default parameters, how a model's window is fitted). It knows
+nothing of terminals or widgets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from llamachat.adhoc import is_adhoc
+from llamachat.config import Config, ProviderSettings, configured_params
+from llamachat.providers.base import GenerationParams, Provider
+
+if TYPE_CHECKING:
+    from llamachat.context.policy import ContextRules
+    from llamachat.session import ChatSession
+    from llamachat.store.db import Store
+
+
+class Workspace:
+    """The config, the store (``None`` when it cannot be opened) and the providers in use."""
+
+    def __init__(self, config: Config, store: Store | None) -> None:
+        self.config = config
+        self.store = store
+        self._providers: dict[str, Provider] = {}
+        #: Settings given for one name outside the config (``ask``'s flags).
+        self._given: dict[str, ProviderSettings] = {}
+        #: Money the providers reported for this process's replies, in US dollars.
+        self.spent_usd = 0.0
+
+    def provider_settings(self, name: str) -> ProviderSettings:
+        """The settings of provider ``name`` (``ConfigError`` if there is none)."""
+        given = self._given.get(name)
+        if given is not None:
+            return given
+        if is_adhoc(name):  # a conversation `ask --base-url` made: no configured key
+            from llamachat.resolve import provider_settings
+
+            return provider_settings(self.config, None, base_url=name)
+        return self.config.provider(name)
+
+    def provider(self, name: str) -> Provider:
+        """The live provider called ``name``, built on first use (``ConfigError`` if unknown)."""
+        provider = self._providers.get(name)
+        if provider is None:
+            from llamachat.providers.registry import build_provider
+
+            provider = build_provider(self.provider_settings(name), self.config.network)
+            self._providers[name] = provider
+        return provider
+
+    def use(self, name: str, settings: ProviderSettings) -> Provider:
+        """Talk to ``settings`` under ``name`` from now on (settings from flags, not the file)."""
+        self._given[name] = settings
+        self._providers.pop(name, None)
+        return self.provider(name)
+
+    def is_built(self, name: str) -> bool:
+        """Whether provider ``name`` has been built (and so may hold connections)."""
+        return name in self._providers
+
+    def display_name(self, name: str | None) -> str:
+        """A provider's human name."""
+        if not name:
+            return "assistant"
+        if name in self._providers:
+            return self._providers[name].display_name
+        settings = self.config.providers.get(name)
+        if settings is None:
+            return name
+        from llamachat.providers.presets import LABELS
+
+        return settings.display_name or LABELS.get(settings.kind, name)
+
+    def default_params(self, provider: str | None) -> GenerationParams:
+        """Generation defaults from the config for ``provider`` (its own table wins)."""
+        return configured_params(self.config, provider)
+
+    def context_rules(self, name: str, model: str, policy: str | None = None) -> ContextRules:
+        """How a request to ``model`` on provider ``name`` is fitted into its window
+        (``policy``: the conversation's own, over the config's)."""
+        from llamachat.context.settings import context_rules
+
+        settings = self.provider_settings(name)
+        return context_rules(self.config, settings, self.provider(name), model, policy)
+
+    def add_provider(self, settings: ProviderSettings) -> None:
+        """Offer one more provider (a local server found), as if it were in the config."""
+        providers = dict(self.config.providers)
+        providers[settings.name] = settings
+        self.config = replace(self.config, providers=providers)
+        self._providers.pop(settings.name, None)
+
+    def new_session(self, conversation_id: int | None = None) -> ChatSession:
+        """A session on the default provider and model, or conversation ``conversation_id``
+        (whose own settings are read when it is opened)."""
+        from llamachat.config import default_provider_name
+        from llamachat.session import ChatSession
+
+        name = default_provider_name(self.config)
+        settings = self.config.providers.get(name)
+        if settings is None:
+            name, settings = "demo", self.config.providers["demo"]
+        return ChatSession(
+            self,
+            provider=name,
+            model=self.default_model(name, settings),
+            system_prompt=self.config.defaults.system_prompt,
+            conversation_id=conversation_id,
+        )
+
+    def default_model(self, name: str, settings: ProviderSettings) -> str:
+        """The model a new conversation on provider ``name`` starts with."""
+        from llamachat.providers.presets import PRESET_MODELS
+
+        # Read from the settings and presets: building the provider here would import httpx
+        # before the first paint.
+        presets = PRESET_MODELS.get(settings.kind, ())
+        return (
+            settings.default_model
+            or (self.config.default_model if name == self.config.default_provider else None)
+            or (settings.models[0] if settings.models else None)
+            or (presets[0].id if presets else None)
+            or self.provider(name).default_model()
+            or ""
+        )
+
+    def reconfigure(self, config: Config) -> Sequence[Provider]:
+        """Use ``config`` from now on; returns the providers built from the old one, to close."""
+        self.config = config
+        old = list(self._providers.values())
+        self._providers.clear()
+        return old
+
+    async def aclose(self) -> None:
+        """Close every provider's connections."""
+        for provider in self.reconfigure(self.config):
+            await provider.aclose()
