@@ -37,14 +37,8 @@ from llamachat.providers.base import (
     TextDelta,
     Usage,
 )
-from llamachat.providers.errors import (
-    ErrorContext,
-    ErrorKind,
-    ProviderError,
-    bad_response,
-    looks_like_html,
-    stream_error,
-)
+from llamachat.providers.error_bodies import looks_like_html
+from llamachat.providers.errors import ErrorContext, ErrorKind, ProviderError
 from llamachat.providers.fields import (
     Malformed,
     empty_reply,
@@ -61,6 +55,7 @@ from llamachat.providers.fields import (
 )
 from llamachat.providers.limits import StreamClock, read_body, reply_timeout
 from llamachat.providers.presets import LABELS
+from llamachat.providers.reply_errors import bad_response, stream_error
 from llamachat.providers.sse import StreamStats, aiter_events
 from llamachat.providers.thinking import ThinkSplitter, split_thinking
 from llamachat.providers.wirejson import NestedTooDeep, loads, loads_each
