@@ -24,7 +24,7 @@ from llamachat.context.window import (
     window_from_error,
 )
 from llamachat.providers.base import GenerationParams
-from llamachat.providers.openai import model_from_listing
+from llamachat.providers.openai_models import model_from_listing
 from llamachat.providers.registry import build_provider
 from llamachat.store.db import Store
 from tests.fakeserver import FakeServer, json_reply

@@ -45,7 +45,7 @@ from llamachat.providers.error_bodies import server_message
 from llamachat.providers.errors import ErrorContext, ErrorKind, ProviderError
 from llamachat.providers.fields import kind_of, malformed
 from llamachat.providers.limits import Body
-from llamachat.providers.openai import parse_completion
+from llamachat.providers.openai_completion import parse_completion
 from llamachat.providers.presets import LABELS, PRESET_MODELS, SEGMIND_BASE_URL, SEGMIND_KEY_ENV
 from llamachat.providers.reply_errors import bad_response, http_error
 from llamachat.providers.retry import retry_after
