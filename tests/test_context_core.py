@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from llamachat.chat import history, send
-from llamachat.config import ConfigError, parse_config
+from llamachat.config import parse_config
+from llamachat.config_errors import ConfigError
 from llamachat.context.apply import ContextMeasured, ContextSummarized, ContextTrimmed, prepare
 from llamachat.context.fit import fit, is_summary
 from llamachat.context.meter import Meter, meter

@@ -21,7 +21,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
 
-from llamachat.config import Config, ConfigError, NetworkSettings, parse_config
+from llamachat.config import Config, NetworkSettings, parse_config
+from llamachat.config_errors import ConfigError
 from llamachat.config_write import toml_text
 from llamachat.context.policy import Overflow
 from llamachat.params import PARAM_SPECS, ParamKind, ParamSpec, parse_param
