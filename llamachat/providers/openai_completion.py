@@ -6,13 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from llamachat.numbers import reported_cost
-from llamachat.providers.base import (
-    Finished,
-    ModelInfo,
-    ProviderEvent,
-    ReasoningDelta,
-    Usage,
-)
+from llamachat.providers.base import Finished, ModelInfo, ProviderEvent, ReasoningDelta, Usage
 from llamachat.providers.error_bodies import looks_like_html
 from llamachat.providers.errors import ErrorContext
 from llamachat.providers.fields import (

@@ -18,13 +18,7 @@ from typing import Any
 import httpx
 from httpx_sse import ServerSentEvent
 
-from llamachat.providers.base import (
-    Finished,
-    ModelInfo,
-    ProviderEvent,
-    ReasoningDelta,
-    TextDelta,
-)
+from llamachat.providers.base import Finished, ModelInfo, ProviderEvent, ReasoningDelta, TextDelta
 from llamachat.providers.errors import ErrorContext, ErrorKind, ProviderError
 from llamachat.providers.fields import (
     Malformed,

@@ -5,12 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from llamachat.numbers import money, reported_cost
-from llamachat.providers.base import (
-    Credits,
-    Finished,
-    ProviderEvent,
-    Usage,
-)
+from llamachat.providers.base import Credits, Finished, ProviderEvent, Usage
 from llamachat.providers.limits import Body
 
 CREDITS_HEADER = "x-remaining-credits"
