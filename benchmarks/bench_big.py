@@ -68,7 +68,8 @@ def big_reply(size: int) -> tuple[str, str]:
         chunk += [f"- item {section}.{j}:{points[(section + j) % 31]}" for j in range(4)] + [""]
         if not code_done and total > size // 3:
             chunk += ["```python"]
-            lines, code_size = [], 0
+            lines: list[str] = []
+            code_size = 0
             while code_size < size // 4:
                 line = code_lines[len(lines) % len(code_lines)]
                 lines.append(line)
@@ -238,7 +239,8 @@ def describe(result: dict[str, Any]) -> str:
     if "did_not_finish_s" in result:
         return f"did not finish in {result['did_not_finish_s']:.0f} s (killed)"
     if "failed" in result:
-        return "failed: " + result["failed"].strip().splitlines()[-1]
+        failure: str = result["failed"]
+        return "failed: " + failure.strip().splitlines()[-1]
     parts = []
     if "paint_ms" in result:
         parts.append(f"on screen {result['paint_ms']:,.0f} ms after start")

@@ -64,8 +64,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from llamachat.store.db import Store, _title_from, fts_query  # noqa: E402
+from llamachat.store.db import Store  # noqa: E402
 from llamachat.store.models import MessageStatus  # noqa: E402
+from llamachat.store.rows import title_from  # noqa: E402
+from llamachat.store.search import fts_query  # noqa: E402
 
 SEED = 20240611
 BIG_CONVERSATION = 2_000
@@ -554,7 +556,7 @@ def _bulk(
                     s.updated_at,
                     s.leaf,
                     s.title_from,
-                    _title_from(s.title_from or ""),
+                    title_from(s.title_from or ""),
                     s.id,
                 )
                 for s in states.values()

@@ -230,7 +230,7 @@ async def _converse(
 def run_ask(args: argparse.Namespace) -> int:
     """The ``ask`` command; returns the exit code."""
     from llamachat.cli_args import flag_params
-    from llamachat.config import ConfigError
+    from llamachat.config_errors import ConfigError
     from llamachat.images import ImageError, image_reference
     from llamachat.store.db import StoreError
 

@@ -1,15 +1,17 @@
-"""The configuration file: reading it safely, validating it, writing it atomically.
+"""The configuration: its settings, reading the file safely, and the defaults it gives.
 
 ``config.toml`` lives in the platformdirs config dir (``LLAMACHAT_CONFIG``
 overrides the path). A broken file is reported with its line and column; an
 unknown key is a warning, never a crash. Keys are wrapped in
-:class:`~llamachat.secrets.Secret` so no ``repr`` reveals them.
+:class:`~llamachat.secrets.Secret` so no ``repr`` reveals them. Each table's keys
+and types are checked in :mod:`llamachat.config_tables`, its numbers' ranges in
+:mod:`llamachat.config_checks`; :mod:`llamachat.config_errors` holds the error, and
+:mod:`llamachat.config_write` writes the file.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -22,12 +24,21 @@ from llamachat.config_checks import (
     PROVIDER_RANGES,
     check_ranges,
     header_problem,
-    line_of,
     where_in,
 )
-from llamachat.context.policy import overflow_problem, window_table
+from llamachat.config_errors import ConfigError, toml_error, too_deep
+from llamachat.config_tables import (
+    DEFAULTS_TYPES,
+    NETWORK_TYPES,
+    PROVIDER_TYPES,
+    TOP_KEYS,
+    check_types,
+    context_settings,
+    generation_params,
+)
+from llamachat.context.policy import window_table
 from llamachat.key_env import KEY_ENV_BY_KIND
-from llamachat.params import SPECS, GenerationParams, check_params
+from llamachat.params import GenerationParams
 from llamachat.secrets import Secret
 from llamachat.urls import base_url_problem, shown_url
 
@@ -36,18 +47,6 @@ PROVIDER_KINDS = ("openai", "deepinfra", "e2e", "segmind", "demo")
 
 #: The byte order mark some editors put first in a UTF-8 file; it is read past.
 BOM = "\ufeff"
-
-
-class ConfigError(Exception):
-    """The config file cannot be used; the message names the file and the place."""
-
-
-def too_deep(path: Path) -> str:
-    """The sentence for a file whose arrays or tables are nested too deep to be read."""
-    return (
-        f"{path}: arrays or tables are nested inside each other too deep to be read. "
-        "Fix the file or move it aside."
-    )
 
 
 @dataclass(frozen=True)
@@ -159,112 +158,6 @@ BUILTIN_PROVIDERS: dict[str, ProviderSettings] = {
     "demo": ProviderSettings(name="demo", kind="demo"),
 }
 
-_TOP_KEYS = {
-    "default_provider",
-    "default_model",
-    "theme",
-    "network",
-    "defaults",
-    "providers",
-    "ui",
-    "context",
-}
-_PROVIDER_TYPES: dict[str, type | tuple[type, ...]] = {
-    "kind": str,
-    "display_name": str,
-    "base_url": str,
-    "api_key": str,
-    "api_key_env": (str, list),
-    "project_id": (str, int),
-    "models": list,
-    "default_model": str,
-    "headers": dict,
-    "mode": str,
-    "poll_interval": (int, float),
-    "deadline": (int, float),
-    "stream_usage": bool,
-    "tokens_per_second": (int, float),
-    "defaults": dict,
-    "context_overflow": str,
-    "summary_model": str,
-    "context": dict,
-}
-_NETWORK_TYPES: dict[str, type | tuple[type, ...]] = {
-    "connect_timeout": (int, float),
-    "read_timeout": (int, float),
-    "reply_timeout": (int, float),
-    "stream_timeout": (int, float),
-    "max_reply_chars": int,
-    "max_retries": int,
-    "backoff_base": (int, float),
-    "backoff_cap": (int, float),
-}
-_DEFAULTS_TYPES: dict[str, type | tuple[type, ...]] = {
-    "system_prompt": str,
-    "context_overflow": str,
-    "summary_model": str,
-}
-
-
-def _context_settings(values: dict[str, Any], where: str, path: Path, warnings: list[str]) -> None:
-    """Check ``context_overflow`` (a bad one is an error) and a ``context`` table in place."""
-    policy = values.get("context_overflow")
-    if policy is not None and overflow_problem(policy):
-        raise ConfigError(f"{path}: 'context_overflow' in {where} {overflow_problem(policy)}.")
-    if "context" in values:
-        values["context"], problems = window_table(values["context"], f"{where[:-1]}.context]")
-        warnings.extend(f"{path}: {problem}" for problem in problems)
-
-
-def _toml_error(path: Path, error: tomllib.TOMLDecodeError) -> ConfigError:
-    text = str(error)
-    match = re.search(r"\(at line (\d+), column (\d+)\)", text)
-    reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", text) or "invalid TOML"
-    if match:
-        where = f"line {match.group(1)}, column {match.group(2)}"
-        return ConfigError(f"{path}: {where}: {reason}. Fix the file or move it aside.")
-    return ConfigError(f"{path}: {reason}. Fix the file or move it aside.")
-
-
-def _check_types(
-    table: Mapping[str, Any],
-    types: Mapping[str, type | tuple[type, ...]],
-    where: str,
-    path: Path,
-    warnings: list[str],
-) -> dict[str, Any]:
-    checked: dict[str, Any] = {}
-    for key, value in table.items():
-        expected = types.get(key)
-        if expected is None:
-            warnings.append(f"{path}: unknown setting '{key}' in {where} is ignored.")
-            continue
-        if isinstance(value, bool) and expected in ((int, float), int):
-            ok = False
-        else:
-            ok = isinstance(value, expected)
-        if not ok:
-            raise ConfigError(
-                f"{path}: '{key}' in {where} has the wrong type ({type(value).__name__})."
-            )
-        checked[key] = value
-    return checked
-
-
-def _generation_params(
-    table: Any, where: tuple[str, ...], path: Path, text: str, warnings: list[str]
-) -> tuple[GenerationParams, dict[str, Any]]:
-    """The parameters of a defaults table (refused ones warned about and ignored); the rest."""
-    label = f"[{'.'.join(where)}]"
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"{path}: {label} must be a table.")
-    usable, refused = check_params(table, label)
-    for key, sentence in refused:
-        line = line_of(text, where, key)
-        warnings.append(f"{path}: line {line}: {sentence}" if line else f"{path}: {sentence}")
-    rest = {k: v for k, v in table.items() if k not in SPECS}
-    return GenerationParams(**usable), rest
-
 
 def _provider_settings(
     name: str, table: Mapping[str, Any], path: Path, warnings: list[str], text: str = ""
@@ -272,9 +165,9 @@ def _provider_settings(
     where = f"[providers.{name}]"
     if not isinstance(table, Mapping):
         raise ConfigError(f"{path}: {where} must be a table.")
-    values = _check_types(table, _PROVIDER_TYPES, where, path, warnings)
+    values = check_types(table, PROVIDER_TYPES, where, path, warnings)
     values = check_ranges(values, PROVIDER_RANGES, ("providers", name), path, text, warnings)
-    _context_settings(values, where, path, warnings)
+    context_settings(values, where, path, warnings)
     base = BUILTIN_PROVIDERS.get(name)
     kind = values.pop("kind", base.kind if base else None)
     if kind is None:
@@ -313,7 +206,7 @@ def _provider_settings(
         elif key in PROVIDER_RANGES:
             updates[key] = float(value)
         elif key == "defaults":
-            params, rest = _generation_params(
+            params, rest = generation_params(
                 value, ("providers", name, "defaults"), path, text, warnings
             )
             for unknown in rest:
@@ -342,12 +235,12 @@ def parse_config(text: str, path: Path) -> Config:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise _toml_error(path, error) from None
+        raise toml_error(path, error) from None
     except RecursionError:  # tomllib reads nested arrays and tables by recursion
         raise ConfigError(too_deep(path)) from None
     warnings: list[str] = []
     for key in raw:
-        if key not in _TOP_KEYS:
+        if key not in TOP_KEYS:
             warnings.append(f"{path}: unknown setting '{key}' is ignored.")
     providers = dict(BUILTIN_PROVIDERS)
     tables = raw.get("providers", {})
@@ -360,13 +253,13 @@ def parse_config(text: str, path: Path) -> Config:
     defaults_raw = raw.get("defaults", {})
     if not isinstance(network_raw, Mapping) or not isinstance(defaults_raw, Mapping):
         raise ConfigError(f"{path}: [network] and [defaults] must be tables.")
-    network_values = _check_types(network_raw, _NETWORK_TYPES, "[network]", path, warnings)
+    network_values = check_types(network_raw, NETWORK_TYPES, "[network]", path, warnings)
     network = NetworkSettings(
         **check_ranges(network_values, NETWORK_RANGES, ("network",), path, text, warnings)
     )
-    params, rest = _generation_params(defaults_raw, ("defaults",), path, text, warnings)
-    rest = _check_types(rest, _DEFAULTS_TYPES, "[defaults]", path, warnings)
-    _context_settings(rest, "[defaults]", path, warnings)
+    params, rest = generation_params(defaults_raw, ("defaults",), path, text, warnings)
+    rest = check_types(rest, DEFAULTS_TYPES, "[defaults]", path, warnings)
+    context_settings(rest, "[defaults]", path, warnings)
     defaults = Defaults(params=params, **rest)
     windows, problems = window_table(raw.get("context", {}), "[context]")
     warnings.extend(f"{path}: {problem}" for problem in problems)

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from llamachat import locations
-from llamachat.config import BOM, ConfigError, parse_config, too_deep
+from llamachat.config import BOM, parse_config
+from llamachat.config_errors import ConfigError, too_deep
 from llamachat.secrets import Secret
 
 _ABSENT = object()

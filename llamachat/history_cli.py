@@ -336,7 +336,8 @@ def run_resume(store: Store, args: argparse.Namespace) -> int:
     """Fetch the replies of queued jobs left behind by a stopped llamachat."""
     import asyncio
 
-    from llamachat.config import ConfigError, load_config
+    from llamachat.config import load_config
+    from llamachat.config_errors import ConfigError
     from llamachat.jobs import resume_all
 
     try:

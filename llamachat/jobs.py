@@ -6,7 +6,8 @@ import asyncio
 from contextlib import aclosing, suppress
 
 from llamachat.chat import ReplyNotSaved, resume
-from llamachat.config import Config, ConfigError
+from llamachat.config import Config
+from llamachat.config_errors import ConfigError
 from llamachat.providers.errors import ProviderError
 from llamachat.providers.registry import provider_from_config
 from llamachat.store.db import Store, StoreError

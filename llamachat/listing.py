@@ -23,7 +23,8 @@ def _table(rows: list[list[str]]) -> str:
 
 def run_providers(args: argparse.Namespace) -> int:
     """Print each provider: name, kind, base URL, key presence (never the key), default model."""
-    from llamachat.config import ConfigError, default_provider_name, load_config
+    from llamachat.config import default_provider_name, load_config
+    from llamachat.config_errors import ConfigError
     from llamachat.providers.registry import build_provider
     from llamachat.secrets import redact_url
 
@@ -83,7 +84,8 @@ def _price(value: float | None) -> str:
 
 def run_models(args: argparse.Namespace) -> int:
     """Print the models of one provider, from its API where it has one."""
-    from llamachat.config import ConfigError, load_config
+    from llamachat.config import load_config
+    from llamachat.config_errors import ConfigError
     from llamachat.providers.errors import ProviderError
     from llamachat.providers.registry import build_provider
     from llamachat.resolve import provider_settings

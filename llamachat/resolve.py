@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from llamachat.config import Config, ConfigError, ProviderSettings, default_provider_name
+from llamachat.config import Config, ProviderSettings, default_provider_name
+from llamachat.config_errors import ConfigError
 from llamachat.secrets import redact_url
 from llamachat.urls import base_url_problem, origin, shown_url
 

@@ -27,7 +27,7 @@ from llamachat.chat import (
     send,
     stop_waiting,
 )
-from llamachat.config import ConfigError
+from llamachat.config_errors import ConfigError
 from llamachat.context.settings import CONVERSATION_KEY, conversation_policy
 from llamachat.providers.base import Credits, GenerationParams, Provider, Usage
 from llamachat.store.db import StoreError

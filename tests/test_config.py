@@ -10,11 +10,11 @@ import pytest
 
 from llamachat import locations
 from llamachat.config import (
-    ConfigError,
     configured_params,
     default_provider_name,
     load_config,
 )
+from llamachat.config_errors import ConfigError
 from llamachat.config_write import write_config
 from llamachat.providers.base import GenerationParams
 from llamachat.providers.registry import build_provider, option_specs

@@ -14,7 +14,8 @@ import pytest
 from textual.widgets import Input
 
 from llamachat import locations
-from llamachat.config import ConfigError, load_config
+from llamachat.config import load_config
+from llamachat.config_errors import ConfigError
 from llamachat.config_write import save_changes, write_config
 from llamachat.store.db import Store
 from llamachat.tui.app import LlamaChatApp

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from llamachat import locations
-from llamachat.config import ConfigError, NetworkSettings, load_config
+from llamachat.config import NetworkSettings, load_config
+from llamachat.config_errors import ConfigError
 
 
 def write(text: str) -> Path:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from llamachat.chat import history, send
-from llamachat.config import ConfigError, parse_config
+from llamachat.config import parse_config
+from llamachat.config_errors import ConfigError
 from llamachat.context.apply import ContextMeasured, ContextSummarized, ContextTrimmed, prepare
 from llamachat.context.fit import fit, is_summary
 from llamachat.context.meter import Meter, meter
@@ -24,7 +25,7 @@ from llamachat.context.window import (
     window_from_error,
 )
 from llamachat.providers.base import GenerationParams
-from llamachat.providers.openai import model_from_listing
+from llamachat.providers.openai_models import model_from_listing
 from llamachat.providers.registry import build_provider
 from llamachat.store.db import Store
 from tests.fakeserver import FakeServer, json_reply

@@ -107,7 +107,8 @@ async def test_http_errors_map_to_sentences(
 
 
 def test_every_status_has_a_distinct_sentence() -> None:
-    from llamachat.providers.errors import ErrorContext, http_error
+    from llamachat.providers.errors import ErrorContext
+    from llamachat.providers.reply_errors import http_error
 
     ctx = ErrorContext("Acme", "m1")
     sentences = {}

@@ -199,7 +199,8 @@ def test_bad_imports_are_refused_cleanly(store: Store, data: object) -> None:
 
 
 def test_no_secret_in_exports(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    from llamachat.providers.errors import ErrorContext, http_error
+    from llamachat.providers.errors import ErrorContext
+    from llamachat.providers.reply_errors import http_error
 
     key = "di-secret-key-ABCDEF123456"
     error = http_error(

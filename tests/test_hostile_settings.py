@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 from llamachat.cli import main
-from llamachat.config import ConfigError, load_config
+from llamachat.config import load_config
+from llamachat.config_errors import ConfigError
 from llamachat.locations import config_path
 from llamachat.params import param_problem
 from llamachat.providers.errors import ErrorKind

@@ -23,13 +23,7 @@ from llamachat.providers.base import (
     Retrying,
     TextDelta,
 )
-from llamachat.providers.errors import (
-    ErrorContext,
-    ErrorKind,
-    ProviderError,
-    http_error,
-    transport_error,
-)
+from llamachat.providers.errors import ErrorContext, ErrorKind, ProviderError
 from llamachat.providers.fields import redirect_error
 from llamachat.providers.http import Timeouts, make_client
 from llamachat.providers.limits import (
@@ -41,7 +35,9 @@ from llamachat.providers.limits import (
     reply_timeout,
     reply_too_long,
 )
+from llamachat.providers.reply_errors import http_error
 from llamachat.providers.retry import RetryPolicy, retry_after
+from llamachat.providers.transport_errors import transport_error
 from llamachat.secrets import url_password
 
 T = TypeVar("T")

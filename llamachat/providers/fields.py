@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from llamachat.providers.errors import ErrorContext, ErrorKind, ProviderError, looks_like_html
+from llamachat.providers.error_bodies import looks_like_html
+from llamachat.providers.errors import ErrorContext, ErrorKind, ProviderError
 from llamachat.secrets import redact
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ def not_json(ctx: ErrorContext, body: str, status: int = 200) -> ProviderError:
 
 def unreadable_body(ctx: ErrorContext, body: str, status: int = 200) -> ProviderError:
     """The sentence for a body that is empty, a web page, or not JSON."""
-    from llamachat.providers.errors import html_page_error
+    from llamachat.providers.reply_errors import html_page_error
 
     if not body.strip():
         return empty_reply(ctx, status)

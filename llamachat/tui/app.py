@@ -28,11 +28,11 @@ from textual.worker import Worker, WorkerState
 from llamachat import locations
 from llamachat.config import (
     Config,
-    ConfigError,
     ProviderSettings,
     config_defaults,
     load_config,
 )
+from llamachat.config_errors import ConfigError
 from llamachat.config_write import save_changes
 from llamachat.store.db import Store, StoreError
 from llamachat.store.models import Message

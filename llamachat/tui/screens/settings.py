@@ -2,16 +2,18 @@
 
 Keys are shown masked, never whole. What is saved goes to ``config.toml``
 atomically (mode 0600). "Test connection" lists the models with the values on
-screen, saved or not, and times the round trip.
+screen, saved or not, and times the round trip. The fields are made in
+:mod:`~llamachat.tui.screens.settings_fields` and read back into config tables
+in :mod:`~llamachat.tui.screens.settings_values`.
 """
 
 from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -21,15 +23,17 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
 
-from llamachat.config import Config, ConfigError, NetworkSettings, parse_config
+from llamachat.config import Config, NetworkSettings, parse_config
+from llamachat.config_errors import ConfigError
 from llamachat.config_write import toml_text
 from llamachat.context.policy import Overflow
 from llamachat.numbers import dollars
-from llamachat.params import PARAM_SPECS, ParamKind, ParamSpec, parse_param
-from llamachat.providers.base import GenerationParams, OptionKind, OptionSpec
+from llamachat.params import PARAM_SPECS, parse_param
+from llamachat.providers.base import GenerationParams
 from llamachat.providers.errors import ProviderError
 from llamachat.providers.registry import build_provider, option_specs
-from llamachat.secrets import redact_url
+from llamachat.tui.screens.settings_fields import field_id, input_text, option_widget, param_fields
+from llamachat.tui.screens.settings_values import NUMBER_FIELDS, parse_number, put, store_option
 
 
 @dataclass
@@ -50,13 +54,6 @@ class SettingsResult:
     conversation: ConversationSettings | None
     #: The config the screen started from: only what differs from it is written.
     before: Mapping[str, Any] = field(default_factory=dict)
-
-
-N = TypeVar("N", int, float)
-
-
-def _field_id(provider: str, option: str) -> str:
-    return f"opt--{provider}--{option}"
 
 
 class SettingsScreen(ModalScreen[SettingsResult | None]):
@@ -117,13 +114,13 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
             yield TextArea(
                 defaults.system_prompt or "", id="general--system_prompt", classes="short"
             )
-            yield from _param_fields("general", "Default", defaults.params)
+            yield from param_fields("general", "Default", defaults.params)
             yield Label("Connect timeout (s)")
             yield Input(
-                _text(network.connect_timeout), id="general--connect_timeout", type="number"
+                input_text(network.connect_timeout), id="general--connect_timeout", type="number"
             )
             yield Label("Longest gap between chunks of a reply (s)")
-            yield Input(_text(network.read_timeout), id="general--read_timeout", type="number")
+            yield Input(input_text(network.read_timeout), id="general--read_timeout", type="number")
 
     def _conversation(self) -> ComposeResult:
         assert self.conversation is not None
@@ -132,7 +129,7 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
             yield TextArea(
                 self.conversation.system_prompt, id="conv--system_prompt", classes="short"
             )
-            yield from _param_fields("conv", "This conversation's", self.conversation.params)
+            yield from param_fields("conv", "This conversation's", self.conversation.params)
             yield Label("When this conversation outgrows the model's context window")
             choices = [("as configured", "")] + [
                 (policy.value, policy.value) for policy in Overflow
@@ -151,37 +148,10 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
             yield Label(Text(f"{provider.display_name} ({kind})", style="bold"))
             for spec in option_specs(kind):
                 yield Label(Text(spec.label) + Text(f" — {spec.help}", style="dim"))
-                yield self._option_widget(name, spec, settings, provider)
+                yield option_widget(name, spec, settings, provider)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Test connection", id=f"test--{name}")
             yield Static(id=f"result--{name}", classes="test-result")
-
-    def _option_widget(self, name: str, spec: OptionSpec, settings: Any, provider: Any) -> Any:
-        widget_id = _field_id(name, spec.name)
-        current = getattr(settings, spec.name, None)
-        if spec.kind is OptionKind.SECRET:
-            key, source = settings.key()
-            if key is not None:
-                hint = f"{key.masked()} (from {source}); type a new key to replace it"
-            elif spec.env_vars:
-                hint = f"not set: type a key, or set {spec.env_vars[0]}"
-            else:
-                hint = "not set"
-            return Input(placeholder=hint, password=True, id=widget_id)
-        if spec.kind is OptionKind.CHOICE:
-            value = current or spec.default
-            return Select([(c, c) for c in spec.choices], value=value or Select.NULL, id=widget_id)
-        if spec.kind is OptionKind.MODELS:
-            return Input(", ".join(current or ()), placeholder="model-a, model-b", id=widget_id)
-        if spec.name == "base_url":  # a user:password@ in it is kept, never shown
-            return Input(redact_url(current or provider.base_url or ""), id=widget_id)
-        if spec.name == "api_key_env":
-            return Input(", ".join(settings.api_key_env), id=widget_id)
-        value = (
-            current if current is not None else (spec.default if spec.default is not None else "")
-        )
-        placeholder = f"or set {spec.env_vars[0]}" if spec.env_vars and not current else ""
-        return Input(_text(value), placeholder=placeholder, id=widget_id)
 
     # --- collecting -----------------------------------------------------------------
 
@@ -205,53 +175,28 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
             else:
                 raw.pop(key, None)
         defaults = dict(raw.get("defaults", {}))
-        _put(defaults, "system_prompt", self._value("general--system_prompt") or None)
+        put(defaults, "system_prompt", self._value("general--system_prompt") or None)
         params = self._params("general").values()
         for param in PARAM_SPECS:
             chosen = params.get(param.name)
-            _put(defaults, param.name, list(chosen) if isinstance(chosen, tuple) else chosen)
+            put(defaults, param.name, list(chosen) if isinstance(chosen, tuple) else chosen)
         raw["defaults"] = defaults
         network = dict(raw.get("network", {}))
         for key in ("connect_timeout", "read_timeout"):
             number = parse_number(self._value(f"general--{key}"), float)
             if key in network or number != getattr(NetworkSettings(), key):
-                _put(network, key, number)  # a default shown on screen is not written out
+                put(network, key, number)  # a default shown on screen is not written out
         raw["network"] = network
         providers = {k: dict(v) for k, v in raw.get("providers", {}).items()}
         for name, settings in self.config.providers.items():
             table = providers.setdefault(name, {})
             for spec in option_specs(settings.kind):
-                value = self._value(_field_id(name, spec.name))
-                self._store_option(table, spec, value, getattr(settings, spec.name, None))
+                value = self._value(field_id(name, spec.name))
+                store_option(table, spec, value, getattr(settings, spec.name, None))
             if not table:
                 providers.pop(name)
         raw["providers"] = providers
         return {k: v for k, v in raw.items() if v not in ({}, None)}
-
-    def _store_option(
-        self, table: dict[str, Any], spec: OptionSpec, value: str, current: Any
-    ) -> None:
-        if spec.kind is OptionKind.SECRET:
-            if value:
-                table["api_key"] = value
-            return
-        if spec.kind is OptionKind.MODELS or spec.name == "api_key_env":
-            items = [v.strip() for v in value.split(",") if v.strip()]
-            if items or spec.name in table:
-                _put(table, spec.name, items or None)
-            return
-        if spec.kind is OptionKind.FLOAT:
-            number = parse_number(value, float)
-            if (number is not None and number != spec.default) or spec.name in table:
-                _put(table, spec.name, number)
-            return
-        if spec.name == "base_url" and isinstance(current, str) and value == redact_url(current):
-            value = current  # unchanged on screen: keep the login the field did not show
-        default = spec.default if spec.default is not None else ""
-        if value and (value != default or spec.name in table):
-            table[spec.name] = value
-        elif not value:
-            table.pop(spec.name, None)
 
     def _conversation_result(self) -> ConversationSettings | None:
         if self.conversation is None:
@@ -352,53 +297,3 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
             line += f" · credits {dollars(credits.remaining_usd)}"
         names = ", ".join(m.id for m in models[:5])
         self._show_result(result, Text(f"{line}\n{names}", style="green"))
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
-
-
-#: Number fields other than generation parameters: their label in messages and their type.
-NUMBER_FIELDS: dict[str, tuple[str, Callable[[str], float]]] = {
-    "general--connect_timeout": ("Connect timeout", float),
-    "general--read_timeout": ("Read timeout", float),
-}
-
-
-def _param_fields(prefix: str, owner: str, params: GenerationParams) -> ComposeResult:
-    """A labelled field for each generation parameter, from the table in ``llamachat.params``."""
-    for spec in PARAM_SPECS:
-        yield Label(
-            Text(f"{owner} {spec.label.lower()}")
-            + Text(f" — {spec.help}; {spec.limit()}; blank: the provider's", style="dim")
-        )
-        yield _param_widget(f"{prefix}--{spec.name}", spec, getattr(params, spec.name))
-
-
-def _param_widget(widget_id: str, spec: ParamSpec, value: Any) -> Input | TextArea | Select[str]:
-    if spec.kind is ParamKind.CHOICE:
-        return Select([(c, c) for c in spec.choices], value=value or Select.NULL, id=widget_id)
-    if spec.kind is ParamKind.STOPS:
-        return TextArea("\n".join(value or ()), id=widget_id, classes="short")
-    text = "" if value is None else str(value)
-    if spec.kind is ParamKind.INT:
-        return Input(text, id=widget_id, type="integer")
-    return Input(text, id=widget_id, type="number")
-
-
-def parse_number(text: str, kind: Callable[[str], N]) -> N | None:
-    """``text`` as a number of ``kind``; ``None`` when blank or not a number."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return kind(text)
-    except ValueError:
-        return None
-
-
-def _put(table: dict[str, Any], key: str, value: Any) -> None:
-    if value is None:
-        table.pop(key, None)
-    else:
-        table[key] = value
