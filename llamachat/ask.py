@@ -38,7 +38,6 @@ from llamachat.exit_codes import (
 from llamachat.interrupts import Interrupts
 
 if TYPE_CHECKING:
-    from llamachat.providers.base import Provider
     from llamachat.store.db import Store
 
 
@@ -63,19 +62,6 @@ def _open_store(console: Console, *, continuing: bool) -> Store | None:
         return None
 
 
-def _check_images(provider: Provider, model: str, images: list[str]) -> None:
-    """Refuse ``images`` for a text-only ``model`` (a ``ProviderError``) before any I/O."""
-    from llamachat.images import accepts_images
-    from llamachat.providers.errors import ErrorKind, ProviderError
-
-    if images and not accepts_images(provider, model):
-        raise ProviderError(
-            ErrorKind.UNSUPPORTED,
-            f"'{model}' on {provider.display_name} does not accept images: "
-            "pick a model that does, or send text only.",
-        )
-
-
 async def _converse(
     args: argparse.Namespace,
     prompt: str,
@@ -84,26 +70,27 @@ async def _converse(
     images: list[str] | None = None,
     interrupts: Interrupts | None = None,
 ) -> int:
-    from llamachat.chat import ParamsDropped, ReplyNotSaved, ReplyStarted, params_from, send
+    from llamachat.chat import ParamsDropped, ReplyNotSaved, ReplyStarted
     from llamachat.cli_args import LAST_CONVERSATION, flag_params
-    from llamachat.config import configured_params, load_config
+    from llamachat.config import load_config
     from llamachat.context.apply import (
         ContextMeasured,
         ContextRetried,
         ContextSummarized,
         ContextTrimmed,
     )
-    from llamachat.context.settings import context_rules, conversation_policy
-    from llamachat.providers.errors import ProviderError
-    from llamachat.providers.registry import build_provider
-    from llamachat.resolve import configured_model, provider_settings
+    from llamachat.providers.errors import ErrorKind, ProviderError
+    from llamachat.resolve import provider_settings
+    from llamachat.session import ChatSession
     from llamachat.store.db import StoreError
     from llamachat.store.health import not_saved
+    from llamachat.workspace import Workspace
 
     config = load_config()
     for warning in config.warnings:
         console.error(f"warning: {warning}")
     store = None if args.no_save else _open_store(console, continuing=args.continue_id is not None)
+    workspace = Workspace(config, store)
     try:
         conversation = None
         if args.continue_id is not None and store is not None:
@@ -130,71 +117,57 @@ async def _converse(
         settings = provider_settings(
             config, provider_name, base_url, args.api_key_env, args.send_key
         )
-        provider = build_provider(settings, config.network)
-        outcome.provider = settings.name
         stored_provider = stored_provider_name(settings.name, base_url, provider_name)
+        provider = workspace.use(stored_provider, settings)
+        outcome.provider = settings.name
+        session = ChatSession(
+            workspace,
+            provider=stored_provider,
+            model="",
+            params=workspace.default_params(settings.name),
+            system_prompt=config.defaults.system_prompt,
+        )
         created: int | None = None
         try:
-            model = args.model
-            if not model and conversation is not None and conversation.provider == stored_provider:
-                model = conversation.model
-            model = model or configured_model(config, settings, None) or provider.default_model()
+            model = await session.pick_model(args.model, conversation)
             if not model:
-                models = await provider.list_models()
-                if not models:
-                    console.error(f"{provider.display_name} offers no models: pass one with -m.")
-                    return EXIT_USAGE
-                model = models[0].id
+                console.error(f"{provider.display_name} offers no models: pass one with -m.")
+                return EXIT_USAGE
             outcome.model = model
-            base = configured_params(config, settings.name)
             if conversation is not None:
-                base = base.merged(params_from(conversation.params))
-            params = base.merged(flag_params(args))
+                session.adopt(conversation, provider=stored_provider, model=model)
+            session.model = model
+            session.params = session.params.merged(flag_params(args))
             if args.system is not None:
-                system = args.system
-            elif conversation is not None:
-                system = conversation.system_prompt
-            else:
-                system = config.defaults.system_prompt
-            _check_images(provider, model, images or [])
-            policy = getattr(args, "context_overflow", None) or conversation_policy(
-                conversation.params if conversation is not None else None
+                session.system_prompt = args.system
+            session.context_overflow = (
+                getattr(args, "context_overflow", None) or session.context_overflow
             )
-            rules = context_rules(config, settings, provider, model, policy)
+            refused = session.images_refused(
+                images or [], "pick a model that does, or send text only."
+            )
+            if refused is not None:
+                raise ProviderError(ErrorKind.UNSUPPORTED, refused)
             try:
-                if store is not None and conversation is None:
-                    conversation = store.create_conversation(
-                        system_prompt=system, provider=stored_provider, model=model
-                    )
-                    created = conversation.id
-                elif store is not None and conversation is not None:
-                    store.update_settings(
-                        conversation.id, provider=stored_provider, model=model, system_prompt=system
-                    )
+                if conversation is None:
+                    created = session.ensure_conversation()
+                else:
+                    session.keep_settings()
             except StoreError as error:  # a full disk, say: answer anyway, unsaved
                 console.error(not_saved(str(error)))
                 if store is not None:
                     store.close()
-                store = conversation = None
-            events = send(
-                store,
-                provider,
-                conversation_id=conversation.id if conversation else None,
-                prompt=prompt,
-                images=images or (),
-                model=model,
-                params=params,
-                system_prompt=system,
-                parent_id=conversation.active_leaf_id if conversation else None,
-                stream=not args.no_stream,
-                context=rules,
-            )
+                store = session.store = None
+                session.conversation_id = created = None
+            events = session.send(
+                prompt, images or (), stream=not args.no_stream, keep_unsaved=True
+            ).events
             async with aclosing(events):
                 async for event in events:
                     if interrupts is not None:
                         interrupts.check()
                     if isinstance(event, ReplyStarted):
-                        outcome.conversation_id = conversation.id if conversation else None
+                        outcome.conversation_id = session.conversation_id
                         continue
                     if isinstance(event, ParamsDropped | ReplyNotSaved):
                         console.error(event.sentence)
@@ -219,7 +192,7 @@ async def _converse(
                 outcome.conversation_id = None
             return EXIT_FAILURE
         finally:
-            await provider.aclose()
+            await workspace.aclose()
     finally:
         if store is not None:
             store.close()

@@ -107,6 +107,7 @@ class ChatSession:
         self.title = "New chat"
         #: The unsent prompt kept with the conversation when it was read.
         self.draft = ""
+        self._stored_leaf: int | None = None  # the branch's end, when none of it was read
         self.totals = SessionTotals()
         #: The newest messages of the branch shown (older ones are read as they are wanted).
         self.path: list[Message] = []
@@ -130,20 +131,51 @@ class ChatSession:
         """The live provider of this conversation (or ``name``); ``ConfigError`` if unknown."""
         return self.workspace.provider(name or self.provider_name)
 
-    def adopt(self, conversation: Conversation) -> None:
-        """Take a stored conversation's settings: its provider, model, parameters (over the
-        config's defaults for that provider), system prompt and context policy."""
+    def adopt(
+        self, conversation: Conversation, *, provider: str | None = None, model: str | None = None
+    ) -> None:
+        """Take a stored conversation's settings: its provider and model (unless ``provider``
+        or ``model`` is chosen over them), its parameters over the config's defaults for the
+        provider, its system prompt and its context policy."""
         self.conversation_id = conversation.id
         self.title = conversation.title or "New chat"
         self.draft = conversation.draft
-        if conversation.provider:
-            self.provider_name = conversation.provider
-        if conversation.model:
-            self.model = conversation.model
+        self._stored_leaf = conversation.active_leaf_id
+        self.provider_name = provider or conversation.provider or self.provider_name
+        self.model = model or conversation.model or self.model
         defaults = self.workspace.default_params(self.provider_name)
         self.params = defaults.merged(params_from(conversation.params))
         self.context_overflow = conversation_policy(conversation.params)
         self.system_prompt = conversation.system_prompt
+
+    async def pick_model(self, explicit: str | None, stored: Conversation | None) -> str | None:
+        """The model to use: ``explicit``, else the ``stored`` conversation's when it is on
+        this provider, else the configured one, else the provider's own default, else the
+        first it lists (``None``: it offers none)."""
+        from llamachat.resolve import configured_model
+
+        if explicit:
+            return explicit
+        if stored is not None and stored.model and stored.provider == self.provider_name:
+            return stored.model
+        settings = self.workspace.provider_settings(self.provider_name)
+        provider = self.provider()
+        model = configured_model(self.workspace.config, settings, None) or provider.default_model()
+        if model:
+            return model
+        models = await provider.list_models()
+        return models[0].id if models else None
+
+    def keep_settings(self) -> None:
+        """Keep the provider, model and system prompt in use with the conversation
+        (``StoreError`` if the store refused)."""
+        if self.store is not None and self.conversation_id is not None:
+            self.store.update_settings(
+                self.conversation_id,
+                provider=self.provider_name,
+                model=self.model,
+                system_prompt=self.system_prompt,
+            )
 
     def stored_params(self) -> dict[str, object]:
         """The parameters kept with the conversation, with its own context policy if set."""
@@ -351,7 +383,7 @@ class ChatSession:
         conversation cannot be stored; with ``keep_unsaved`` a prompt the store refuses is
         sent anyway, its reply shown unsaved (``ask``), else it is ``StoreError`` too."""
         provider = self.provider()
-        last = self.path[-1].id if self.path else None
+        last = self.path[-1].id if self.path else self._stored_leaf
         parent = self._branch_from[0] if self._branch_from is not None else last
         was_editing = self.editing
         self.ensure_conversation()
