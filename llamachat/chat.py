@@ -28,8 +28,8 @@ from llamachat.providers.base import (
     ProviderEvent,
 )
 from llamachat.providers.errors import ErrorKind, ProviderError
-from llamachat.recording import JOB_STOPPED, ReplyRecorder, record
 from llamachat.recording import ReplyNotSaved as ReplyNotSaved  # part of ChatEvent
+from llamachat.recording import ReplyRecorder, record
 from llamachat.store.db import Store, StoreError
 from llamachat.store.health import not_saved
 from llamachat.store.models import Message, MessageStatus
@@ -393,42 +393,3 @@ def discard_failed_prompt(store: Store, user_id: int) -> bool:
             return False
     store.delete_message(user_id)
     return True
-
-
-def stop_waiting(store: Store, message: Message) -> str | None:
-    """The person stopped waiting for a queued job (Esc): keep it for ``r``, not the next start.
-
-    Returns the one sentence to show when the store refused to note it (the job itself
-    is untouched: it is polled again at the next start instead of waiting for ``r``).
-    """
-    if message.status is not MessageStatus.QUEUED or not message.job_id:
-        return None
-    try:
-        store.update_message(
-            message.id,
-            job_status=JOB_STOPPED,
-            error=f"Stopped waiting for job {message.job_id}: press r to resume it "
-            "(it is polled, not submitted again).",
-        )
-    except StoreError as error:
-        reason = str(error)
-        return (
-            f"Stopped waiting for job {message.job_id}, but this could not be saved, so the "
-            f"next start polls it again: {reason[:1].lower()}{reason[1:]}"
-        )
-    return None
-
-
-def job_may_be_running(message: Message) -> bool:
-    """Whether ``message`` is a reply whose queued job may still run (and be billed)."""
-    return (
-        message.role == "assistant"
-        and message.status is MessageStatus.QUEUED
-        and bool(message.job_id)
-    )
-
-
-def running_job_reply(store: Store, prompt: Message) -> Message | None:
-    """A reply to ``prompt`` whose queued job may still run: regenerating would pay twice."""
-    replies = store.messages(prompt.conversation_id)
-    return next((m for m in replies if m.parent_id == prompt.id and job_may_be_running(m)), None)

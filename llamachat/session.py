@@ -23,15 +23,15 @@ from llamachat.chat import (
     params_from,
     reply,
     resume,
-    running_job_reply,
     send,
-    stop_waiting,
 )
 from llamachat.config_errors import ConfigError
 from llamachat.context.settings import CONVERSATION_KEY, conversation_policy
-from llamachat.providers.base import Credits, GenerationParams, Provider, Usage
+from llamachat.jobs import running_job_reply, stop_waiting
+from llamachat.providers.base import GenerationParams, Provider
 from llamachat.store.db import StoreError
 from llamachat.store.models import Branch, Conversation, ConversationView, Message, Totals
+from llamachat.totals import SessionTotals
 
 if TYPE_CHECKING:
     from llamachat.context.meter import Meter
@@ -40,17 +40,6 @@ if TYPE_CHECKING:
     from llamachat.workspace import Workspace
 
 Events = AsyncGenerator[ChatEvent, None]
-
-
-@dataclass
-class SessionTotals:
-    """Tokens and money over the branch shown (kept up to date as replies report them)."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-    #: The balance the current provider last reported (another's would mislead).
-    credits_usd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -265,23 +254,8 @@ class ChatSession:
     def _show(self, view: ConversationView) -> None:
         self.adopt(view.conversation)
         self.path, self.earlier, self.branches = view.path, view.earlier, view.branches
-        totals = view.totals
-        self._count(totals)
-        credits = [  # another provider's balance would mislead
-            m.credits_usd
-            for m in view.path
-            if m.credits_usd is not None and m.provider == self.provider_name
-        ]
-        if credits:
-            self.totals.credits_usd = credits[-1]
-
-    def _count(self, totals: Totals) -> None:
-        t = self.totals
-        t.cost_usd, t.prompt_tokens, t.completion_tokens = (
-            totals.cost_usd,
-            totals.prompt_tokens,
-            totals.completion_tokens,
-        )
+        self.totals.take(view.totals)
+        self.totals.take_credits(view.path, self.provider_name)
 
     def read_earlier(self, count: int) -> int:
         """Read up to ``count`` older messages of the branch; returns how many were read."""
@@ -313,7 +287,7 @@ class ChatSession:
         if shown != leaf or self.earlier is not None:
             return False
         self.earlier = max(0, length - len(self.path))
-        self._count(totals)
+        self.totals.take(totals)
         return True
 
     def step_branch(self, message: Message, step: int) -> int | None:
@@ -448,17 +422,11 @@ class ChatSession:
         """``events``, with their usage, cost and credits added to the totals as they pass."""
         from llamachat.context.apply import ContextSummarized
 
-        t = self.totals
         async with aclosing(events):
             async for event in events:
-                if isinstance(event, Usage):
-                    t.prompt_tokens += event.prompt_tokens or 0
-                    t.completion_tokens += event.completion_tokens or 0
-                    if event.cost_usd is not None:
-                        t.cost_usd += event.cost_usd
-                        self.workspace.spent_usd += event.cost_usd
-                elif isinstance(event, Credits):
-                    t.credits_usd = event.remaining_usd
-                elif isinstance(event, ContextSummarized):
+                cost = self.totals.count(event)
+                if cost is not None:
+                    self.workspace.spent_usd += cost
+                if isinstance(event, ContextSummarized):
                     self.moved = True  # the prompt was moved onto the summary's branch
                 yield event

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from llamachat.chat import ReplyStarted, history, reply, resume, send, stop_waiting
+from llamachat.chat import ReplyStarted, history, reply, resume, send
+from llamachat.jobs import stop_waiting
 from llamachat.providers.base import GenerationParams, TextDelta
 from llamachat.providers.errors import ProviderError
 from llamachat.store.db import Store
