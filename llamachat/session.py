@@ -29,6 +29,7 @@ from llamachat.config_errors import ConfigError
 from llamachat.context.settings import CONVERSATION_KEY, conversation_policy
 from llamachat.jobs import running_job_reply, stop_waiting
 from llamachat.providers.base import GenerationParams, Provider
+from llamachat.providers.errors import ProviderError
 from llamachat.store.db import StoreError
 from llamachat.store.models import Branch, Conversation, ConversationView, Message, Totals
 from llamachat.totals import SessionTotals
@@ -213,6 +214,26 @@ class ChatSession:
         rules = self.context_rules()
         window = rules.window if rules is not None else None
         return meter(self.path, self.system_prompt, window, draft, tokens)
+
+    def reports_credits(self) -> bool:
+        """Whether the provider has a call for its balance (and a key to make it with)."""
+        try:
+            provider = self.provider()
+        except ConfigError:
+            return False  # said when something is sent
+        return provider.capabilities.reports_credits and provider.has_key
+
+    async def fetch_credits(self) -> bool:
+        """Ask the provider for its balance; ``True`` if the totals changed."""
+        provider = self.provider()
+        try:
+            credits = await provider.fetch_credits()
+        except ProviderError:
+            return False  # the balance is a nicety; a failure here is not worth a message
+        if credits is None or provider.name != self.provider_name:
+            return False  # switched meanwhile: another provider's balance would mislead
+        self.totals.credits_usd = credits.remaining_usd
+        return True
 
     def images_refused(self, images: Sequence[str], remedy: str) -> str | None:
         """Why ``images`` cannot go to the current model (``remedy``: what to do), or ``None``."""

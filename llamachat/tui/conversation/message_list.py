@@ -18,7 +18,7 @@ from textual.message import Message as TextualMessage
 from textual.widget import Widget
 
 from llamachat.session import ChatSession
-from llamachat.store.models import Message
+from llamachat.store.models import Message, Totals
 from llamachat.tui.conversation.earlier import EarlierRow
 from llamachat.tui.conversation.message import MessageView
 
@@ -42,6 +42,10 @@ class MessageList(VerticalScroll):
     class NearTop(TextualMessage):
         """Scrolled to the top: time to mount older messages."""
 
+    @dataclass
+    class Counted(TextualMessage):
+        """A long branch was counted: the session's totals are whole."""
+
     def __init__(
         self, session: ChatSession, make_view: Callable[[Message], MessageView], *, id: str
     ) -> None:
@@ -63,6 +67,36 @@ class MessageList(VerticalScroll):
         return self.is_anchored and not self._anchor_released  # Textual keeps no public flag
 
     # --- mounting ------------------------------------------------------------------
+
+    def open(
+        self, conversation_id: int, at_message: int | None, then: Callable[[], None] | None
+    ) -> None:
+        """Read and show a stored conversation's newest messages (as far back as
+        ``at_message``, a search hit, on its branch); a long branch is counted in a thread."""
+        session = self.session
+        last = LOAD
+        if at_message is not None:
+            distance = session.distance_to(conversation_id, at_message)
+            last = LOAD if distance is None else max(LOAD, distance + WINDOW)
+        session.open(conversation_id, last=last)
+        self.show(at_message, then)
+        if session.earlier is None:
+            self.run_worker(self._count_path, thread=True, group="count", exclusive=True)
+
+    def _count_path(self) -> None:
+        """In a thread: count a long branch's messages and tokens (a million take seconds)."""
+        counted = self.session.path_totals()
+        if counted is not None:
+            self.app.call_from_thread(self._counted, self.session.conversation_id, *counted)
+
+    def _counted(
+        self, conversation_id: int | None, leaf: int | None, length: int, totals: Totals
+    ) -> None:
+        if conversation_id == self.session.conversation_id and self.session.counted(
+            leaf, length, totals
+        ):
+            self.update_earlier()
+            self.post_message(self.Counted())
 
     def show(self, at_message: int | None = None, then: Callable[[], None] | None = None) -> None:
         """Mount the newest messages of the session's path (from ``at_message``, a search
@@ -87,6 +121,27 @@ class MessageList(VerticalScroll):
             self.call_after_refresh(self._fill_screen)
         if then is not None:
             self.call_after_refresh(then)
+
+    def on_message_view_action(self, event: MessageView.Action) -> None:
+        """Copying and details; the actions that change the conversation go on to the pane."""
+        view = event.view
+        if event.action == "copy":
+            self.app.copy_to_clipboard(view.message.content)
+            self.notify("Message copied to the clipboard.")
+        elif event.action == "copy_code":
+            blocks, number = view.code_blocks, event.argument
+            if 1 <= number <= len(blocks):
+                self.app.copy_to_clipboard(blocks[number - 1].code)
+                self.notify(f"Code block {number} copied to the clipboard.")
+            else:
+                self.notify(f"This message has no code block {number}.", severity="warning")
+        elif event.action == "details":
+            from llamachat.tui.screens.dialogs import show_details
+
+            show_details(self.app, view.message)
+        else:
+            return
+        event.stop()
 
     def view_for(self, message: Message) -> MessageView:
         """A view of ``message``, known by its id."""

@@ -9,7 +9,6 @@ what the session does and turns keys into its actions. Each pane streams on its 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import ClassVar
@@ -19,9 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message as TextualMessage
 from textual.timer import Timer
-from textual.worker import Worker
 
-from llamachat.chat import ChatEvent
 from llamachat.context.tokens import TokenCache
 from llamachat.images import ImageError, image_reference
 from llamachat.providers.base import Provider
@@ -32,7 +29,7 @@ from llamachat.store.health import not_sent
 from llamachat.store.models import Message, MessageStatus
 from llamachat.tui.conversation.attachments import Attachments
 from llamachat.tui.conversation.message import MessageView
-from llamachat.tui.conversation.message_list import LOAD, WINDOW, MessageList
+from llamachat.tui.conversation.message_list import LOAD, MessageList
 from llamachat.tui.conversation.notice import Notice
 from llamachat.tui.conversation.prompt import PromptInput
 from llamachat.tui.conversation.replies import ReplyDrawer
@@ -92,7 +89,6 @@ class ChatPane(Vertical):
         self.attachments = Attachments(id="attachments")
         self.prompt = PromptInput(id="prompt")
         self.replies = ReplyDrawer(self)
-        self._worker: Worker[None] | None = None
         self._draft_timer: Timer | None = None
         self._meter_timer: Timer | None = None
         self._tokens = TokenCache()  # token estimates, one per message, for the meter
@@ -110,7 +106,7 @@ class ChatPane(Vertical):
     @property
     def busy(self) -> bool:
         """Whether a reply is being received."""
-        return self._worker is not None and self._worker.is_running
+        return self.replies.busy
 
     def compose(self) -> ComposeResult:
         yield self.messages
@@ -142,30 +138,18 @@ class ChatPane(Vertical):
         session = self.session
         if session.store is None:
             return
-        last = LOAD
-        if at_message is not None:  # a search hit: read far enough back to reach it
-            distance = session.distance_to(conversation_id, at_message)
-            last = LOAD if distance is None else max(LOAD, distance + WINDOW)
-        session.open(conversation_id, last=last)
+        self._before_show()
+        self.messages.open(conversation_id, at_message, then=self.update_meter)
         if session.draft and not self.prompt.text:
             self.prompt.show_text(session.draft)
-        self._show(at_message)
-        if session.earlier is None:
-            self.run_worker(self._count_path, thread=True, group=f"count-{self.id}", exclusive=True)
+        self.status_changed()
         if session.totals.credits_usd is None:
             self.refresh_credits()
         self._resume_left_jobs()
 
-    def _count_path(self) -> None:
-        """In a thread: count a long branch's messages and tokens (a million take seconds)."""
-        counted = self.session.path_totals()
-        if counted is not None:
-            self.app.call_from_thread(self._counted, self.session.conversation_id, *counted)
-
-    def _counted(self, conversation_id: int | None, *counted: object) -> None:
-        if conversation_id == self.session.conversation_id and self.session.counted(*counted):  # type: ignore[arg-type]
-            self.messages.update_earlier()
-            self.status_changed()
+    def on_message_list_counted(self, event: MessageList.Counted) -> None:
+        event.stop()
+        self.status_changed()
 
     def _resume_left_jobs(self) -> None:
         """Poll again a queued job an earlier run left in this conversation (not one stopped)."""
@@ -176,17 +160,17 @@ class ChatPane(Vertical):
                 self.resume_job(message)
                 return  # one reply at a time per pane; the others are resumed when asked
 
-    def _show(self, at_message: int | None = None) -> None:
+    def _before_show(self) -> None:
         focused = self.app.focused
         if isinstance(focused, MessageView) and focused.parent is self.messages:
             self.prompt.focus()  # its view is going: the prompt, not whatever comes next
-        self.messages.show(at_message, then=self.update_meter)
-        self.status_changed()
 
     def rebuild(self) -> None:
         """Redraw from the store (after a branch switch, an edit or a regenerate)."""
         if self.session.reload(LOAD):
-            self._show()
+            self._before_show()
+            self.messages.show(then=self.update_meter)
+            self.status_changed()
 
     def sync_with_store(self) -> None:
         """Show what another process changed in this conversation (a job's reply, a new
@@ -259,7 +243,7 @@ class ChatPane(Vertical):
             self.messages.append(
                 Message(0, 0, None, "user", text, tuple(images), created_at=time.time())
             )
-        self._start(sending.events, rebuild=sending.branching, user_text=text)
+        self.replies.start(sending.events, rebuild=sending.branching, user_text=text, resuming=None)
 
     def action_regenerate(self) -> None:
         """Ask again for the last reply (the old one is kept as a branch)."""
@@ -283,7 +267,7 @@ class ChatPane(Vertical):
         if isinstance(regenerating, ResumeOrPay):
             self._ask_resume_or_pay(regenerating)
         else:
-            self._start(regenerating, rebuild=True)
+            self.replies.start(regenerating, rebuild=True, user_text="", resuming=None)
 
     def _ask_resume_or_pay(self, question: ResumeOrPay) -> None:
         from llamachat.tui.screens.dialogs import ChoiceScreen
@@ -305,24 +289,9 @@ class ChatPane(Vertical):
             with told_if_refused(self.app):  # a lock held elsewhere: resumed when asked again
                 events = self.session.resume(message)
                 if events is not None:
-                    self._start(events, rebuild=False, resuming=message.id)
+                    self.replies.start(events, rebuild=False, user_text="", resuming=message.id)
         except Exception as error:
             self.show_notice(f"{error}", error=True)
-
-    def _start(
-        self,
-        events: AsyncGenerator[ChatEvent, None],
-        *,
-        rebuild: bool,
-        user_text: str = "",
-        resuming: int | None = None,
-    ) -> None:
-        self._worker = self.run_worker(
-            self.replies.consume(events, rebuild=rebuild, user_text=user_text, resuming=resuming),
-            group=f"reply-{self.id}",
-            exclusive=True,
-            exit_on_error=False,
-        )
 
     def action_stop(self) -> None:
         """Stop the reply: what arrived is kept, marked interrupted (Esc also ends an edit)."""
@@ -330,26 +299,15 @@ class ChatPane(Vertical):
             self.prompt.show_text(self.session.cancel_edit())
             self.notice.hide()
             return
-        if self._worker is not None and self._worker.is_running:
-            self.replies.stop_waiting_for_job()
-            self._worker.cancel()
+        self.replies.stop()
 
     # --- message actions ----------------------------------------------------------
 
     def on_message_view_action(self, event: MessageView.Action) -> None:
+        """Actions that change the conversation (copying and details are the list's)."""
         event.stop()
         message = event.view.message
-        if event.action == "copy":
-            self.app.copy_to_clipboard(message.content)
-            self.notify("Message copied to the clipboard.")
-        elif event.action == "copy_code":
-            blocks = event.view.code_blocks
-            if 1 <= event.argument <= len(blocks):
-                self.app.copy_to_clipboard(blocks[event.argument - 1].code)
-                self.notify(f"Code block {event.argument} copied to the clipboard.")
-            else:
-                self.notify(f"This message has no code block {event.argument}.", severity="warning")
-        elif event.action == "edit" and message.role == "user":
+        if event.action == "edit" and message.role == "user":
             self.session.begin_edit(message, self.prompt.text)
             self.prompt.show_text(message.content)
             self.prompt.focus()
@@ -369,10 +327,6 @@ class ChatPane(Vertical):
                 self.regenerate(target)
         elif event.action == "branch":
             self._step_branch(message, event.argument)
-        elif event.action == "details":
-            from llamachat.tui.screens.dialogs import show_details
-
-            show_details(self.app, message)
 
     def _step_branch(self, message: Message, step: int) -> None:
         if self.busy:
@@ -390,19 +344,11 @@ class ChatPane(Vertical):
 
     def action_attach(self) -> None:
         """Ask for an image path or URL to send with the next prompt."""
-        from llamachat.tui.screens.dialogs import InputScreen
+        self.attachments.ask()
 
-        def chosen(path: str | None) -> None:
-            if path is not None and path.strip():
-                self.attach_image(path.strip())
-            elif path is not None and self.attachments.images:
-                self.clear_attachments()
-
-        question = "Path or https:// URL of the image to send"
-        if self.attachments.images:
-            question += " (empty: remove the attached images)"
-        placeholder = "~/photo.png or https://…/photo.png"
-        self.app.push_screen(InputScreen(question, placeholder=placeholder), chosen)
+    def on_attachments_chosen(self, event: Attachments.Chosen) -> None:
+        event.stop()
+        self.attach_image(event.reference) if event.reference else self.clear_attachments()
 
     def attach_image(self, path_text: str) -> None:
         """Attach the image file or https URL ``path_text`` if the model accepts images."""

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from llamachat.chat import ChatEvent, ParamsDropped, ReplyNotSaved, ReplyStarted
+from textual.worker import Worker
+
+from llamachat.chat import ParamsDropped, ReplyNotSaved, ReplyStarted
 from llamachat.providers.base import (
     Finished,
     JobQueued,
@@ -24,6 +25,7 @@ from llamachat.providers.base import (
     TextDelta,
 )
 from llamachat.providers.errors import ProviderError
+from llamachat.session import Events
 from llamachat.store.db import StoreError
 from llamachat.store.health import not_sent
 from llamachat.store.models import Message, MessageStatus
@@ -41,10 +43,31 @@ class ReplyDrawer:
         self.pane = pane
         #: Why the store refused this reply's writes (said once, in the notice).
         self._unsaved: str | None = None
+        self._worker: Worker[None] | None = None
+
+    @property
+    def busy(self) -> bool:
+        """Whether a reply is being received."""
+        return self._worker is not None and self._worker.is_running
+
+    def start(self, events: Events, *, rebuild: bool, user_text: str, resuming: int | None) -> None:
+        """Draw ``events`` in the pane's reply worker (one reply at a time per pane)."""
+        self._worker = self.pane.run_worker(
+            self.consume(events, rebuild=rebuild, user_text=user_text, resuming=resuming),
+            group=f"reply-{self.pane.id}",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def stop(self) -> None:
+        """Stop the reply: what arrived is kept, marked interrupted (a queued job waits for r)."""
+        if self._worker is not None and self._worker.is_running:
+            self.stop_waiting_for_job()
+            self._worker.cancel()
 
     async def consume(
         self,
-        events: AsyncGenerator[ChatEvent, None],
+        events: Events,
         *,
         rebuild: bool,
         user_text: str,
