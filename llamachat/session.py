@@ -19,24 +19,18 @@ from typing import TYPE_CHECKING
 from llamachat.chat import (
     ChatEvent,
     discard_failed_prompt,
-    params_dict,
-    params_from,
     reply,
     resume,
     send,
 )
-from llamachat.config_errors import ConfigError
-from llamachat.context.settings import CONVERSATION_KEY, conversation_policy
 from llamachat.jobs import running_job_reply, stop_waiting
-from llamachat.providers.base import GenerationParams, Provider
-from llamachat.providers.errors import ProviderError
+from llamachat.providers.base import GenerationParams
+from llamachat.session_settings import SessionSettings
 from llamachat.store.db import StoreError
-from llamachat.store.models import Branch, Conversation, ConversationView, Message, Totals
-from llamachat.totals import SessionTotals
+from llamachat.store.models import Branch, ConversationView, Message, Totals
 
 if TYPE_CHECKING:
     from llamachat.context.meter import Meter
-    from llamachat.context.policy import ContextRules
     from llamachat.context.tokens import TokenCache
     from llamachat.workspace import Workspace
 
@@ -71,7 +65,7 @@ class ResumeOrPay:
         )
 
 
-class ChatSession:
+class ChatSession(SessionSettings):
     """A conversation being read and written, with its own rules (see the module docs)."""
 
     def __init__(
@@ -84,21 +78,14 @@ class ChatSession:
         system_prompt: str | None = None,
         conversation_id: int | None = None,
     ) -> None:
-        self.workspace = workspace
-        #: Where this conversation is kept (``None``: nowhere, or the store refused it).
-        self.store = workspace.store
-        self.conversation_id = conversation_id
-        self.provider_name = provider
-        self.model = model
-        self.params = params if params is not None else workspace.default_params(provider)
-        self.system_prompt = system_prompt
-        #: This conversation's own context_overflow policy (Settings); ``None``: the config's.
-        self.context_overflow: str | None = None
-        self.title = "New chat"
-        #: The unsent prompt kept with the conversation when it was read.
-        self.draft = ""
-        self._stored_leaf: int | None = None  # the branch's end, when none of it was read
-        self.totals = SessionTotals()
+        super().__init__(
+            workspace,
+            provider=provider,
+            model=model,
+            params=params,
+            system_prompt=system_prompt,
+            conversation_id=conversation_id,
+        )
         #: The newest messages of the branch shown (older ones are read as they are wanted).
         self.path: list[Message] = []
         #: Messages of the branch before ``path`` not read yet (``None``: some, not counted).
@@ -115,98 +102,6 @@ class ChatSession:
         #: The last reply summarised earlier turns onto a new branch: the branch shown moved.
         self.moved = False
 
-    # --- settings -------------------------------------------------------------------------
-
-    def provider(self, name: str | None = None) -> Provider:
-        """The live provider of this conversation (or ``name``); ``ConfigError`` if unknown."""
-        return self.workspace.provider(name or self.provider_name)
-
-    def adopt(
-        self, conversation: Conversation, *, provider: str | None = None, model: str | None = None
-    ) -> None:
-        """Take a stored conversation's settings: its provider and model (unless ``provider``
-        or ``model`` is chosen over them), its parameters over the config's defaults for the
-        provider, its system prompt and its context policy."""
-        self.conversation_id = conversation.id
-        self.title = conversation.title or "New chat"
-        self.draft = conversation.draft
-        self._stored_leaf = conversation.active_leaf_id
-        self.provider_name = provider or conversation.provider or self.provider_name
-        self.model = model or conversation.model or self.model
-        defaults = self.workspace.default_params(self.provider_name)
-        self.params = defaults.merged(params_from(conversation.params))
-        self.context_overflow = conversation_policy(conversation.params)
-        self.system_prompt = conversation.system_prompt
-
-    async def pick_model(self, explicit: str | None, stored: Conversation | None) -> str | None:
-        """The model to use: ``explicit``, else the ``stored`` conversation's when it is on
-        this provider, else the configured one, else the provider's own default, else the
-        first it lists (``None``: it offers none)."""
-        from llamachat.resolve import configured_model
-
-        if explicit:
-            return explicit
-        if stored is not None and stored.model and stored.provider == self.provider_name:
-            return stored.model
-        settings = self.workspace.provider_settings(self.provider_name)
-        provider = self.provider()
-        model = configured_model(self.workspace.config, settings, None) or provider.default_model()
-        if model:
-            return model
-        models = await provider.list_models()
-        return models[0].id if models else None
-
-    def keep_settings(self) -> None:
-        """Keep the provider, model and system prompt in use with the conversation
-        (``StoreError`` if the store refused)."""
-        if self.store is not None and self.conversation_id is not None:
-            self.store.update_settings(
-                self.conversation_id,
-                provider=self.provider_name,
-                model=self.model,
-                system_prompt=self.system_prompt,
-            )
-
-    def stored_params(self) -> dict[str, object]:
-        """The parameters kept with the conversation, with its own context policy if set."""
-        stored: dict[str, object] = dict(params_dict(self.params))
-        if self.context_overflow:
-            stored[CONVERSATION_KEY] = self.context_overflow
-        return stored
-
-    def switch_model(self, provider: str, model: str) -> None:
-        """Use another provider or model from the next message on (kept with the
-        conversation; ``StoreError`` if the store refused, the switch holds anyway)."""
-        changed_provider = provider != self.provider_name
-        self.provider_name, self.model = provider, model
-        if changed_provider:
-            self.totals.credits_usd = None  # another provider's balance would mislead
-        if self.store is not None and self.conversation_id is not None:
-            self.store.update_settings(self.conversation_id, provider=provider, model=model)
-
-    def apply_settings(
-        self, *, system_prompt: str | None, params: GenerationParams, context_overflow: str | None
-    ) -> None:
-        """Use these settings from the next message on, kept with the conversation
-        (``StoreError`` if the store refused; they hold for this session anyway)."""
-        self.params, self.system_prompt = params, system_prompt or None
-        self.context_overflow = context_overflow
-        if self.store is not None and self.conversation_id is not None:
-            self.store.update_settings(
-                self.conversation_id,
-                system_prompt=self.system_prompt,
-                params=self.stored_params(),
-            )
-
-    def context_rules(self) -> ContextRules | None:
-        """How the next request is fitted into the model's window (``None``: as it is)."""
-        try:
-            return self.workspace.context_rules(
-                self.provider_name, self.model, self.context_overflow
-            )
-        except ConfigError:
-            return None
-
     def meter(self, draft: str, tokens: TokenCache) -> Meter:
         """How much of the window the next request (with ``draft``) would use."""
         from llamachat.context.meter import meter
@@ -214,35 +109,6 @@ class ChatSession:
         rules = self.context_rules()
         window = rules.window if rules is not None else None
         return meter(self.path, self.system_prompt, window, draft, tokens)
-
-    def reports_credits(self) -> bool:
-        """Whether the provider has a call for its balance (and a key to make it with)."""
-        try:
-            provider = self.provider()
-        except ConfigError:
-            return False  # said when something is sent
-        return provider.capabilities.reports_credits and provider.has_key
-
-    async def fetch_credits(self) -> bool:
-        """Ask the provider for its balance; ``True`` if the totals changed."""
-        provider = self.provider()
-        try:
-            credits = await provider.fetch_credits()
-        except ProviderError:
-            return False  # the balance is a nicety; a failure here is not worth a message
-        if credits is None or provider.name != self.provider_name:
-            return False  # switched meanwhile: another provider's balance would mislead
-        self.totals.credits_usd = credits.remaining_usd
-        return True
-
-    def images_refused(self, images: Sequence[str], remedy: str) -> str | None:
-        """Why ``images`` cannot go to the current model (``remedy``: what to do), or ``None``."""
-        from llamachat.images import accepts_images
-
-        provider = self.provider()
-        if not images or accepts_images(provider, self.model):
-            return None
-        return f"'{self.model}' on {provider.display_name} does not accept images: {remedy}"
 
     # --- the branch shown -------------------------------------------------------------------
 
@@ -347,17 +213,6 @@ class ChatSession:
         if self.store is not None:
             self._branch_from = (self.store.message(user_id).parent_id,)
             self._failed_prompt = user_id
-
-    def ensure_conversation(self) -> int | None:
-        """The conversation's id, creating it in the store first if needed (``StoreError``)."""
-        if self.store is not None and self.conversation_id is None:
-            self.conversation_id = self.store.create_conversation(
-                system_prompt=self.system_prompt,
-                provider=self.provider_name,
-                model=self.model,
-                params=self.stored_params(),
-            ).id
-        return self.conversation_id
 
     def save_draft(self, text: str) -> None:
         """Keep the unsent prompt with the conversation (created for a draft worth keeping).
