@@ -18,11 +18,9 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.content import Content
-from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import TabbedContent
 from textual.worker import Worker, WorkerState
 
 from llamachat import locations
@@ -36,15 +34,15 @@ from llamachat.config_errors import ConfigError
 from llamachat.config_write import save_changes
 from llamachat.store.db import Store, StoreError
 from llamachat.store.models import Message
-from llamachat.textsafety import escape_label, one_line
+from llamachat.textsafety import escape_label
 from llamachat.tui.commands import LlamaCommands
 from llamachat.tui.conversation.message import MessageView
 from llamachat.tui.conversation.pane import ChatPane
-from llamachat.tui.screens.dialogs import ConfirmScreen, InputScreen
+from llamachat.tui.tabs import ConversationTabs
 from llamachat.tui.themes import code_style, load_themes
 from llamachat.tui.unsaved import told_if_refused
 from llamachat.tui.widgets.footer import KeyFooter
-from llamachat.tui.widgets.sidebar import ConversationList, Sidebar
+from llamachat.tui.widgets.sidebar import Sidebar
 from llamachat.tui.widgets.status_bar import StatusBar
 from llamachat.workspace import Workspace
 
@@ -115,8 +113,8 @@ class LlamaChatApp(App[None]):
         self._pane_ids = itertools.count(1)
         #: Queued replies being fetched by :meth:`resume_jobs`, not by a pane.
         self.background_jobs: set[int] = set()
-        self.sidebar = Sidebar()
-        self.tabs = TabbedContent(id="tabs")
+        self.sidebar = Sidebar(store)
+        self.tabs = ConversationTabs(id="tabs")
         self.status_bar = StatusBar()
 
     @property
@@ -294,18 +292,11 @@ class LlamaChatApp(App[None]):
     @property
     def active_pane(self) -> ChatPane | None:
         """The pane of the active tab (``None`` while tabs are being built or torn down)."""
-        try:
-            pane = self.tabs.active_pane
-        except NoMatches:
-            return None
-        if pane is None:
-            return None
-        found = pane.query(ChatPane)
-        return found.first() if found else None
+        return self.tabs.active_chat
 
     def panes(self) -> list[ChatPane]:
         """Every open pane."""
-        return list(self.query(ChatPane))
+        return self.tabs.chats()
 
     def _new_pane(self, conversation_id: int | None) -> ChatPane:
         return ChatPane(
@@ -315,9 +306,7 @@ class LlamaChatApp(App[None]):
         )
 
     def _add_tab(self, pane: ChatPane, title: str) -> None:
-        tab = TabPane(_tab_title(title), pane, id=f"tab-{pane.id}")
-        self.tabs.add_pane(tab)
-        self.tabs.active = tab.id or ""
+        self.tabs.add_chat(pane, title)
         self._focus_prompt_soon(pane, opening=True)
 
     def action_new_chat(self) -> None:
@@ -328,14 +317,14 @@ class LlamaChatApp(App[None]):
 
     def open_conversation(self, conversation_id: int, message_id: int | None = None) -> None:
         """Show a conversation: its tab if open, else a new tab."""
-        for pane in self.panes():
-            if pane.conversation_id == conversation_id:
-                self.tabs.active = f"tab-{pane.id}"
-                if message_id is not None:
-                    pane.load(conversation_id, at_message=message_id)
-                else:
-                    pane.prompt.focus()
-                return
+        open_pane = self.tabs.chat_for(conversation_id)
+        if open_pane is not None:
+            self.tabs.show_chat(open_pane)
+            if message_id is not None:
+                open_pane.load(conversation_id, at_message=message_id)
+            else:
+                open_pane.prompt.focus()
+            return
         pane = self._new_pane(conversation_id)
         title = "Chat"
         if self.store is not None:
@@ -367,21 +356,15 @@ class LlamaChatApp(App[None]):
 
     async def _close_panes(self, panes: list[ChatPane]) -> None:
         """Remove these panes' tabs; a new chat takes the place of the last one."""
-        for pane in panes:
-            await self.tabs.remove_pane(f"tab-{pane.id}")
+        await self.tabs.close_chats(panes)
         if not self.panes():
             self.action_new_chat()
 
     def action_next_tab(self) -> None:
-        self._cycle_tab(1)
+        self.tabs.cycle(1)
 
     def action_previous_tab(self) -> None:
-        self._cycle_tab(-1)
-
-    def _cycle_tab(self, step: int) -> None:
-        ids = [f"tab-{p.id}" for p in self.panes()]
-        if self.tabs.active in ids and len(ids) > 1:
-            self.tabs.active = ids[(ids.index(self.tabs.active) + step) % len(ids)]
+        self.tabs.cycle(-1)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = self.active_pane
@@ -415,8 +398,7 @@ class LlamaChatApp(App[None]):
             self._show_status(event.pane)
 
     def on_chat_pane_title_changed(self, event: ChatPane.TitleChanged) -> None:
-        tab = self.tabs.get_tab(f"tab-{event.pane.id}")
-        tab.label = _tab_title(event.pane.title)
+        self.tabs.retitle(event.pane)
         self.refresh_sidebar()
 
     def on_chat_pane_warning(self, event: ChatPane.Warning) -> None:
@@ -431,15 +413,8 @@ class LlamaChatApp(App[None]):
 
     def refresh_sidebar(self, keep: int | None = None) -> None:
         """Reload the conversation list (unless a search is showing); ``keep`` stays highlighted."""
-        if self.store is None or self.sidebar.searching:
-            return
         pane = self.active_pane
-        archived = self.sidebar.showing_archived
-        self.sidebar.show_conversations(
-            self.store.list_conversations(200, archived=archived, pinned_first=True),
-            pane.conversation_id if pane else None,
-            keep,
-        )
+        self.sidebar.refresh_list(pane.conversation_id if pane else None, keep)
 
     def sidebar_highlighted(self) -> int | None:
         """The conversation highlighted in the sidebar while the person is in it."""
@@ -466,60 +441,17 @@ class LlamaChatApp(App[None]):
         self.sidebar.display = True
         self.sidebar.search_box.focus()
 
-    def on_sidebar_search(self, event: Sidebar.Search) -> None:
-        if self.store is None:
-            return
-        if not event.query.strip():
-            self.sidebar.searching = False
-            self.refresh_sidebar()
-            return
-        self.sidebar.show_results(self.store.search(event.query, 50))
-
     def on_sidebar_open(self, event: Sidebar.Open) -> None:
         self.open_conversation(event.conversation_id, event.message_id)
 
-    def on_conversation_list_act(self, event: ConversationList.Act) -> None:
-        with told_if_refused(self):  # archive and pin write to the store
-            self._act(event)
+    def on_sidebar_renamed(self, event: Sidebar.Renamed) -> None:
+        pane = self.tabs.chat_for(event.conversation_id)
+        if pane is not None and self.store is not None:
+            pane.session.title = self.store.conversation(event.conversation_id).title
+            self.tabs.retitle(pane)
 
-    def _act(self, event: ConversationList.Act) -> None:
-        store = self.store
-        if store is None:
-            return
-        cid = event.conversation_id
-        title = store.conversation(cid).title or "New chat"
-        if event.action == "rename":
-
-            def renamed(value: str | None) -> None:
-                if value and value.strip():
-                    with told_if_refused(self):
-                        store.rename(cid, value)
-                    for pane in self.panes():
-                        if pane.conversation_id == cid:
-                            pane.session.title = store.conversation(cid).title
-                            self.on_chat_pane_title_changed(ChatPane.TitleChanged(pane))
-                    self.refresh_sidebar(keep=cid)
-
-            self.push_screen(InputScreen("New title", title), renamed)
-        elif event.action == "delete":
-
-            def deleted(confirmed: bool | None) -> None:
-                if confirmed:
-                    self.call_later(self._delete_conversation, cid, title)
-
-            self.push_screen(ConfirmScreen(f"Delete “{title}” and all its messages?"), deleted)
-        elif event.action == "archive":
-            archive = not store.conversation(cid).archived
-            store.set_archived(cid, archive)
-            if archive:
-                self.notify(f"Archived “{title}”: v in the sidebar lists archived conversations.")
-            else:
-                self.notify(f"Restored “{title}”.")
-            self.refresh_sidebar(keep=cid)
-        elif event.action == "pin":
-            pinned = store.conversation(cid).pinned
-            store.set_pinned(cid, not pinned)
-            self.refresh_sidebar(keep=cid)
+    def on_sidebar_delete(self, event: Sidebar.Delete) -> None:
+        self.call_later(self._delete_conversation, event.conversation_id, event.title)
 
     # --- modals -----------------------------------------------------------------------------
 
@@ -721,8 +653,3 @@ class LlamaChatApp(App[None]):
             pane.save_draft()
         await self.workspace.aclose()
         self.exit()
-
-
-def _tab_title(title: str) -> Content:
-    """A tab's label: plain text (never markup), escaped, on one line, at most 24 cells."""
-    return Content(one_line(title, 24) or "New chat")

@@ -14,8 +14,11 @@ from textual.timer import Timer
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
+from llamachat.store.db import Store
 from llamachat.store.models import MATCH_END, MATCH_START, ConversationSummary, SearchHit
 from llamachat.textsafety import marked_pieces, one_line
+from llamachat.tui.screens.dialogs import ConfirmScreen, InputScreen
+from llamachat.tui.unsaved import told_if_refused
 from llamachat.tui.when import when
 
 
@@ -72,22 +75,88 @@ class Sidebar(Vertical):
         message_id: int | None = None
 
     @dataclass
-    class Search(Message):
-        """The search box changed."""
+    class Renamed(Message):
+        """A conversation was renamed here."""
 
-        query: str
+        conversation_id: int
 
-    def __init__(self) -> None:
+    @dataclass
+    class Delete(Message):
+        """The person confirmed deleting a conversation (its tabs close first)."""
+
+        conversation_id: int
+        title: str
+
+    def __init__(self, store: Store | None) -> None:
         super().__init__(id="sidebar")
+        self.store = store
         self.search_box = Input(placeholder="Search all conversations…", id="search")
         self.items = ConversationList(id="conversations")
         self.searching = False
         self.showing_archived = False
         self._search_timer: Timer | None = None
+        self._current: int | None = None  # the conversation open, shown in bold
 
     def compose(self) -> ComposeResult:
         yield self.search_box
         yield self.items
+
+    def refresh_list(self, current: int | None, keep: int | None = None) -> None:
+        """Read the conversation list again (unless a search is showing); ``current`` is
+        the conversation open, ``keep`` the one to keep highlighted."""
+        if self.store is None or self.searching:
+            return
+        rows = self.store.list_conversations(200, archived=self.showing_archived, pinned_first=True)
+        self.show_conversations(rows, current, keep)
+
+    def _search(self, query: str) -> None:
+        if self.store is None:
+            return
+        if not query.strip():
+            self.searching = False
+            self.refresh_list(self._current)
+            return
+        self.show_results(self.store.search(query, 50))
+
+    def on_conversation_list_act(self, event: ConversationList.Act) -> None:
+        event.stop()
+        with told_if_refused(self.app):  # archive and pin write to the store
+            self._act(event.conversation_id, event.action)
+
+    def _act(self, cid: int, action: str) -> None:
+        store = self.store
+        if store is None:
+            return
+        title = store.conversation(cid).title or "New chat"
+        if action == "rename":
+
+            def renamed(value: str | None) -> None:
+                if value and value.strip():
+                    with told_if_refused(self.app):
+                        store.rename(cid, value)
+                    self.post_message(self.Renamed(cid))
+                    self.refresh_list(self._current, keep=cid)
+
+            self.app.push_screen(InputScreen("New title", title), renamed)
+        elif action == "delete":
+
+            def deleted(confirmed: bool | None) -> None:
+                if confirmed:
+                    self.post_message(self.Delete(cid, title))
+
+            question = f"Delete “{title}” and all its messages?"
+            self.app.push_screen(ConfirmScreen(question), deleted)
+        elif action == "archive":
+            archive = not store.conversation(cid).archived
+            store.set_archived(cid, archive)
+            if archive:
+                self.notify(f"Archived “{title}”: v in the sidebar lists archived conversations.")
+            else:
+                self.notify(f"Restored “{title}”.")
+            self.refresh_list(self._current, keep=cid)
+        elif action == "pin":
+            store.set_pinned(cid, not store.conversation(cid).pinned)
+            self.refresh_list(self._current, keep=cid)
 
     def show_conversations(
         self, rows: list[ConversationSummary], current: int | None, keep: int | None = None
@@ -99,6 +168,7 @@ class Sidebar(Vertical):
         """
         previous_row = self.items.highlighted
         self.searching = False
+        self._current = current
         options = []
         if self.showing_archived:
             heading = "Archived · a restores · v: back" if rows else "Nothing archived · v: back"
@@ -159,9 +229,7 @@ class Sidebar(Vertical):
         if self._search_timer is not None:
             self._search_timer.stop()
         query = event.value
-        self._search_timer = self.set_timer(
-            SEARCH_DELAY, lambda: self.post_message(self.Search(query))
-        )
+        self._search_timer = self.set_timer(SEARCH_DELAY, lambda: self._search(query))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

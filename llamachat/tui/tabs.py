@@ -1,0 +1,64 @@
+"""The open conversations, one tab each."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.css.query import NoMatches
+from textual.widgets import TabbedContent, TabPane
+
+from llamachat.textsafety import one_line
+from llamachat.tui.conversation.pane import ChatPane
+
+
+def tab_title(title: str) -> Content:
+    """A tab's label: plain text (never markup), escaped, on one line, at most 24 cells."""
+    return Content(one_line(title, 24) or "New chat")
+
+
+class ConversationTabs(TabbedContent):
+    """A tab per open conversation, each holding its :class:`ChatPane`."""
+
+    @property
+    def active_chat(self) -> ChatPane | None:
+        """The pane of the active tab (``None`` while tabs are being built or torn down)."""
+        try:
+            tab = self.active_pane
+        except NoMatches:
+            return None
+        if tab is None:
+            return None
+        found = tab.query(ChatPane)
+        return found.first() if found else None
+
+    def chats(self) -> list[ChatPane]:
+        """Every open pane, in tab order."""
+        return list(self.query(ChatPane))
+
+    def chat_for(self, conversation_id: int) -> ChatPane | None:
+        """The open pane of conversation ``conversation_id``, if it is open."""
+        return next((p for p in self.chats() if p.conversation_id == conversation_id), None)
+
+    def add_chat(self, pane: ChatPane, title: str) -> None:
+        """Open ``pane`` in a new tab, and make it the active one."""
+        tab = TabPane(tab_title(title), pane, id=f"tab-{pane.id}")
+        self.add_pane(tab)
+        self.active = tab.id or ""
+
+    def show_chat(self, pane: ChatPane) -> None:
+        """Make ``pane``'s tab the active one."""
+        self.active = f"tab-{pane.id}"
+
+    async def close_chats(self, panes: list[ChatPane]) -> None:
+        """Remove these panes' tabs (their replies stop, what arrived is kept)."""
+        for pane in panes:
+            await self.remove_pane(f"tab-{pane.id}")
+
+    def cycle(self, step: int) -> None:
+        """Activate the tab ``step`` places on (wrapping around)."""
+        ids = [f"tab-{p.id}" for p in self.chats()]
+        if self.active in ids and len(ids) > 1:
+            self.active = ids[(ids.index(self.active) + step) % len(ids)]
+
+    def retitle(self, pane: ChatPane) -> None:
+        """Show ``pane``'s title on its tab."""
+        self.get_tab(f"tab-{pane.id}").label = tab_title(pane.title)
