@@ -11,7 +11,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from llamachat import locations
 from llamachat.exit_codes import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from llamachat.store.db import Store, StoreError
 from llamachat.store.models import MATCH_END, MATCH_START, SearchHit
@@ -186,38 +185,20 @@ def _confirmed(question: str) -> bool:
 @with_store
 def run_export(store: Store, args: argparse.Namespace) -> int:
     """Write a transcript to stdout, or to a new file (``--force`` replaces one)."""
+    from llamachat.export_file import ExportRefused, write_text
     from llamachat.store.export import export
 
     text = export(store.load(args.id), args.format)
-    if args.output and args.output != "-":
-        return _export_to(Path(args.output).expanduser(), text, args)
-    sys.stdout.write(shown_text(text, sys.stdout) if args.format in ("md", "txt") else text)
-    return EXIT_OK
-
-
-def _export_to(path: Path, text: str, args: argparse.Namespace) -> int:
-    """Write an export to ``path``: never through a symbolic link, never over a file unasked."""
-    import errno
-
-    link = f"Not writing {path}: it is a symbolic link, and export does not follow one."
-    if path.is_symlink():
-        say_error(link)
-        return EXIT_USAGE
-    exists = f"Not writing {path}: it already exists (add --force to replace it)."
-    if path.exists() and not args.force:
-        say_error(exists)
-        return EXIT_USAGE
+    if not args.output or args.output == "-":
+        sys.stdout.write(shown_text(text, sys.stdout) if args.format in ("md", "txt") else text)
+        return EXIT_OK
+    path = Path(args.output).expanduser()
     try:
-        locations.write_new_private(path, text, replace=args.force)
-    except FileExistsError:  # made meanwhile
-        say_error(link if path.is_symlink() else exists)
-        return EXIT_USAGE
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            say_error(link)
-            return EXIT_USAGE
-        say_error(f"Cannot write {path}: {error.strerror}.")
-        return EXIT_FAILURE
+        write_text(text, path, replace=args.force)
+    except ExportRefused as refused:
+        hint = " Add --force to replace it." if refused.exists else ""
+        say_error(f"{refused}{hint}")
+        return EXIT_USAGE if refused.usage else EXIT_FAILURE
     print(f"Exported conversation {args.id} to {path}", file=sys.stderr)
     return EXIT_OK
 

@@ -564,16 +564,14 @@ class LlamaChatApp(App[None]):
         self.push_screen(ExportScreen(pane.title), chosen)
 
     def export_to(self, conversation_id: int, fmt: str, path: Path) -> None:
-        """Write the export and say where it went."""
-        from llamachat.store.export import export
+        """Write the export (the dialog asked before replacing a file) and say where it went."""
+        from llamachat.export_file import ExportRefused, write_export
 
         assert self.store is not None
         try:
-            text = export(self.store.load(conversation_id), fmt)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            locations.write_private(path, text)
-        except OSError as error:
-            self.notify(f"Could not write {path}: {error.strerror}.", severity="error")
+            write_export(self.store, conversation_id, fmt, path, replace=True)
+        except ExportRefused as refused:
+            self.notify(str(refused), severity="error")
             return
         self.notify(f"Exported to {path}")
 
