@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -14,6 +15,9 @@ KNOWN_PORTS: dict[int, str] = {
     8000: "vLLM",
     1234: "LM Studio",
 }
+
+if TYPE_CHECKING:
+    from llamachat.config import ProviderSettings
 
 
 @dataclass(frozen=True)
@@ -52,3 +56,18 @@ async def discover(
             *(_probe(client, host, p, label) for p, label in ports.items())
         )
     return [server for server in found if server is not None]
+
+
+def offered_settings(server: LocalServer) -> ProviderSettings:
+    """The provider settings a found server is offered under (``local`` for llama.cpp's port)."""
+    from llamachat.config import ProviderSettings
+
+    name = "local" if server.port == 8080 else server.label.lower().replace(" ", "-")
+    return ProviderSettings(
+        name=name,
+        kind="openai",
+        display_name=f"{server.label} (local)",
+        base_url=server.base_url,
+        models=server.models,
+        default_model=server.models[0] if server.models else None,
+    )

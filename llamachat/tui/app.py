@@ -7,12 +7,10 @@ talking. I/O runs in workers; widgets talk through messages; styles live in
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import itertools
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult
@@ -26,41 +24,26 @@ from textual.worker import Worker, WorkerState
 from llamachat import locations
 from llamachat.config import (
     Config,
-    ProviderSettings,
     config_defaults,
     load_config,
 )
 from llamachat.config_errors import ConfigError
-from llamachat.config_write import save_changes
 from llamachat.store.db import Store, StoreError
 from llamachat.store.models import Message
 from llamachat.textsafety import escape_label
 from llamachat.tui.commands import LlamaCommands
+from llamachat.tui.config_keeper import ConfigKeeper
 from llamachat.tui.conversation.message import MessageView
 from llamachat.tui.conversation.pane import ChatPane
+from llamachat.tui.screens.main import MainScreen
 from llamachat.tui.tabs import ConversationTabs
-from llamachat.tui.themes import code_style, load_themes
+from llamachat.tui.themes import code_style, install_themes
 from llamachat.tui.unsaved import told_if_refused
+from llamachat.tui.welcome import has_any_key, welcome
 from llamachat.tui.widgets.footer import KeyFooter
 from llamachat.tui.widgets.sidebar import Sidebar
 from llamachat.tui.widgets.status_bar import StatusBar
 from llamachat.workspace import Workspace
-
-KEYLESS_HINT = (
-    "Welcome to llamachat. No provider key was found, so you are talking to the offline demo.\n"
-    "To use Llama 3.1 for real, set one of these and restart, or add a key in Settings (Ctrl+S):\n"
-    "  DeepInfra: DEEPINFRA_API_KEY   ·   E2E Networks TIR: E2E_TIR_ACCESS_TOKEN and "
-    "E2E_TIR_PROJECT_ID   ·   Segmind: SEGMIND_API_KEY\n"
-    "Ctrl+L switches provider and model · F1 lists every key."
-)
-
-
-class MainScreen(Screen[None]):
-    """The screen under every modal: conversations, tabs, status bar and footer."""
-
-    AUTO_FOCUS = ""  # the app focuses the open tab's prompt itself
-    #: Under 90 columns the sidebar starts hidden (Ctrl+B or Ctrl+F shows it).
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (90, "-wide")]  # noqa: RUF012 (as Textual declares it)
 
 
 class LlamaChatApp(App[None]):
@@ -91,14 +74,13 @@ class LlamaChatApp(App[None]):
     ) -> None:
         super().__init__()
         self._problems: list[str] = []
-        #: Why the config file could not be read: it is never written over while this is set.
-        self._config_error: str | None = None
+        config_error: str | None = None  # why the config file could not be read
         if config is None:
             try:
                 config = load_config()
             except ConfigError as error:
                 self._problems.append(f"{error} Using the built-in defaults for now.")
-                self._config_error = str(error)
+                config_error = str(error)
                 config = config_defaults()
         self._problems.extend(config.warnings)
         if store is None:
@@ -108,6 +90,7 @@ class LlamaChatApp(App[None]):
                 self._problems.append(f"{error} Conversations will not be saved this session.")
         #: The config, the store and the live providers, shared by every conversation.
         self.workspace = Workspace(config, store)
+        self.config_keeper = ConfigKeeper(self, self.workspace, config_error)
         self.discover_local = discover_local
         self._told: set[str] = set()
         self._pane_ids = itertools.count(1)
@@ -172,8 +155,8 @@ class LlamaChatApp(App[None]):
         jobs = self.store.resumable_jobs(include_stopped=False) if self.store is not None else []
         if jobs:
             self.resume_jobs(jobs, first)
-        if not self._any_key():
-            self.call_after_refresh(self._welcome)
+        if not has_any_key(self.config):
+            self.call_after_refresh(welcome, self.tabs, self.store)
             if self.discover_local:
                 self.find_local_servers()
         if self.store is not None:
@@ -184,53 +167,11 @@ class LlamaChatApp(App[None]):
         # passes, which otherwise stall streaming and tab opening by 100 ms and more.
         self.call_after_refresh(gc.freeze)
 
-    def _any_key(self) -> bool:
-        return (
-            any(
-                settings.kind in ("deepinfra", "e2e", "segmind") and settings.key()[0] is not None
-                for settings in self.config.providers.values()
-            )
-            or self.config.path.exists()
-        )
-
-    def _welcome(self, attempts: int = 50) -> None:
-        """The keyless hint, in a chat with nothing in it yet (asked of the store: the pane
-        may not have loaded its messages when this runs; on a loaded machine its tab may
-        not even be mounted yet, so this tries again after the next refreshes)."""
-        pane = self.active_pane
-        if pane is None and attempts > 0:
-            self.call_after_refresh(self._welcome, attempts - 1)
-            return
-        if pane is None or pane.session.path:
-            return
-        if pane.conversation_id is not None and self.store is not None:
-            with contextlib.suppress(KeyError):
-                if self.store.conversation(pane.conversation_id).active_leaf_id is not None:
-                    return
-        pane.show_notice(KEYLESS_HINT)
-
     # --- themes -------------------------------------------------------------------------
 
     def _load_themes(self) -> None:
-        themes, problems = load_themes(
-            [locations.builtin_themes_dir(), locations.user_themes_dir()]
-        )
-        for theme in themes:
-            self.register_theme(theme)
-        if problems:
-            self.notify(
-                "Some theme files were skipped: " + "; ".join(problems) + ".",
-                severity="warning",
-                timeout=12,
-            )
-        wanted = self.config.theme or "llama-night"
-        if wanted in self.available_themes:
-            self.theme = wanted
-        else:
-            self.notify(
-                f"The theme '{wanted}' is not available; using llama-night.", severity="warning"
-            )
-            self.theme = "llama-night" if "llama-night" in self.available_themes else "textual-dark"
+        directories = [locations.builtin_themes_dir(), locations.user_themes_dir()]
+        install_themes(self, directories, self.config.theme)
         self._theme_ready = True
 
     def watch_theme(self, theme: str) -> None:
@@ -238,48 +179,13 @@ class LlamaChatApp(App[None]):
         code_theme = self.code_theme
         for view in self.query(MessageView):
             view.set_code_theme(code_theme)
-        if getattr(self, "_theme_ready", False) and theme != self.config.theme:
-            raw = dict(self.config.raw)
-            raw["theme"] = theme
-            self._save_raw(raw, self.config.raw, quiet=True)
+        if getattr(self, "_theme_ready", False):
+            self.config_keeper.save_theme(theme)
 
     @property
     def code_theme(self) -> str:
         """The Pygments style for code blocks: the theme's own, or one for light or dark."""
         return code_style(self.current_theme)
-
-    # --- config and providers -----------------------------------------------------------
-
-    def _save_raw(
-        self, raw: Mapping[str, Any], before: Mapping[str, Any], *, quiet: bool = False
-    ) -> bool:
-        """Write what changed from ``before`` to ``raw`` into the config file as it is now (its
-        comments, formatting and anything added by hand are kept), unless it was broken when
-        ``raw`` was made from the defaults (writing then could replace what the person set up)."""
-        if self._config_error is not None:
-            if quiet:
-                return False
-            if self._reload_config():
-                self.notify("The config file reads again: open Settings again to edit it.")
-            else:
-                self.notify(
-                    f"Settings not saved: {self._config_error} Saving now would replace the "
-                    "providers and keys in it with the defaults.",
-                    severity="error",
-                    timeout=15,
-                )
-            return False
-        try:
-            path = save_changes(before, raw, self.config.path)
-            config = load_config(path)
-        except (OSError, ConfigError) as error:
-            self.notify(f"Settings not saved: {error}", severity="error")
-            return False
-        for provider in self.workspace.reconfigure(config):
-            self.run_worker(provider.aclose(), group="close-providers")
-        if not quiet:
-            self.notify(f"Settings saved to {path}.")
-        return True
 
     def tell_once(self, sentence: str) -> None:
         """A warning shown once a session (a parameter a provider does not take, say)."""
@@ -457,24 +363,12 @@ class LlamaChatApp(App[None]):
 
     def action_pick_model(self) -> None:
         """Pick another provider and model for the current conversation."""
-        from llamachat.tui.screens.picker import PickerScreen, ProviderEntry
+        from llamachat.tui.screens.picker import pick_model
 
         pane = self.active_pane
-        if pane is None:
-            return
-        entries = []
-        for name in self.config.providers:
-            try:
-                entries.append(ProviderEntry(name, self.workspace.provider(name)))
-            except ConfigError:
-                continue
-
-        def picked(choice: tuple[str, str] | None) -> None:
-            if choice is not None:
-                self.switch_model(*choice)
-
-        current = (pane.session.provider_name, pane.session.model)
-        self.push_screen(PickerScreen(entries, current), picked)
+        if pane is not None:
+            current = (pane.session.provider_name, pane.session.model)
+            pick_model(self, self.workspace, current, self.switch_model)
 
     def switch_model(self, provider: str, model: str) -> None:
         """Use ``provider``/``model`` in the current conversation from its next message."""
@@ -483,63 +377,9 @@ class LlamaChatApp(App[None]):
             pane.switch_model(provider, model)
             self.notify(f"Now using {self.workspace.display_name(provider)} · {model}.")
 
-    def _reload_config(self) -> bool:
-        """Read a config file that was broken again; ``True`` once it reads."""
-        try:
-            config = load_config(self.config.path)
-        except ConfigError as error:
-            self._config_error = str(error)
-            return False
-        self._config_error = None
-        for provider in self.workspace.reconfigure(config):
-            self.run_worker(provider.aclose(), group="close-providers")
-        return True
-
     def action_settings(self) -> None:
         """Open the settings screen."""
-        from llamachat.tui.screens.settings import (
-            ConversationSettings,
-            SettingsResult,
-            SettingsScreen,
-        )
-
-        if self._config_error is not None and not self._reload_config():
-            self.notify(
-                f"{self._config_error} Until it is fixed, settings can be tried but not saved.",
-                severity="warning",
-                timeout=15,
-            )
-
-        pane = self.active_pane
-        conversation = None
-        if pane is not None:
-            session = pane.session
-            conversation = ConversationSettings(
-                session.system_prompt or "", session.params, session.context_overflow
-            )
-
-        def saved(result: SettingsResult | None) -> None:
-            if result is None:
-                return
-            saved_ok = self._save_raw(result.raw, result.before)
-            if saved_ok and result.conversation is not None and pane is not None:
-                self._apply_conversation_settings(pane, result.conversation)
-            if self.config.theme and self.config.theme in self.available_themes:
-                self.theme = self.config.theme
-
-        self.push_screen(
-            SettingsScreen(self.config, sorted(self.available_themes), self.theme, conversation),
-            saved,
-        )
-
-    def _apply_conversation_settings(self, pane: ChatPane, values: Any) -> None:
-        with told_if_refused(self):
-            pane.session.apply_settings(
-                system_prompt=values.system_prompt,
-                params=values.params,
-                context_overflow=values.context_overflow,
-            )
-        pane.update_meter()
+        self.config_keeper.open_settings(self.active_pane)
 
     def action_help(self) -> None:
         """Show every key binding."""
@@ -614,19 +454,10 @@ class LlamaChatApp(App[None]):
     @work(group="discover", exit_on_error=False)
     async def find_local_servers(self) -> None:
         """Look for a local OpenAI-compatible server and offer it."""
-        from llamachat.discovery import discover
+        from llamachat.discovery import discover, offered_settings
 
         for server in await discover():
-            name = "local" if server.port == 8080 else server.label.lower().replace(" ", "-")
-            settings = ProviderSettings(
-                name=name,
-                kind="openai",
-                display_name=f"{server.label} (local)",
-                base_url=server.base_url,
-                models=server.models,
-                default_model=server.models[0] if server.models else None,
-            )
-            self.workspace.add_provider(settings)
+            self.workspace.add_provider(offered_settings(server))
             models = f" with {len(server.models)} models" if server.models else ""
             self.notify(
                 f"Found {server.label} at {server.base_url}{models}: press Ctrl+L to use it.",

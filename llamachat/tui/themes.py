@@ -13,9 +13,11 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
+from textual.app import App
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
@@ -99,3 +101,23 @@ def load_themes(directories: Iterable[Path]) -> tuple[list[Theme], list[str]]:
             except ValueError as reason:
                 problems.append(f"{path.name} {reason}")
     return themes, problems
+
+
+def install_themes(app: App[Any], directories: Iterable[Path], wanted: str | None) -> None:
+    """Register the theme files in ``directories`` and use ``wanted`` (else llama-night);
+    a theme file that cannot be used, or a theme that is not there, is said once."""
+    themes, problems = load_themes(directories)
+    for theme in themes:
+        app.register_theme(theme)
+    if problems:
+        app.notify(
+            "Some theme files were skipped: " + "; ".join(problems) + ".",
+            severity="warning",
+            timeout=12,
+        )
+    wanted = wanted or "llama-night"
+    if wanted in app.available_themes:
+        app.theme = wanted
+        return
+    app.notify(f"The theme '{wanted}' is not available; using llama-night.", severity="warning")
+    app.theme = "llama-night" if "llama-night" in app.available_themes else "textual-dark"

@@ -7,12 +7,13 @@ models with context length and price where known; models are fetched from
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.fuzzy import Matcher
@@ -20,9 +21,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from llamachat.config_errors import ConfigError
 from llamachat.providers.base import ModelInfo, Provider
 from llamachat.providers.errors import ProviderError
 from llamachat.textsafety import one_line
+from llamachat.workspace import Workspace
 
 
 @dataclass
@@ -167,3 +170,21 @@ class PickerScreen(ModalScreen[tuple[str, str] | None]):
 
     def key_up(self) -> None:
         self.options.action_cursor_up()
+
+
+def pick_model(
+    app: App[Any], workspace: Workspace, current: tuple[str, str], then: Callable[[str, str], None]
+) -> None:
+    """Offer every configured provider's models; ``then(provider, model)`` with the choice."""
+    entries = []
+    for name in workspace.config.providers:
+        try:
+            entries.append(ProviderEntry(name, workspace.provider(name)))
+        except ConfigError:
+            continue  # a provider that cannot be built is not offered
+
+    def picked(choice: tuple[str, str] | None) -> None:
+        if choice is not None:
+            then(*choice)
+
+    app.push_screen(PickerScreen(entries, current), picked)

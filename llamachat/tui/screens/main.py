@@ -1,0 +1,13 @@
+"""The screen under every modal."""
+
+from __future__ import annotations
+
+from textual.screen import Screen
+
+
+class MainScreen(Screen[None]):
+    """The screen under every modal: conversations, tabs, status bar and footer."""
+
+    AUTO_FOCUS = ""  # the app focuses the open tab's prompt itself
+    #: Under 90 columns the sidebar starts hidden (Ctrl+B or Ctrl+F shows it).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (90, "-wide")]  # noqa: RUF012 (as Textual declares it)
