@@ -4,6 +4,7 @@ waiting for, and whether one may still run (and be billed) before another is sub
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing, suppress
 
 from llamachat.chat import ReplyNotSaved, resume
@@ -44,6 +45,26 @@ async def resume_one(store: Store, config: Config, message: Message) -> str:
     finally:
         await provider.aclose()
     return unsaved or "reply received."
+
+
+async def resume_left(
+    store: Store,
+    config: Config,
+    jobs: list[Message],
+    skip: Callable[[Message], bool],
+    running: set[int],
+) -> AsyncIterator[tuple[Message, str]]:
+    """Fetch the replies of queued ``jobs`` one by one (not those ``skip`` says are shown
+    elsewhere, which are resumed there); each is in ``running`` while it is fetched."""
+    for message in jobs:
+        if skip(message):
+            continue
+        running.add(message.id)
+        try:
+            outcome = await resume_one(store, config, message)
+        finally:
+            running.discard(message.id)
+        yield message, outcome
 
 
 async def resume_all(store: Store, config: Config) -> list[tuple[int, str]]:

@@ -324,11 +324,7 @@ class LlamaChatApp(App[None]):
 
     def sidebar_highlighted(self) -> int | None:
         """The conversation highlighted in the sidebar while the person is in it."""
-        items = self.sidebar.items
-        if not self._sidebar_has_focus() or items.highlighted is None:
-            return None
-        option_id = items.get_option_at_index(items.highlighted).id or ""
-        return int(option_id[1:]) if option_id[1:].isdigit() else None
+        return self.sidebar.highlighted_conversation() if self._sidebar_has_focus() else None
 
     def action_toggle_sidebar(self) -> None:
         """Show or hide the sidebar."""
@@ -336,11 +332,8 @@ class LlamaChatApp(App[None]):
 
     def action_toggle_archived(self) -> None:
         """List archived conversations in the sidebar, or the others again."""
-        self.sidebar.display = True
-        self.sidebar.showing_archived = not self.sidebar.showing_archived
-        self.sidebar.searching = False
-        self.refresh_sidebar()
-        self.sidebar.items.focus()
+        pane = self.active_pane
+        self.sidebar.toggle_archived(pane.conversation_id if pane else None)
 
     def action_search(self) -> None:
         """Focus the search box."""
@@ -432,22 +425,20 @@ class LlamaChatApp(App[None]):
         The jobs of conversation ``shown`` (open at start) are resumed by its pane, with
         their status live and Esc to stop them; jobs a person stopped wait to be asked for.
         """
-        from llamachat.jobs import resume_one
+        from llamachat.jobs import resume_left
 
         assert self.store is not None
-        for message in jobs:
-            if message.conversation_id == shown or any(
-                pane.conversation_id == message.conversation_id for pane in self.panes()
-            ):
-                continue
-            self.background_jobs.add(message.id)
-            try:
-                outcome = await resume_one(self.store, self.config, message)
-            finally:
-                self.background_jobs.discard(message.id)
-            for pane in self.panes():
-                if pane.conversation_id == message.conversation_id and not pane.busy:
-                    pane.rebuild()
+
+        def shown_in_a_pane(message: Message) -> bool:
+            return message.conversation_id == shown or bool(
+                self.tabs.chat_for(message.conversation_id)
+            )
+
+        left = resume_left(self.store, self.config, jobs, shown_in_a_pane, self.background_jobs)
+        async for message, outcome in left:
+            pane = self.tabs.chat_for(message.conversation_id)
+            if pane is not None and not pane.busy:
+                pane.rebuild()
             self.notify(f"Queued job {message.job_id}: {outcome}")
         self.refresh_sidebar()
 

@@ -109,6 +109,22 @@ class Sidebar(Vertical):
         rows = self.store.list_conversations(200, archived=self.showing_archived, pinned_first=True)
         self.show_conversations(rows, current, keep)
 
+    def highlighted_conversation(self) -> int | None:
+        """The conversation of the row highlighted in the list (not a search hit), if any."""
+        items = self.items
+        if items.highlighted is None:
+            return None
+        option_id = items.get_option_at_index(items.highlighted).id or ""
+        return int(option_id[1:]) if option_id[1:].isdigit() else None
+
+    def toggle_archived(self, current: int | None) -> None:
+        """List archived conversations, or the others again."""
+        self.display = True
+        self.showing_archived = not self.showing_archived
+        self.searching = False
+        self.refresh_list(current)
+        self.items.focus()
+
     def _search(self, query: str) -> None:
         if self.store is None:
             return
