@@ -306,3 +306,16 @@ class ChatSession(SessionSettings):
                 if isinstance(event, ContextSummarized):
                     self.moved = True  # the prompt was moved onto the summary's branch
                 yield event
+
+
+def new_session(workspace: Workspace, conversation_id: int | None = None) -> ChatSession:
+    """A session on the default provider and model, or on conversation ``conversation_id``
+    (whose own settings are read when it is opened)."""
+    name, settings = workspace.default_provider()
+    return ChatSession(
+        workspace,
+        provider=name,
+        model=workspace.default_model(name, settings),
+        system_prompt=workspace.config.defaults.system_prompt,
+        conversation_id=conversation_id,
+    )

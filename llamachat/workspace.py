@@ -18,7 +18,6 @@ from llamachat.providers.base import GenerationParams, Provider
 
 if TYPE_CHECKING:
     from llamachat.context.policy import ContextRules
-    from llamachat.session import ChatSession
     from llamachat.store.db import Store
 
 
@@ -97,23 +96,15 @@ class Workspace:
         self.config = replace(self.config, providers=providers)
         self._providers.pop(settings.name, None)
 
-    def new_session(self, conversation_id: int | None = None) -> ChatSession:
-        """A session on the default provider and model, or conversation ``conversation_id``
-        (whose own settings are read when it is opened)."""
+    def default_provider(self) -> tuple[str, ProviderSettings]:
+        """The provider a new conversation starts on: the configured default, else the demo."""
         from llamachat.config import default_provider_name
-        from llamachat.session import ChatSession
 
         name = default_provider_name(self.config)
         settings = self.config.providers.get(name)
         if settings is None:
-            name, settings = "demo", self.config.providers["demo"]
-        return ChatSession(
-            self,
-            provider=name,
-            model=self.default_model(name, settings),
-            system_prompt=self.config.defaults.system_prompt,
-            conversation_id=conversation_id,
-        )
+            return "demo", self.config.providers["demo"]
+        return name, settings
 
     def default_model(self, name: str, settings: ProviderSettings) -> str:
         """The model a new conversation on provider ``name`` starts with."""

@@ -18,7 +18,7 @@ from llamachat.config import load_config
 from llamachat.config_write import write_config
 from llamachat.providers.base import Credits, GenerationParams, TextDelta, Usage
 from llamachat.providers.errors import ProviderError
-from llamachat.session import Events, ResumeOrPay
+from llamachat.session import Events, ResumeOrPay, new_session
 from llamachat.store.db import Store
 from llamachat.store.models import MessageStatus
 from llamachat.workspace import Workspace
@@ -78,7 +78,7 @@ def sent_history(fake: FakeServer) -> list[list[str]]:
 async def test_a_new_session_takes_the_default_provider_model_and_parameters(
     workspace: Workspace, fake: FakeServer
 ) -> None:
-    session = workspace.new_session()
+    session = new_session(workspace)
     assert (session.provider_name, session.model) == ("local", "m")
     assert session.params == GenerationParams(temperature=0.3, max_tokens=50)
     answers(fake, "Hello.")
@@ -93,7 +93,7 @@ async def test_a_new_session_takes_the_default_provider_model_and_parameters(
 async def test_a_failed_prompt_sent_again_takes_its_place_rather_than_branching(
     workspace: Workspace, fake: FakeServer
 ) -> None:
-    session = workspace.new_session()
+    session = new_session(workspace)
     answers(fake, "First answer.")
     await drain(session.send("one", keep_unsaved=False).events)
     session.reload(200)
@@ -115,7 +115,7 @@ async def test_a_failed_prompt_sent_again_takes_its_place_rather_than_branching(
 async def test_an_edit_is_a_new_branch_and_the_branches_can_be_stepped(
     workspace: Workspace, fake: FakeServer
 ) -> None:
-    session = workspace.new_session()
+    session = new_session(workspace)
     answers(fake, "A1", "B1", "A2")
     await drain(session.send("question A", keep_unsaved=False).events)
     session.reload(200)
@@ -161,7 +161,7 @@ async def test_regenerating_while_a_queued_job_may_run_asks_before_paying_again(
         job_id="job-1",
         job_status="stopped",
     )
-    session = workspace.new_session(c.id)
+    session = new_session(workspace, c.id)
     session.open(c.id, last=200)
     assert session.provider_name == "sg"
     question = session.regenerate(prompt)
@@ -184,7 +184,7 @@ async def test_regenerating_while_a_queued_job_may_run_asks_before_paying_again(
 async def test_totals_count_usage_cost_and_credits_as_replies_report_them(
     workspace: Workspace, fake: FakeServer
 ) -> None:
-    session = workspace.new_session()
+    session = new_session(workspace)
     session.switch_model("di", PRICED)
     usage: dict[str, Any] = {
         "prompt_tokens": 10,
@@ -233,7 +233,7 @@ async def test_a_conversations_settings_are_adopted_and_kept(
         system_prompt="Be brief.",
         params={"max_tokens": 7, "context_overflow": "stop"},
     )
-    session = workspace.new_session(c.id)
+    session = new_session(workspace, c.id)
     session.open(c.id, last=200)
     assert (session.model, session.system_prompt, session.context_overflow) == (
         "other",

@@ -28,6 +28,7 @@ from llamachat.config import (
     load_config,
 )
 from llamachat.config_errors import ConfigError
+from llamachat.session import new_session
 from llamachat.store.db import Store, StoreError
 from llamachat.store.models import Message
 from llamachat.textsafety import escape_label
@@ -162,7 +163,7 @@ class LlamaChatApp(App[None]):
         if self.store is not None:
             from llamachat.tui.external import INTERVAL, StoreWatcher
 
-            self.set_interval(INTERVAL, StoreWatcher(self, self.store).check)
+            self.set_interval(INTERVAL, StoreWatcher(self.store, self._changed_elsewhere).check)
         # What start-up built lives for the session: keep it out of the collector's full
         # passes, which otherwise stall streaming and tab opening by 100 ms and more.
         self.call_after_refresh(gc.freeze)
@@ -206,7 +207,7 @@ class LlamaChatApp(App[None]):
 
     def _new_pane(self, conversation_id: int | None) -> ChatPane:
         return ChatPane(
-            self.workspace.new_session(conversation_id),
+            new_session(self.workspace, conversation_id),
             pane_id=f"pane-{next(self._pane_ids)}",
             background_jobs=self.background_jobs,
         )
@@ -321,6 +322,12 @@ class LlamaChatApp(App[None]):
         """Reload the conversation list (unless a search is showing); ``keep`` stays highlighted."""
         pane = self.active_pane
         self.sidebar.refresh_list(pane.conversation_id if pane else None, keep)
+
+    def _changed_elsewhere(self) -> None:
+        """Another process wrote to the store: refresh the sidebar and the idle panes."""
+        self.refresh_sidebar(keep=self.sidebar_highlighted())
+        for pane in self.panes():
+            pane.sync_with_store()
 
     def sidebar_highlighted(self) -> int | None:
         """The conversation highlighted in the sidebar while the person is in it."""

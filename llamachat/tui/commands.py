@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Any, Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import Matcher
 
 from llamachat.textsafety import one_line
+from llamachat.workspace import Workspace
 
-if TYPE_CHECKING:
-    from llamachat.tui.app import LlamaChatApp
+
+class PaletteHost(Protocol):
+    """What the palette needs of the app it runs in."""
+
+    workspace: Workspace
+
+    def run_action(self, action: str) -> Awaitable[Any]: ...
+
+    def open_conversation(self, conversation_id: int, message_id: int | None = None) -> None: ...
+
+    def switch_model(self, provider: str, model: str) -> None: ...
+
 
 ACTIONS: list[tuple[str, str, str]] = [
     ("New chat", "new_chat", "Start a new conversation in a new tab"),
@@ -34,15 +46,15 @@ class LlamaCommands(Provider):
     """Actions, open conversations by title, switch to a model."""
 
     @property
-    def chat_app(self) -> LlamaChatApp:
-        return self.app  # type: ignore[return-value]
+    def chat_app(self) -> PaletteHost:
+        return cast(PaletteHost, self.app)
 
     def _candidates(self) -> list[tuple[str, object, str]]:
         app = self.chat_app
         items: list[tuple[str, object, str]] = [
             (name, partial(app.run_action, action), help_) for name, action, help_ in ACTIONS
         ]
-        store = app.store
+        store = app.workspace.store
         if store is not None:
             for row in store.list_conversations(50, pinned_first=True):
                 items.append(
@@ -52,7 +64,7 @@ class LlamaCommands(Provider):
                         f"{row.message_count} messages",
                     )
                 )
-        for name in app.config.providers:
+        for name in app.workspace.config.providers:
             try:
                 provider = app.workspace.provider(name)
             except Exception:

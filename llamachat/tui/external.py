@@ -8,14 +8,10 @@ open panes are read again only when it changed.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
 
 from llamachat.store.db import Store
 from llamachat.store.models import Message, MessageStatus
-
-if TYPE_CHECKING:
-    from llamachat.tui.app import LlamaChatApp
 
 #: Seconds between checks.
 INTERVAL = 2.0
@@ -48,11 +44,11 @@ def changed_elsewhere(store: Store, conversation_id: int, shown: Sequence[Messag
 
 
 class StoreWatcher:
-    """Checks the store's ``data_version`` and refreshes the app when another process wrote."""
+    """Checks the store's ``data_version`` and calls ``changed`` when another process wrote."""
 
-    def __init__(self, app: LlamaChatApp, store: Store) -> None:
-        self.app = app
+    def __init__(self, store: Store, changed: Callable[[], None]) -> None:
         self.store = store
+        self.changed = changed
         self.version = self._version()
 
     def _version(self) -> int | None:
@@ -62,11 +58,9 @@ class StoreWatcher:
             return None
 
     def check(self) -> None:
-        """Refresh the sidebar and idle panes if another process changed the store."""
+        """Call ``changed`` if another process changed the store since the last check."""
         version = self._version()
         if version is None or version == self.version:
             return
         self.version = version
-        self.app.refresh_sidebar(keep=self.app.sidebar_highlighted())
-        for pane in self.app.panes():
-            pane.sync_with_store()
+        self.changed()

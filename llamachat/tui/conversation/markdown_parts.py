@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from markdown_it import MarkdownIt
 from pygments.lexer import Lexer
@@ -20,8 +20,18 @@ from textual.strip import Strip
 
 from llamachat.textsafety import escape_controls, one_line
 
-if TYPE_CHECKING:
-    from llamachat.tui.conversation.markdown_view import MarkdownView
+
+class BlockSink(Protocol):
+    """Where a code block draws (a :class:`MarkdownView`): blocks added and merged."""
+
+    code_theme: str
+
+    def add_block(self, renderable: RenderableType, *, code: bool = False) -> Block: ...
+
+    def merge_blocks(self, parts: list[Block], renderable: RenderableType) -> None: ...
+
+    def run_worker(self, work: Any, *, group: str = "default") -> Any: ...
+
 
 #: A finished code block up to this many lines is re-highlighted as one piece.
 REHIGHLIGHT_LIMIT = 200
@@ -79,7 +89,7 @@ class Block:
 class CodeBlock:
     """A fenced code block: its source, and the blocks of the view that draw it."""
 
-    def __init__(self, view: MarkdownView, language: str, number: int) -> None:
+    def __init__(self, view: BlockSink, language: str, number: int) -> None:
         self.view = view
         self.language = language or "text"
         self.number = number

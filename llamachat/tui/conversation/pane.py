@@ -191,6 +191,14 @@ class ChatPane(Vertical):
             session.title = title
             self.post_message(self.TitleChanged(self))
 
+    def title_changed(self) -> None:
+        """Tell the app the conversation's title (or id) changed."""
+        self.post_message(self.TitleChanged(self))
+
+    def warn(self, sentence: str) -> None:
+        """A warning the app says once a session."""
+        self.post_message(self.Warning(sentence))
+
     def status_changed(self) -> None:
         """Bring the status up to date with the session, and tell the app."""
         s, t = self.status, self.session.totals

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from contextlib import aclosing
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from textual.worker import Worker
 
@@ -25,21 +26,51 @@ from llamachat.providers.base import (
     TextDelta,
 )
 from llamachat.providers.errors import ProviderError
-from llamachat.session import Events
+from llamachat.session import ChatSession, Events
 from llamachat.store.db import StoreError
 from llamachat.store.health import not_sent
 from llamachat.store.models import Message, MessageStatus
 from llamachat.tui.conversation.message import MessageView
+from llamachat.tui.conversation.message_list import MessageList
+from llamachat.tui.conversation.notice import Notice
+from llamachat.tui.conversation.prompt import PromptInput
 from llamachat.tui.unsaved import shown_unsaved
+from llamachat.tui.widgets.status_bar import PaneStatus
 
-if TYPE_CHECKING:
-    from llamachat.tui.conversation.pane import ChatPane
+
+class ReplyPane(Protocol):
+    """What a reply is drawn in (a :class:`~llamachat.tui.conversation.pane.ChatPane`)."""
+
+    session: ChatSession
+    status: PaneStatus
+    messages: MessageList
+    notice: Notice
+    prompt: PromptInput
+
+    @property
+    def id(self) -> str | None: ...
+
+    def status_changed(self) -> None: ...
+
+    def title_changed(self) -> None: ...
+
+    def warn(self, sentence: str) -> None: ...
+
+    def rebuild(self) -> None: ...
+
+    def show_notice(self, text: str, *, error: bool = False, retry: bool = False) -> None: ...
+
+    def notify(self, message: str, *, timeout: float | None = None) -> None: ...
+
+    def run_worker(
+        self, work: Awaitable[None], *, group: str, exclusive: bool, exit_on_error: bool
+    ) -> Worker[None]: ...
 
 
 class ReplyDrawer:
     """Shows one pane's replies as they arrive (one at a time)."""
 
-    def __init__(self, pane: ChatPane) -> None:
+    def __init__(self, pane: ReplyPane) -> None:
         self.pane = pane
         #: Why the store refused this reply's writes (said once, in the notice).
         self._unsaved: str | None = None
@@ -110,7 +141,7 @@ class ReplyDrawer:
                         if session.store is not None and session.conversation_id is not None:
                             title = session.store.conversation(session.conversation_id).title
                             session.title = title or "New chat"
-                            pane.post_message(pane.TitleChanged(pane))
+                            pane.title_changed()
                     else:
                         self._on_event(event, view)
         except ProviderError as error:
@@ -178,7 +209,7 @@ class ReplyDrawer:
         )
 
         if isinstance(event, ParamsDropped):
-            pane.post_message(pane.Warning(event.sentence))
+            pane.warn(event.sentence)
         elif isinstance(event, ContextTrimmed | ContextSummarized | ContextRetried):
             pane.notify(event.sentence, timeout=8)  # nothing was deleted
         elif isinstance(event, ContextMeasured):
