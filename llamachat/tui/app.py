@@ -49,7 +49,7 @@ from llamachat.store.models import Message
 from llamachat.textsafety import escape_label, one_line
 from llamachat.tui.commands import LlamaCommands
 from llamachat.tui.screens.dialogs import ConfirmScreen, DetailsScreen, InputScreen
-from llamachat.tui.themes import code_style, load_themes
+from llamachat.tui.themes import code_style, load_themes, set_theme_before_start
 from llamachat.tui.unsaved import told_if_refused
 from llamachat.tui.widgets.chat_pane import ChatPane
 from llamachat.tui.widgets.footer import KeyFooter
@@ -129,6 +129,7 @@ class LlamaChatApp(App[None]):
         self.sidebar = Sidebar()
         self.tabs = TabbedContent(id="tabs")
         self.status_bar = StatusBar()
+        self._load_themes()  # before the CSS is first parsed: a theme set later re-parses it
 
     def notify(
         self,
@@ -163,7 +164,6 @@ class LlamaChatApp(App[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self._load_themes()
         if self.store is not None:
             with told_if_refused(self):  # a full disk: left for a start that can write
                 self.store.recover()
@@ -228,12 +228,13 @@ class LlamaChatApp(App[None]):
             )
         wanted = self.config.theme or "llama-night"
         if wanted in self.available_themes:
-            self.theme = wanted
+            set_theme_before_start(self, wanted)
         else:
             self.notify(
                 f"The theme '{wanted}' is not available; using llama-night.", severity="warning"
             )
-            self.theme = "llama-night" if "llama-night" in self.available_themes else "textual-dark"
+            fallback = "llama-night" if "llama-night" in self.available_themes else "textual-dark"
+            set_theme_before_start(self, fallback)
         self._theme_ready = True
 
     def watch_theme(self, theme: str) -> None:
