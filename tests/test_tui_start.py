@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.css.stylesheet import Stylesheet
+from textual.filter import ANSIToTruecolor
 
 from llamachat import locations
 from llamachat.tui.screens.help import HelpScreen
@@ -34,6 +39,42 @@ async def test_broken_theme_file_is_one_notification() -> None:
         assert any("broken.toml" in m for m in messages)
         assert app.theme == "llama-night"
         assert {"llama-night", "andes-day", "alpaca-terminal"} <= set(app.available_themes)
+
+
+async def test_the_theme_at_start_is_as_textuals_own_switch_leaves_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The configured theme is set before the CSS is first parsed, past Textual's watcher (set
+    on mount, the watcher parsed all the CSS twice more): the app's classes, ANSI filter, CSS
+    variables and every widget's colours must be what Textual's own theme switch gives."""
+    reparses: list[Stylesheet] = []
+    reparse = Stylesheet.reparse
+
+    def counted(self: Stylesheet) -> None:
+        reparses.append(self)
+        reparse(self)
+
+    monkeypatch.setattr(Stylesheet, "reparse", counted)
+    configure(theme="andes-day")  # light: the classes and the ANSI filter differ from the default
+
+    def state(app: Any) -> tuple[set[str], object, object, object]:
+        ansi = [f._terminal_theme for f in app._filters if isinstance(f, ANSIToTruecolor)]
+        colours = [(w, w.styles.color, w.styles.background) for w in app.screen.walk_children()]
+        return set(app.classes), ansi, dict(app.stylesheet._variables), colours
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: isinstance(app.focused, PromptInput), pilot)
+        await pilot.pause()
+        assert reparses == []  # the CSS was parsed once, with the theme's colours
+        at_start = state(app)
+        assert app.theme == "andes-day" and {"-theme-andes-day", "-light-mode"} <= at_start[0]
+        app.theme = "llama-night"
+        await pilot.pause()
+        assert state(app) != at_start and reparses  # the comparison can tell themes apart
+        app.theme = "andes-day"
+        await pilot.pause()
+        assert state(app) == at_start
 
 
 async def test_theme_choice_is_remembered() -> None:
