@@ -11,14 +11,16 @@ from markdown_it import MarkdownIt
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
-from rich.console import JustifyMethod, RenderableType
+from rich.console import JustifyMethod
 from rich.markdown import Markdown as RichMarkdown
 from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
-from textual.strip import Strip
 
 from llamachat.textsafety import escape_controls, one_line
+from llamachat.tui.widgets.drawn import Block
+
+__all__ = ["Block", "CodeBlock", "SafeMarkdown", "markdown"]
 
 if TYPE_CHECKING:
     from llamachat.tui.widgets.markdown_view import MarkdownView
@@ -62,18 +64,6 @@ def _lexer(language: str) -> Lexer | None:
         return get_lexer_by_name(language) if language else None
     except ClassNotFound:
         return None
-
-
-class Block:
-    """One rendered piece of the view, with its strips cached for one width."""
-
-    __slots__ = ("code", "renderable", "strips", "width")
-
-    def __init__(self, renderable: RenderableType, code: bool = False) -> None:
-        self.renderable = renderable
-        self.code = code
-        self.strips: list[Strip] | None = None
-        self.width = -1
 
 
 class CodeBlock:
