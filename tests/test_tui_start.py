@@ -41,6 +41,23 @@ async def test_broken_theme_file_is_one_notification() -> None:
         assert {"llama-night", "andes-day", "alpaca-terminal"} <= set(app.available_themes)
 
 
+def test_a_theme_files_code_theme_is_checked_without_loading_it(tmp_path: Path) -> None:
+    """A built-in Pygments style is accepted by name (its module loads with the first code
+    block, not at start); an unknown one is still refused with a reason."""
+    import sys
+
+    from llamachat.tui.themes import load_theme
+
+    path = tmp_path / "t.toml"
+    path.write_text("name = 't'\nprimary = '#123456'\ncode_theme = 'xcode'\n")
+    sys.modules.pop("pygments.styles.xcode", None)
+    assert load_theme(path).variables["code-theme"] == "xcode"
+    assert "pygments.styles.xcode" not in sys.modules
+    path.write_text("name = 't'\nprimary = '#123456'\ncode_theme = 'no-such-style'\n")
+    with pytest.raises(ValueError, match="unknown code_theme 'no-such-style'"):
+        load_theme(path)
+
+
 async def test_the_theme_at_start_is_as_textuals_own_switch_leaves_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

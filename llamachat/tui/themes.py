@@ -73,14 +73,16 @@ def load_theme(path: Path) -> Theme:
     variables = {str(k): str(v) for k, v in variables.items()}
     code_theme = data.get("code_theme")
     if code_theme is not None:
-        # Pygments' style registry only for a file that names a style (not at start).
-        from pygments.styles import get_style_by_name
+        # A built-in style is known by name; importing it (a module per style) waits for
+        # the first code block. Any other name is looked up as Pygments would (plugins).
+        from pygments.styles import STYLE_MAP, get_style_by_name
         from pygments.util import ClassNotFound
 
-        try:
-            get_style_by_name(str(code_theme))
-        except ClassNotFound:
-            raise ValueError(f"has an unknown code_theme {code_theme!r}") from None
+        if str(code_theme) not in STYLE_MAP:
+            try:
+                get_style_by_name(str(code_theme))
+            except ClassNotFound:
+                raise ValueError(f"has an unknown code_theme {code_theme!r}") from None
         variables[_CODE_VARIABLE] = str(code_theme)
     return Theme(
         name=name,
