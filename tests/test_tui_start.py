@@ -70,6 +70,25 @@ def test_building_the_app_keeps_what_start_up_built_out_of_the_collectors_passes
     app.store.close()
 
 
+async def test_the_main_screen_is_built_with_its_breakpoint_class() -> None:
+    """The main screen has the class its first resize gives (so that resize restyles
+    nothing, about 9 ms at start), and a resize later still moves it."""
+    from llamachat.tui.app import MainScreen
+    from llamachat.tui.screens.breakpoints import BreakpointScreen
+
+    class Tall(BreakpointScreen[None]):
+        VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # noqa: RUF012
+
+    for size, horizontal, vertical in (((60, 20), "-narrow", "-short"), (SIZE, "-wide", "-tall")):
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            assert horizontal in MainScreen().classes
+            assert vertical in Tall().classes
+            assert horizontal in app.screen.classes
+            await pilot.resize_terminal(150 - size[0], 40)  # across the 90-column breakpoint
+            await wait_for(lambda s=app.screen, c=horizontal: c not in s.classes, pilot)
+
+
 async def test_the_theme_at_start_is_as_textuals_own_switch_leaves_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

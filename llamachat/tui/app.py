@@ -48,6 +48,7 @@ from llamachat.store.db import Store, StoreError
 from llamachat.store.models import Message
 from llamachat.textsafety import escape_label, one_line
 from llamachat.tui.commands import LlamaCommands
+from llamachat.tui.screens.breakpoints import BreakpointScreen
 from llamachat.tui.screens.dialogs import ConfirmScreen, DetailsScreen, InputScreen
 from llamachat.tui.themes import code_style, load_themes, set_theme_before_start
 from llamachat.tui.unsaved import told_if_refused
@@ -66,7 +67,7 @@ KEYLESS_HINT = (
 )
 
 
-class MainScreen(Screen[None]):
+class MainScreen(BreakpointScreen[None]):
     """The screen under every modal: conversations, tabs, status bar and footer."""
 
     AUTO_FOCUS = ""  # the app focuses the open tab's prompt itself
