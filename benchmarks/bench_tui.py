@@ -19,6 +19,8 @@
 2. Cold start: ``python -c`` a script that runs the app with ``app.run(headless=True,
    auto_pilot=...)``; the pilot waits for the prompt's focus, forces a refresh and takes the
    time since the script's first line and since the parent's ``time.time()`` before Popen.
+   Beside it, in the same runs, a minimal Textual app (a Static, a TextArea and a Footer)
+   measured the same way; target: llamachat's first paint <= 1.3x the minimal app's.
 3. The same with a 2,000-message conversation (built with ``Store.add_message``), until its
    last message is on screen. Targets: empty < 500 ms; the conversation adds < 300 ms.
 4. Memory in those children after settling: VmRSS, and VmHWM as the peak (``ru_maxrss``,
