@@ -79,6 +79,7 @@ async def test_the_main_screen_is_built_with_its_breakpoint_class() -> None:
     class Tall(BreakpointScreen[None]):
         VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # noqa: RUF012
 
+    assert not {"-narrow", "-wide"} & MainScreen().classes  # built with no app: left to resize
     for size, horizontal, vertical in (((60, 20), "-narrow", "-short"), (SIZE, "-wide", "-tall")):
         app = make_app()
         async with app.run_test(size=size) as pilot:

@@ -9,6 +9,7 @@ give, the resize changes nothing. Resizes afterwards work as before.
 from __future__ import annotations
 
 from textual.screen import Screen, ScreenResultType
+from textual.types import NoActiveAppError
 
 
 class BreakpointScreen(Screen[ScreenResultType]):
@@ -18,7 +19,10 @@ class BreakpointScreen(Screen[ScreenResultType]):
         self, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(name, id, classes)
-        app = self.app
+        try:
+            app = self.app
+        except NoActiveAppError:  # built outside an app: its first resize sets them
+            return
         width, height = app.size
         # None: the app's breakpoints, as Textual reads them.
         horizontal = self.HORIZONTAL_BREAKPOINTS
