@@ -5,7 +5,6 @@ from __future__ import annotations
 
 def run_tui() -> int:
     """Run the Textual app until the person quits; with no terminal, say so and refuse."""
-    import gc
     import sys
 
     from llamachat.exit_codes import EXIT_OK, EXIT_USAGE
@@ -20,9 +19,6 @@ def run_tui() -> int:
 
     from llamachat.tui.app import LlamaChatApp
 
-    app = LlamaChatApp()
-    # Everything imported so far lives for the whole session: keep it out of the garbage
-    # collector's full passes, which otherwise stall the UI for 100 ms and more.
-    gc.freeze()
+    app = LlamaChatApp()  # which keeps what start-up built out of the collector's passes
     app.run()
     return EXIT_OK

@@ -207,3 +207,30 @@ async def test_rename_accepted_unchanged_keeps_the_title_not_its_escaped_form() 
         await wait_for(lambda: not isinstance(app.screen, InputScreen), pilot)
         await pilot.pause()
         assert store.conversation(cid).title == hostile  # not rewritten as "\\x1b]0;..."
+
+
+async def test_the_same_list_is_kept_and_a_changed_one_rebuilt() -> None:
+    """Refreshed with the rows it shows (three times at start), the list keeps its options and
+    is not drawn again; it still scrolls to the top and then to the highlighted row, as a
+    rebuild did; a changed row rebuilds it."""
+    configure()
+    ids = seed(*(f"talk {i}" for i in range(40)))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: len(listed(app)) == 40, pilot)
+        items = app.sidebar.items
+        app.open_conversation(ids[-11])  # the 11th row: in view from the top
+        await wait_for(lambda: items.highlighted == 10, pilot)
+        first = items.get_option_at_index(0)
+        items.scroll_end(animate=False, immediate=True)
+        await wait_for(lambda: items.scroll_y > 0, pilot)
+        app.refresh_sidebar()
+        assert items.get_option_at_index(0) is first  # kept, not rebuilt
+        assert items.highlighted == 10
+        await wait_for(lambda: items.scroll_y == 0, pilot)
+        store = app.store
+        assert store is not None
+        store.rename(ids[0], "renamed")
+        app.refresh_sidebar()
+        assert items.get_option_at_index(0) is not first
+        await wait_for(lambda: "renamed" in str(items.get_option(f"c{ids[0]}").prompt), pilot)

@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.css.stylesheet import Stylesheet
+from textual.filter import ANSIToTruecolor
 
 from llamachat import locations
 from llamachat.tui.conversation.prompt import PromptInput
@@ -34,6 +39,91 @@ async def test_broken_theme_file_is_one_notification() -> None:
         assert any("broken.toml" in m for m in messages)
         assert app.theme == "llama-night"
         assert {"llama-night", "andes-day", "alpaca-terminal"} <= set(app.available_themes)
+
+
+def test_a_theme_files_code_theme_is_checked_without_loading_it(tmp_path: Path) -> None:
+    """A built-in Pygments style is accepted by name (its module loads with the first code
+    block, not at start); an unknown one is still refused with a reason."""
+    import sys
+
+    from llamachat.tui.themes import load_theme
+
+    path = tmp_path / "t.toml"
+    path.write_text("name = 't'\nprimary = '#123456'\ncode_theme = 'xcode'\n")
+    sys.modules.pop("pygments.styles.xcode", None)
+    assert load_theme(path).variables["code-theme"] == "xcode"
+    assert "pygments.styles.xcode" not in sys.modules
+    path.write_text("name = 't'\nprimary = '#123456'\ncode_theme = 'no-such-style'\n")
+    with pytest.raises(ValueError, match="unknown code_theme 'no-such-style'"):
+        load_theme(path)
+
+
+def test_building_the_app_keeps_what_start_up_built_out_of_the_collectors_passes() -> None:
+    """The app freezes what is imported and built once it is constructed, however it is
+    started (a full collection over it during start took 20-30 ms of the first paint)."""
+    import gc
+
+    frozen = gc.get_freeze_count()
+    app = make_app()
+    assert gc.get_freeze_count() > frozen
+    assert app.store is not None
+    app.store.close()
+
+
+async def test_the_main_screen_is_built_with_its_breakpoint_class() -> None:
+    """The main screen has the class its first resize gives (so that resize restyles
+    nothing, about 9 ms at start), and a resize later still moves it."""
+    from llamachat.tui.screens.breakpoints import BreakpointScreen
+    from llamachat.tui.screens.main import MainScreen
+
+    class Tall(BreakpointScreen[None]):
+        VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # noqa: RUF012
+
+    assert not {"-narrow", "-wide"} & MainScreen().classes  # built with no app: left to resize
+    for size, horizontal, vertical in (((60, 20), "-narrow", "-short"), (SIZE, "-wide", "-tall")):
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            assert horizontal in MainScreen().classes
+            assert vertical in Tall().classes
+            assert horizontal in app.screen.classes
+            await pilot.resize_terminal(150 - size[0], 40)  # across the 90-column breakpoint
+            await wait_for(lambda s=app.screen, c=horizontal: c not in s.classes, pilot)
+
+
+async def test_the_theme_at_start_is_as_textuals_own_switch_leaves_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The configured theme is set before the CSS is first parsed, past Textual's watcher (set
+    on mount, the watcher parsed all the CSS twice more): the app's classes, ANSI filter, CSS
+    variables and every widget's colours must be what Textual's own theme switch gives."""
+    reparses: list[Stylesheet] = []
+    reparse = Stylesheet.reparse
+
+    def counted(self: Stylesheet) -> None:
+        reparses.append(self)
+        reparse(self)
+
+    monkeypatch.setattr(Stylesheet, "reparse", counted)
+    configure(theme="andes-day")  # light: the classes and the ANSI filter differ from the default
+
+    def state(app: Any) -> tuple[set[str], object, object, object]:
+        ansi = [f._terminal_theme for f in app._filters if isinstance(f, ANSIToTruecolor)]
+        colours = [(w, w.styles.color, w.styles.background) for w in app.screen.walk_children()]
+        return set(app.classes), ansi, dict(app.stylesheet._variables), colours
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: isinstance(app.focused, PromptInput), pilot)
+        await pilot.pause()
+        assert reparses == []  # the CSS was parsed once, with the theme's colours
+        at_start = state(app)
+        assert app.theme == "andes-day" and {"-theme-andes-day", "-light-mode"} <= at_start[0]
+        app.theme = "llama-night"
+        await pilot.pause()
+        assert state(app) != at_start and reparses  # the comparison can tell themes apart
+        app.theme = "andes-day"
+        await pilot.pause()
+        assert state(app) == at_start
 
 
 async def test_theme_choice_is_remembered() -> None:

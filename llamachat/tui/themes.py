@@ -15,8 +15,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pygments.styles import get_style_by_name
-from pygments.util import ClassNotFound
 from textual.app import App
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
@@ -75,10 +73,16 @@ def load_theme(path: Path) -> Theme:
     variables = {str(k): str(v) for k, v in variables.items()}
     code_theme = data.get("code_theme")
     if code_theme is not None:
-        try:
-            get_style_by_name(str(code_theme))
-        except ClassNotFound:
-            raise ValueError(f"has an unknown code_theme {code_theme!r}") from None
+        # A built-in style is known by name; importing it (a module per style) waits for
+        # the first code block. Any other name is looked up as Pygments would (plugins).
+        from pygments.styles import STYLE_MAP, get_style_by_name
+        from pygments.util import ClassNotFound
+
+        if str(code_theme) not in STYLE_MAP:
+            try:
+                get_style_by_name(str(code_theme))
+            except ClassNotFound:
+                raise ValueError(f"has an unknown code_theme {code_theme!r}") from None
         variables[_CODE_VARIABLE] = str(code_theme)
     return Theme(
         name=name,
@@ -103,8 +107,28 @@ def load_themes(directories: Iterable[Path]) -> tuple[list[Theme], list[str]]:
     return themes, problems
 
 
+def set_theme_before_start(app: App[Any], name: str) -> None:
+    """Make the registered theme ``name`` the theme of ``app`` before it runs.
+
+    Setting ``app.theme`` runs Textual's watcher, which re-parses every stylesheet and
+    restyles every widget; at start, before anything is parsed, that was a second and a
+    third parse of all the CSS (about 60 ms of the first paint). Before the app runs this
+    does the rest of what that watcher does, so the first parse uses the theme's colours:
+    the theme's classes on the app, the ANSI colour filter, the CSS variables. (Nothing
+    listens to the theme signal yet, and the app's own ``watch_theme`` has nothing to do.)
+    """
+    app.set_reactive(App.theme, name)
+    theme = app.current_theme
+    classes = {old: False for old in app.classes if old.startswith("-theme-")}
+    classes |= {f"-theme-{theme.name}": True, "-dark-mode": theme.dark}
+    app.update_classes(classes | {"-light-mode": not theme.dark}, update=False)
+    app._refresh_truecolor_filter(app.ansi_theme)  # as App._watch_theme does (Textual 8.2)
+    app.stylesheet.set_variables(app.get_css_variables())
+
+
 def install_themes(app: App[Any], directories: Iterable[Path], wanted: str | None) -> None:
-    """Register the theme files in ``directories`` and use ``wanted`` (else llama-night);
+    """Register the theme files in ``directories`` and use ``wanted`` (else llama-night),
+    set before the app runs (see :func:`set_theme_before_start`);
     a theme file that cannot be used, or a theme that is not there, is said once."""
     themes, problems = load_themes(directories)
     for theme in themes:
@@ -117,7 +141,8 @@ def install_themes(app: App[Any], directories: Iterable[Path], wanted: str | Non
         )
     wanted = wanted or "llama-night"
     if wanted in app.available_themes:
-        app.theme = wanted
+        set_theme_before_start(app, wanted)
         return
     app.notify(f"The theme '{wanted}' is not available; using llama-night.", severity="warning")
-    app.theme = "llama-night" if "llama-night" in app.available_themes else "textual-dark"
+    fallback = "llama-night" if "llama-night" in app.available_themes else "textual-dark"
+    set_theme_before_start(app, fallback)

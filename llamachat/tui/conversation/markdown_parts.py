@@ -16,9 +16,11 @@ from rich.markdown import Markdown as RichMarkdown
 from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
-from textual.strip import Strip
 
 from llamachat.textsafety import escape_controls, one_line
+from llamachat.tui.conversation.drawn import Block
+
+__all__ = ["Block", "CodeBlock", "SafeMarkdown", "markdown"]
 
 
 class BlockSink(Protocol):
@@ -72,18 +74,6 @@ def _lexer(language: str) -> Lexer | None:
         return get_lexer_by_name(language) if language else None
     except ClassNotFound:
         return None
-
-
-class Block:
-    """One rendered piece of the view, with its strips cached for one width."""
-
-    __slots__ = ("code", "renderable", "strips", "width")
-
-    def __init__(self, renderable: RenderableType, code: bool = False) -> None:
-        self.renderable = renderable
-        self.code = code
-        self.strips: list[Strip] | None = None
-        self.width = -1
 
 
 class CodeBlock:

@@ -16,10 +16,9 @@ from __future__ import annotations
 import asyncio
 from bisect import bisect_right
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import RenderableType
-from rich.markdown import Markdown as RichMarkdown
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -38,7 +37,12 @@ from llamachat.tui.conversation.blocks import (
     CodeStart,
     TextBlock,
 )
-from llamachat.tui.conversation.markdown_parts import Block, CodeBlock, markdown
+from llamachat.tui.conversation.drawn import Block
+
+if TYPE_CHECKING:
+    from rich.markdown import Markdown as RichMarkdown
+
+    from llamachat.tui.conversation.markdown_parts import CodeBlock
 
 FRAME = 1 / 30
 
@@ -162,6 +166,10 @@ class MarkdownView(Widget):
             parent.scroll_to(y=parent.scroll_y + added, animate=False, immediate=True)
 
     def _markdown(self, text: str) -> RichMarkdown:
+        # Markdown-it, Rich's Markdown and Pygments load with the first text drawn, not at
+        # start (about 25 ms of imports an empty chat's first paint does not need).
+        from llamachat.tui.conversation.markdown_parts import markdown
+
         return markdown(text.replace("\n", "  \n") if self.hard_breaks else text, self.code_theme)
 
     def set_code_theme(self, code_theme: str) -> None:
@@ -169,6 +177,8 @@ class MarkdownView(Widget):
         if code_theme == self.code_theme:
             return
         self.code_theme = code_theme
+        from rich.markdown import Markdown as RichMarkdown  # loaded by the first text drawn
+
         for block in self._blocks:
             if isinstance(block.renderable, RichMarkdown):  # an indented code block in it
                 block.renderable.code_theme = code_theme
@@ -229,6 +239,8 @@ class MarkdownView(Widget):
                 self.add_block(self._markdown(event.text))
                 self.add_block(Text(""))
             elif isinstance(event, CodeStart):
+                from llamachat.tui.conversation.markdown_parts import CodeBlock  # see _markdown
+
                 self._code = CodeBlock(self, event.language, len(self.code_blocks) + 1)
                 self.code_blocks.append(self._code)
             elif isinstance(event, CodeLines) and self._code is not None:

@@ -14,7 +14,7 @@ import time
 from rich.text import Text
 
 from llamachat.textsafety import escape_controls
-from llamachat.tui.conversation.markdown_parts import Block
+from llamachat.tui.conversation.drawn import Block
 
 #: Where a paragraph of the thoughts ends.
 PARAGRAPH = "\n\n"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from textual.screen import Screen
+from llamachat.tui.screens.breakpoints import BreakpointScreen
 
 
-class MainScreen(Screen[None]):
+class MainScreen(BreakpointScreen[None]):
     """The screen under every modal: conversations, tabs, status bar and footer."""
 
     AUTO_FOCUS = ""  # the app focuses the open tab's prompt itself

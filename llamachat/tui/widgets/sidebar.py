@@ -96,6 +96,8 @@ class Sidebar(Vertical):
         self.showing_archived = False
         self._search_timer: Timer | None = None
         self._current: int | None = None  # the conversation open, shown in bold
+        #: What the list shows, as (id, label, disabled) per row.
+        self._shown: list[tuple[str | None, object, bool]] | None = None
 
     def compose(self) -> ComposeResult:
         yield self.search_box
@@ -226,8 +228,18 @@ class Sidebar(Vertical):
     def _replace(
         self, options: list[Option], highlight: str | None, fallback_row: int | None = None
     ) -> None:
-        self.items.clear_options()
-        self.items.add_options(options)
+        shown: list[tuple[str | None, object, bool]]
+        shown = [(option.id, option.prompt, option.disabled) for option in options]
+        same = shown == self._shown
+        if same:
+            # The same rows (a start or a tab switch refreshes the list three times): kept, not
+            # rebuilt and drawn again; scrolled as a rebuild scrolls, highlighted as below.
+            self.items.scroll_y = 0
+        else:
+            self.items.clear_options()
+            self.items.add_options(options)
+            self._shown = shown
+        before = self.items.highlighted
         rows = [i for i, option in enumerate(options) if option.id]  # not headings
         try:
             self.items.highlighted = self.items.get_option_index(highlight or "")
@@ -238,6 +250,9 @@ class Sidebar(Vertical):
                 self.items.highlighted = rows[0]
             else:
                 self.items.highlighted = next((i for i in rows if i >= fallback_row), rows[-1])
+        now = self.items.highlighted
+        if same and now is not None and now == before and not options[now].disabled:
+            self.items.scroll_to_highlight()  # what setting it again after a rebuild does
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """Search once typing pauses, not on every key (a flood of keys stays responsive)."""

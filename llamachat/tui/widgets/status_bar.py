@@ -58,12 +58,14 @@ class StatusBar(Static):
         """Show ``status`` (the active pane's) and the session's spend."""
         self.status = status
         self.session_cost = session_cost
-        self.update(self.render_status())
+        # One line whatever it says (height 1, the screen's width): no layout of the
+        # screen for a new text (the start shows it three times before its first paint).
+        self.update(self.render_status(), layout=False)
 
     def _tick(self) -> None:
         s = self.status
         if s.job_id or s.retry_at or s.streaming:
-            self.update(self.render_status())
+            self.update(self.render_status(), layout=False)  # see show
 
     def render_status(self) -> Text:
         """The bar's text."""

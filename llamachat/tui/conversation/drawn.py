@@ -1,0 +1,23 @@
+"""One rendered piece of a Markdown view, apart from the Markdown machinery.
+
+Kept in a module of its own so that the widgets that hold pieces (the view, the thinking
+section) import without Markdown-it, Rich's Markdown and Pygments: those load with the
+first message drawn (:mod:`~llamachat.tui.conversation.markdown_parts`), not at start.
+"""
+
+from __future__ import annotations
+
+from rich.console import RenderableType
+from textual.strip import Strip
+
+
+class Block:
+    """One rendered piece of the view, with its strips cached for one width."""
+
+    __slots__ = ("code", "renderable", "strips", "width")
+
+    def __init__(self, renderable: RenderableType, code: bool = False) -> None:
+        self.renderable = renderable
+        self.code = code
+        self.strips: list[Strip] | None = None
+        self.width = -1
