@@ -37,7 +37,7 @@ from llamachat.tui.config_keeper import ConfigKeeper
 from llamachat.tui.conversation.message import MessageView
 from llamachat.tui.conversation.pane import ChatPane
 from llamachat.tui.screens.main import MainScreen
-from llamachat.tui.tabs import ConversationTabs
+from llamachat.tui.tabs import ConversationTabs, tab_for
 from llamachat.tui.themes import code_style, install_themes
 from llamachat.tui.unsaved import told_if_refused
 from llamachat.tui.welcome import has_any_key, welcome
@@ -142,18 +142,36 @@ class LlamaChatApp(App[None]):
         return MainScreen(id="_default")
 
     def compose(self) -> ComposeResult:
+        # The last conversation's tab is composed with the app, not added once it is
+        # mounted: one layout and render of the whole screen fewer before the first paint.
+        first, title = self._first_conversation()
+        self._first = first
         with Horizontal(id="main"):
             yield self.sidebar
-            yield self.tabs
+            with self.tabs:
+                yield tab_for(self._new_pane(first), title)
         yield self.status_bar
         yield KeyFooter()
 
+    def _first_conversation(self) -> tuple[int | None, str]:
+        """The conversation a start opens (the last one, after recovering what an earlier
+        run left unfinished), and its title."""
+        store = self.store
+        if store is None:
+            return None, "New chat"
+        with told_if_refused(self):  # a full disk: left for a start that can write
+            store.recover()
+        first = store.latest_conversation_id()
+        if first is None:
+            return None, "New chat"
+        return first, store.conversation(first).title or "New chat"
+
     def on_mount(self) -> None:
-        if self.store is not None:
-            with told_if_refused(self):  # a full disk: left for a start that can write
-                self.store.recover()
-        first = self.store.latest_conversation_id() if self.store is not None else None
-        self.open_conversation(first) if first is not None else self.action_new_chat()
+        first = self._first
+        pane = self.active_pane
+        if pane is not None:
+            self._focus_prompt_soon(pane, opening=True)
+            self._show_status(pane)
         self.refresh_sidebar()
         for problem in self._problems:
             self.notify(problem, severity="warning", timeout=12)

@@ -15,6 +15,11 @@ def tab_title(title: str) -> Content:
     return Content(one_line(title, 24) or "New chat")
 
 
+def tab_for(pane: ChatPane, title: str) -> TabPane:
+    """A tab holding ``pane``, labelled ``title``."""
+    return TabPane(tab_title(title), pane, id=f"tab-{pane.id}")
+
+
 class ConversationTabs(TabbedContent):
     """A tab per open conversation, each holding its :class:`ChatPane`."""
 
@@ -40,7 +45,7 @@ class ConversationTabs(TabbedContent):
 
     def add_chat(self, pane: ChatPane, title: str) -> None:
         """Open ``pane`` in a new tab, and make it the active one."""
-        tab = TabPane(tab_title(title), pane, id=f"tab-{pane.id}")
+        tab = tab_for(pane, title)
         self.add_pane(tab)
         self.active = tab.id or ""
 
