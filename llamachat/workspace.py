@@ -86,8 +86,10 @@ class Workspace:
         (``policy``: the conversation's own, over the config's)."""
         from llamachat.context.settings import context_rules
 
+        # A provider not built yet is not built for this: that would import httpx before
+        # the first paint of a stored conversation. Its presets say the same.
         settings = self.provider_settings(name)
-        return context_rules(self.config, settings, self.provider(name), model, policy)
+        return context_rules(self.config, settings, self._providers.get(name), model, policy)
 
     def add_provider(self, settings: ProviderSettings) -> None:
         """Offer one more provider (a local server found), as if it were in the config."""

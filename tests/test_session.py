@@ -251,3 +251,15 @@ async def test_a_conversations_settings_are_adopted_and_kept(
     assert await session.pick_model("explicit", kept) == "explicit"
     session.provider_name = "di"
     assert await session.pick_model(None, kept) == PRICED  # the preset, not "other"
+
+
+async def test_the_meter_knows_a_preset_window_without_building_the_provider(
+    workspace: Workspace,
+) -> None:
+    """Opening a stored conversation measures its context before the first paint: building
+    the provider for that would import the HTTP stack first (about 50 ms of the paint)."""
+    rules = workspace.context_rules("di", PRICED)
+    assert rules.window == 131072 and rules.source == "preset"
+    assert not workspace.is_built("di")
+    workspace.provider("di")  # once built, its own knowledge (a listing too) is used
+    assert workspace.context_rules("di", PRICED).window == 131072

@@ -13,7 +13,7 @@ from typing import Any
 
 from llamachat.config import Config, ProviderSettings
 from llamachat.context.policy import ContextRules, Overflow
-from llamachat.context.window import configured_window, known_window
+from llamachat.context.window import configured_window, known_window, preset_window
 from llamachat.providers.base import Provider
 
 #: The key of a conversation's stored parameters that holds its own policy (Settings).
@@ -35,11 +35,12 @@ def overflow_policy(config: Config, settings: ProviderSettings, flag: str | None
 def context_rules(
     config: Config,
     settings: ProviderSettings,
-    provider: Provider,
+    provider: Provider | None,
     model: str,
     flag: str | None = None,
 ) -> ContextRules:
-    """How requests to ``model`` are fitted into its window."""
+    """How requests to ``model`` are fitted into its window (``provider``: the live one, whose
+    listing may know more; ``None``: the presets, without building it)."""
     policy = overflow_policy(config, settings, flag)
     summary_model = settings.summary_model or config.defaults.summary_model
     override = configured_window(settings.context, model) or configured_window(
@@ -47,7 +48,9 @@ def context_rules(
     )
     if override is not None:
         return ContextRules(override, policy, summary_model, probe=False, source="config")
-    known = known_window(provider, model)
+    known = (
+        known_window(provider, model) if provider is not None else preset_window(settings, model)
+    )
     if known is not None:
         return ContextRules(known, policy, summary_model, probe=False, source="preset")
     return ContextRules(None, policy, summary_model, probe=True, source="unknown")

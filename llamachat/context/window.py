@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 
+from llamachat.config import ProviderSettings
 from llamachat.providers.base import Provider
 
 _WINDOW_PATTERNS = (
@@ -62,6 +63,16 @@ def known_window(provider: Provider, model: str) -> int | None:
     info = provider.model_info(model)
     if info is not None and info.context_length and info.context_length in _PLAUSIBLE:
         return info.context_length
+    return None
+
+
+def preset_window(settings: ProviderSettings, model: str) -> int | None:
+    """The window the presets of ``settings``' kind give ``model``, if any (no provider built)."""
+    from llamachat.providers.presets import PRESET_MODELS
+
+    for info in PRESET_MODELS.get(settings.kind, ()):
+        if info.id == model and info.context_length in _PLAUSIBLE:
+            return info.context_length
     return None
 
 
