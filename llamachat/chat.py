@@ -14,12 +14,12 @@ import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing, suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from llamachat.context.fit import sent_messages
 from llamachat.context.policy import ContextRules, Overflow
 from llamachat.context.tokens import TokenCache
-from llamachat.params import SPECS, dropped_params, dropped_sentence, param_problem, stored_value
+from llamachat.params import dropped_params, dropped_sentence, params_dict
 from llamachat.providers.base import (
     ChatMessage,
     ChatRequest,
@@ -44,22 +44,6 @@ class ReplyStarted:
 
     reply_id: int | None
     user_id: int | None
-
-
-def params_dict(params: GenerationParams) -> dict[str, Any]:
-    """The parameters that are set, for storage."""
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.values().items()}
-
-
-def params_from(data: dict[str, Any] | None) -> GenerationParams:
-    """Stored parameters back into :class:`GenerationParams` (unknown or unusable ones ignored)."""
-    values = {}
-    for name, value in (data or {}).items():
-        if name in SPECS and value is not None:
-            value = stored_value(name, value)
-            if param_problem(name, value) is None:
-                values[name] = value
-    return GenerationParams(**values)
 
 
 @dataclass(frozen=True, slots=True)

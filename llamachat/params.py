@@ -239,3 +239,19 @@ class GenerationParams:
     def without(self, names: Iterable[str]) -> GenerationParams:
         """These parameters with ``names`` unset."""
         return replace(self, **dict.fromkeys(names))
+
+
+def params_dict(params: GenerationParams) -> dict[str, Any]:
+    """The parameters that are set, for storage."""
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.values().items()}
+
+
+def params_from(data: dict[str, Any] | None) -> GenerationParams:
+    """Stored parameters back into :class:`GenerationParams` (unknown or unusable ones ignored)."""
+    values = {}
+    for name, value in (data or {}).items():
+        if name in SPECS and value is not None:
+            value = stored_value(name, value)
+            if param_problem(name, value) is None:
+                values[name] = value
+    return GenerationParams(**values)

@@ -14,27 +14,21 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing, suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
-from llamachat.chat import (
-    ChatEvent,
-    discard_failed_prompt,
-    reply,
-    resume,
-    send,
-)
-from llamachat.jobs import running_job_reply, stop_waiting
 from llamachat.providers.base import GenerationParams
 from llamachat.session_settings import SessionSettings
 from llamachat.store.db import StoreError
 from llamachat.store.models import Branch, ConversationView, Message, Totals
 
 if TYPE_CHECKING:
+    from llamachat.chat import ChatEvent
     from llamachat.context.meter import Meter
     from llamachat.context.tokens import TokenCache
     from llamachat.workspace import Workspace
 
-Events = AsyncGenerator[ChatEvent, None]
+#: A reply's events, as :mod:`llamachat.chat` gives them (read by the first send, not at start).
+Events: TypeAlias = "AsyncGenerator[ChatEvent, None]"
 
 
 @dataclass(frozen=True)
@@ -232,6 +226,8 @@ class ChatSession(SessionSettings):
         failed prompt put it). ``StoreError`` (before anything is sent or changed) when the
         conversation cannot be stored; with ``keep_unsaved`` a prompt the store refuses is
         sent anyway, its reply shown unsaved (``ask``), else it is ``StoreError`` too."""
+        from llamachat.chat import discard_failed_prompt, send
+
         provider = self.provider()
         last = self.path[-1].id if self.path else self._stored_leaf
         parent = self._branch_from[0] if self._branch_from is not None else last
@@ -260,6 +256,9 @@ class ChatSession(SessionSettings):
     def regenerate(self, prompt: Message, *, pay_again: bool = False) -> Events | ResumeOrPay:
         """A new reply to ``prompt`` beside the others, unless a queued job answering it may
         still run and ``pay_again`` was not chosen: then the :class:`ResumeOrPay` question."""
+        from llamachat.chat import reply
+        from llamachat.jobs import running_job_reply
+
         if self.store is None or self.conversation_id is None:
             raise StoreError("This conversation is not saved, so it cannot be answered again.")
         self._failed_prompt = None  # answered again: that prompt stays
@@ -282,6 +281,8 @@ class ChatSession(SessionSettings):
     def resume(self, message: Message) -> Events | None:
         """Poll queued reply ``message`` again at the provider that queued it; ``None`` if
         another process already does (``StoreError`` if the store refused the claim)."""
+        from llamachat.chat import resume
+
         provider = self.provider(message.provider)
         if self.store is None or not self.store.claim(message.id):
             return None
@@ -290,6 +291,8 @@ class ChatSession(SessionSettings):
     def stop_waiting(self, reply_id: int) -> str | None:
         """Esc on queued reply ``reply_id``: kept for ``r``, not polled at the next start.
         Returns the sentence to show if the store refused to note it."""
+        from llamachat.jobs import stop_waiting
+
         if self.store is None:
             return None
         return stop_waiting(self.store, self.store.message(reply_id))

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from llamachat.chat import params_dict, params_from
 from llamachat.config_errors import ConfigError
 from llamachat.context.settings import CONVERSATION_KEY, conversation_policy
+from llamachat.params import params_dict, params_from
 from llamachat.providers.base import GenerationParams, Provider
 from llamachat.providers.errors import ProviderError
 from llamachat.store.models import Conversation

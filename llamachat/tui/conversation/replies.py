@@ -12,11 +12,10 @@ import time
 from collections.abc import Awaitable
 from contextlib import aclosing
 from dataclasses import replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from textual.worker import Worker
 
-from llamachat.chat import ParamsDropped, ReplyNotSaved, ReplyStarted
 from llamachat.providers.base import (
     Finished,
     JobQueued,
@@ -36,6 +35,9 @@ from llamachat.tui.conversation.notice import Notice
 from llamachat.tui.conversation.prompt import PromptInput
 from llamachat.tui.unsaved import shown_unsaved
 from llamachat.tui.widgets.status_bar import PaneStatus
+
+if TYPE_CHECKING:
+    from llamachat.chat import ReplyStarted
 
 
 class ReplyPane(Protocol):
@@ -106,6 +108,8 @@ class ReplyDrawer:
     ) -> None:
         """Draw ``events`` to the end (``rebuild``: the prompt went to another branch;
         ``resuming``: the id of a queued reply already shown)."""
+        from llamachat.chat import ReplyStarted  # loaded by the first send, not at start-up
+
         pane, session = self.pane, self.pane.session
         self._unsaved = None
         status = pane.status
@@ -201,6 +205,7 @@ class ReplyDrawer:
     def _on_event(self, event: object, view: MessageView | None) -> None:
         pane, s = self.pane, self.pane.status
         now = time.time()
+        from llamachat.chat import ParamsDropped, ReplyNotSaved
         from llamachat.context.apply import (  # loaded by the first send, not at start-up
             ContextMeasured,
             ContextRetried,
