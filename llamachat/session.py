@@ -41,6 +41,8 @@ class Sending:
     branching: bool
     #: The draft an edit set aside, to put back in the input now that the edit is sent.
     draft_set_aside: str | None
+    #: The images that were attached to that draft, to attach again.
+    images_set_aside: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class ChatSession(SessionSettings):
         self.branches: dict[int, Branch] = {}
         #: Whether a prompt is being edited (the next send is a new branch beside it).
         self.editing = False
-        self._draft_before_edit = ""
+        self._set_aside: tuple[str, tuple[str, ...]] = ("", ())  # the draft an edit replaced
         # Where the next prompt attaches when it is not the next turn: the parent of an
         # edited prompt, or of a failed one being sent again (a sibling, not a follow-up).
         self._branch_from: tuple[int | None] | None = None
@@ -191,16 +193,21 @@ class ChatSession(SessionSettings):
 
     # --- editing and drafts -------------------------------------------------------------
 
-    def begin_edit(self, message: Message, draft: str) -> None:
-        """Edit ``message``: the next send is a new branch beside it (``draft`` is set aside)."""
+    def begin_edit(
+        self, message: Message, draft: str, images: Sequence[str] = ()
+    ) -> tuple[str, ...]:
+        """Edit ``message``: the next send is a new branch beside it. The ``draft`` and the
+        ``images`` attached to it are set aside; returns the images the edited prompt had
+        (they go with it again unless removed)."""
         if not self.editing:
-            self._draft_before_edit = draft
+            self._set_aside = (draft, tuple(images))
         self._branch_from, self.editing = (message.parent_id,), True
+        return message.images
 
-    def cancel_edit(self) -> str:
-        """Stop editing; returns the draft that was set aside."""
+    def cancel_edit(self) -> tuple[str, tuple[str, ...]]:
+        """Stop editing; returns the draft and the images that were set aside."""
         self._branch_from, self.editing = None, False
-        return self._draft_before_edit
+        return self._set_aside
 
     def prompt_failed(self, user_id: int) -> None:
         """A prompt's reply failed with no text: what is sent next takes its place."""
@@ -250,8 +257,8 @@ class ChatSession(SessionSettings):
             ask_unsaved=keep_unsaved,
             context=self.context_rules(),
         )
-        aside = self._draft_before_edit if was_editing else None
-        return Sending(self._counted(events), parent != last, aside)
+        draft, images_aside = self._set_aside if was_editing else (None, ())
+        return Sending(self._counted(events), parent != last, draft, images_aside)
 
     def regenerate(self, prompt: Message, *, pay_again: bool = False) -> Events | ResumeOrPay:
         """A new reply to ``prompt`` beside the others, unless a queued job answering it may
@@ -298,9 +305,11 @@ class ChatSession(SessionSettings):
         return stop_waiting(self.store, self.store.message(reply_id))
 
     async def _counted(self, events: Events) -> Events:
-        """``events``, with their usage, cost and credits added to the totals as they pass."""
-        from llamachat.context.apply import ContextSummarized
+        """``events``, with their usage, cost and credits added to the totals as they pass
+        (and the window a request found remembered for its provider and model)."""
+        from llamachat.context.apply import ContextMeasured, ContextSummarized
 
+        asked = (self.provider_name, self.model)  # switching mid-reply does not change these
         async with aclosing(events):
             async for event in events:
                 cost = self.totals.count(event)
@@ -308,6 +317,8 @@ class ChatSession(SessionSettings):
                     self.workspace.spent_usd += cost
                 if isinstance(event, ContextSummarized):
                     self.moved = True  # the prompt was moved onto the summary's branch
+                elif isinstance(event, ContextMeasured) and event.window:
+                    self.workspace.learn_window(*asked, event.window)
                 yield event
 
 

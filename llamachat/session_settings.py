@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from llamachat.config_errors import ConfigError
 from llamachat.context.settings import CONVERSATION_KEY, conversation_policy
-from llamachat.params import params_dict, params_from
+from llamachat.params import SPECS, params_dict, params_from
 from llamachat.providers.base import GenerationParams, Provider
 from llamachat.providers.errors import ProviderError
 from llamachat.store.models import Conversation
@@ -72,7 +72,10 @@ class SessionSettings:
         self.provider_name = provider or conversation.provider or self.provider_name
         self.model = model or conversation.model or self.model
         defaults = self.workspace.default_params(self.provider_name)
-        self.params = defaults.merged(params_from(conversation.params))
+        cleared = [
+            name for name, value in conversation.params.items() if value is None and name in SPECS
+        ]
+        self.params = defaults.merged(params_from(conversation.params)).without(cleared)
         self.context_overflow = conversation_policy(conversation.params)
         self.system_prompt = conversation.system_prompt
 
@@ -108,6 +111,10 @@ class SessionSettings:
     def stored_params(self) -> dict[str, object]:
         """The parameters kept with the conversation, with its own context policy if set."""
         stored: dict[str, object] = dict(params_dict(self.params))
+        # A default the person cleared for this conversation stays cleared ("blank: the
+        # provider's"), rather than coming back from the config when it is read again.
+        defaults = self.workspace.default_params(self.provider_name).values()
+        stored |= {name: None for name in defaults if name not in stored}
         if self.context_overflow:
             stored[CONVERSATION_KEY] = self.context_overflow
         return stored

@@ -32,6 +32,8 @@ class Workspace:
         self._given: dict[str, ProviderSettings] = {}
         #: Money the providers reported for this process's replies, in US dollars.
         self.spent_usd = 0.0
+        #: Windows a server reported (or a request measured) by (provider, model).
+        self._windows: dict[tuple[str, str], int] = {}
 
     def provider_settings(self, name: str) -> ProviderSettings:
         """The settings of provider ``name`` (``ConfigError`` if there is none)."""
@@ -89,7 +91,15 @@ class Workspace:
         # A provider not built yet is not built for this: that would import httpx before
         # the first paint of a stored conversation. Its presets say the same.
         settings = self.provider_settings(name)
-        return context_rules(self.config, settings, self._providers.get(name), model, policy)
+        rules = context_rules(self.config, settings, self._providers.get(name), model, policy)
+        learned = self._windows.get((name, model))
+        if rules.window is None and learned is not None:
+            return replace(rules, window=learned, probe=False, source="server")
+        return rules
+
+    def learn_window(self, name: str, model: str, window: int) -> None:
+        """Remember the window a request to ``model`` on ``name`` found (for the meter)."""
+        self._windows[(name, model)] = window
 
     def add_provider(self, settings: ProviderSettings) -> None:
         """Offer one more provider (a local server found), as if it were in the config."""

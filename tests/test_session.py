@@ -16,6 +16,7 @@ import pytest
 
 from llamachat.config import load_config
 from llamachat.config_write import write_config
+from llamachat.context.tokens import TokenCache
 from llamachat.providers.base import Credits, GenerationParams, TextDelta, Usage
 from llamachat.providers.errors import ProviderError
 from llamachat.session import Events, ResumeOrPay, new_session
@@ -135,8 +136,9 @@ async def test_an_edit_is_a_new_branch_and_the_branches_can_be_stepped(
     session.reload(200)
     assert [m.content for m in session.path] == ["question A", "A1"]
     # Cancelling an edit gives the draft back and the next prompt follows the branch shown.
-    session.begin_edit(session.path[0], draft="kept")
-    assert session.cancel_edit() == "kept" and not session.editing
+    session.begin_edit(session.path[0], draft="kept", images=["https://example.com/b.png"])
+    assert session.cancel_edit() == ("kept", ("https://example.com/b.png",))
+    assert not session.editing
     sending = session.send("follow-up", keep_unsaved=False)
     assert not sending.branching
     await drain(sending.events)
@@ -246,7 +248,16 @@ async def test_a_conversations_settings_are_adopted_and_kept(
     )
     kept = store.conversation(c.id)
     assert kept.system_prompt is None
-    assert kept.params == {"top_p": 0.5, "context_overflow": "summarize"}
+    # The config's defaults cleared here stay cleared when the conversation is read again.
+    assert kept.params == {
+        "top_p": 0.5,
+        "temperature": None,
+        "max_tokens": None,
+        "context_overflow": "summarize",
+    }
+    again = new_session(workspace, c.id)
+    again.open(c.id, last=200)
+    assert again.params == GenerationParams(top_p=0.5)
     assert await session.pick_model(None, kept) == "other"  # on its own provider
     assert await session.pick_model("explicit", kept) == "explicit"
     session.provider_name = "di"
@@ -263,3 +274,46 @@ async def test_the_meter_knows_a_preset_window_without_building_the_provider(
     assert not workspace.is_built("di")
     workspace.provider("di")  # once built, its own knowledge (a listing too) is used
     assert workspace.context_rules("di", PRICED).window == 131072
+
+
+async def test_an_edited_prompt_keeps_its_images_and_the_draft_set_aside_keeps_its_own(
+    workspace: Workspace, fake: FakeServer
+) -> None:
+    store = workspace.store
+    assert store is not None
+    c = store.create_conversation(provider="local", model="m")
+    prompt = store.add_message(c.id, "user", "what is this?", images=["https://example.com/a.png"])
+    store.add_message(c.id, "assistant", "A cat.", parent_id=prompt.id)
+    session = new_session(workspace, c.id)
+    session.open(c.id, last=200)
+    images = session.begin_edit(session.path[0], "half a thought", ["https://example.com/b.png"])
+    assert images == ("https://example.com/a.png",)  # they go with the edit unless removed
+    answers(fake, "A dog.")
+    sending = session.send("what animal is this?", images, keep_unsaved=False)
+    assert sending.draft_set_aside == "half a thought"
+    assert sending.images_set_aside == ("https://example.com/b.png",)
+    await drain(sending.events)
+    sent = fake.received("POST", CHAT)[-1].json["messages"][-1]["content"]
+    assert any(part.get("type") == "image_url" for part in sent), sent
+
+
+async def test_a_window_a_request_found_is_remembered_for_the_meter(
+    workspace: Workspace,
+) -> None:
+    """A server's window is learnt by a request (llama.cpp's /props): the meter keeps it
+    afterwards, for that provider and model only, even if the model was switched meanwhile."""
+    from llamachat.context.apply import ContextMeasured
+
+    session = new_session(workspace)
+    assert session.context_rules() is not None
+    assert workspace.context_rules("local", "m").window is None  # nothing known yet
+
+    async def measured() -> Events:
+        session.switch_model("local", "other")  # mid-reply, as Ctrl+L may
+        yield ContextMeasured(window=4096, used=120, estimated=True, left_out=0)
+
+    await drain(session._counted(measured()))
+    rules = workspace.context_rules("local", "m")
+    assert (rules.window, rules.source, rules.probe) == (4096, "server", False)
+    assert workspace.context_rules("local", "other").window is None
+    assert session.meter("", TokenCache()).window is None  # the model now in use: unknown

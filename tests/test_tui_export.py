@@ -49,6 +49,15 @@ async def test_export_from_the_ui(fake: FakeServer, tmp_path: Path) -> None:
         assert isinstance(app.screen, ExportScreen)
         assert "exists" in str(app.screen.query_one("#warning").render())
         assert target.read_text() == "PRECIOUS"
+        path_box = app.screen.query_one("#path")
+        path_box.value = str(target.with_suffix(".html"))  # type: ignore[attr-defined]
+        await wait_for(lambda: not str(app.screen.query_one("#warning").render()), pilot)
+        path_box.value = str(target)  # type: ignore[attr-defined]  # back: it asks again
+        await pilot.pause(0.6)  # not a double click
+        await pilot.click("#export")
+        await pilot.pause(0.1)
+        assert target.read_text() == "PRECIOUS"
+        assert "exists" in str(app.screen.query_one("#warning").render())
         await pilot.pause(0.6)  # not a double click
         await pilot.click("#export")  # again: replaces it
         await wait_for(lambda: "exported words" in target.read_text(), pilot)

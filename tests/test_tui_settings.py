@@ -138,3 +138,33 @@ async def test_a_login_in_a_base_url_is_never_shown_and_survives_a_save() -> Non
         await pilot.press("ctrl+s")
         await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)
         assert load_config().provider("lan").base_url == "https://other.example/v1"
+
+
+async def test_a_conversations_settings_apply_though_the_broken_config_is_not_saved() -> None:
+    """They live in the store: the file that cannot be written over does not cost them."""
+    from textual.widgets import Input, TextArea
+
+    from tests.tui_helpers import configure, pane
+
+    configure()
+    app = LlamaChatApp(store=Store.open_default(), discover_local=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"hello", "enter")
+        await wait_for(lambda: pane(app).conversation_id is not None and not pane(app).busy, pilot)
+        path = locations.config_path()
+        before = path.read_text()
+        path.write_text(before + "[providers.half\n")  # broken meanwhile, by hand
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen), pilot)
+        app.screen.query_one("#conv--temperature", Input).value = "0.25"
+        app.screen.query_one("#conv--system_prompt", TextArea).text = "Answer in French."
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)
+        assert path.read_text() == before + "[providers.half\n"  # never written over
+        session = pane(app).session
+        assert session.params.temperature == 0.25
+        assert session.system_prompt == "Answer in French."
+        conversation_id = session.conversation_id
+        assert conversation_id is not None and app.store is not None
+        kept = app.store.conversation(conversation_id)
+        assert kept.params["temperature"] == 0.25 and kept.system_prompt == "Answer in French."

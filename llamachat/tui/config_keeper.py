@@ -108,8 +108,10 @@ class ConfigKeeper:
         def saved(result: SettingsResult | None) -> None:
             if result is None:
                 return
-            saved_ok = self.save(result.raw, result.before)
-            if saved_ok and result.conversation is not None and pane is not None:
+            self.save(result.raw, result.before)
+            # The conversation's own settings live in the store: they apply even when the
+            # config file could not be written (a broken file is never written over).
+            if result.conversation is not None and pane is not None:
                 with told_if_refused(app):
                     pane.session.apply_settings(
                         system_prompt=result.conversation.system_prompt,

@@ -243,6 +243,8 @@ class ChatPane(Vertical):
         self.prompt.remove_sent(text)
         if sending.draft_set_aside is not None and not self.prompt.text:
             self.prompt.show_text(sending.draft_set_aside)
+        for image in sending.images_set_aside:
+            self.attachments.add(image)
         self.notice.hide()
         if session.store is not None and session.conversation_id is not None:
             with suppress(StoreError):  # the send below says why
@@ -304,7 +306,11 @@ class ChatPane(Vertical):
     def action_stop(self) -> None:
         """Stop the reply: what arrived is kept, marked interrupted (Esc also ends an edit)."""
         if self.session.editing and not self.busy:
-            self.prompt.show_text(self.session.cancel_edit())
+            draft, images = self.session.cancel_edit()
+            self.prompt.show_text(draft)
+            self.attachments.clear()
+            for image in images:
+                self.attachments.add(image)
             self.notice.hide()
             return
         self.replies.stop()
@@ -316,7 +322,9 @@ class ChatPane(Vertical):
         event.stop()
         message = event.view.message
         if event.action == "edit" and message.role == "user":
-            self.session.begin_edit(message, self.prompt.text)
+            images = self.session.begin_edit(message, self.prompt.text, self.attachments.take())
+            for image in images:  # the edited prompt keeps its images unless removed
+                self.attachments.add(image)
             self.prompt.show_text(message.content)
             self.prompt.focus()
             self.show_notice("Editing: Enter sends it as a new branch; Esc cancels.")

@@ -60,6 +60,8 @@ class ReplyPane(Protocol):
 
     def rebuild(self) -> None: ...
 
+    def update_meter(self) -> None: ...
+
     def show_notice(self, text: str, *, error: bool = False, retry: bool = False) -> None: ...
 
     def notify(self, message: str, *, timeout: float | None = None) -> None: ...
@@ -111,6 +113,7 @@ class ReplyDrawer:
         from llamachat.chat import ReplyStarted  # loaded by the first send, not at start-up
 
         pane, session = self.pane, self.pane.session
+        asked = (session.provider_name, session.model)
         self._unsaved = None
         status = pane.status
         status.streaming = True
@@ -172,6 +175,8 @@ class ReplyDrawer:
             if session.moved:  # the prompt was moved onto the summary's branch: show it
                 session.moved = False
                 pane.rebuild()
+            elif (session.provider_name, session.model) != asked:
+                pane.update_meter()  # switched model meanwhile: its window, not the request's
             pane.status_changed()
 
     def _first_token(self) -> None:

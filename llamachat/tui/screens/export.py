@@ -55,6 +55,12 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
         path_input.value = str(unused_path(current.with_suffix(f".{fmt}")))
         self.fmt = fmt
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Another path (typed, or another format's): the replace question no longer holds."""
+        if self._replace_ok is not None and Path(event.value).expanduser() != self._replace_ok:
+            self._replace_ok = None
+            self.query_one("#warning", Label).update("")
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self._done()
 
