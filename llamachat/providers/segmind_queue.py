@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -26,6 +26,7 @@ from llamachat.providers.base import (
     Credits,
     JobQueued,
     JobStatus,
+    ModelInfo,
     ProviderEvent,
     Retrying,
 )
@@ -35,12 +36,44 @@ from llamachat.providers.fields import kind_of, malformed
 from llamachat.providers.limits import Body
 from llamachat.providers.openai_completion import parse_completion
 from llamachat.providers.reply_errors import bad_response, http_error
-from llamachat.providers.retry import retry_after
+from llamachat.providers.retry import RetryPolicy, retry_after
 from llamachat.providers.segmind_billing import header_credits, with_billing
 from llamachat.providers.wirejson import NestedTooDeep, loads
 
-if TYPE_CHECKING:
-    from llamachat.providers.segmind import SegmindProvider
+
+class QueueHost(Protocol):
+    """What the queue needs of the provider that drives it (a ``SegmindProvider``)."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def policy(self) -> RetryPolicy: ...
+
+    @property
+    def poll_interval(self) -> float: ...
+
+    @property
+    def deadline(self) -> float: ...
+
+    def model_info(self, model: str) -> ModelInfo | None: ...
+
+    def request_body(self, request: ChatRequest) -> dict[str, Any]: ...
+
+    def slug_url(self, version: str, model: str) -> str: ...
+
+    def translate(
+        self, ctx: ErrorContext, *, idempotent: bool = True
+    ) -> Callable[[httpx.TransportError], ProviderError]: ...
+
+    async def read_whole(
+        self, method: str, url: str, ctx: ErrorContext, *, check: bool = True, **kwargs: Any
+    ) -> Body: ...
+
+    def fetch(
+        self, method: str, url: str, ctx: ErrorContext, *, idempotent: bool = True, **kwargs: Any
+    ) -> AsyncGenerator[Body | Retrying, None]: ...
+
 
 _PENDING_DONE = {"COMPLETED", "FAILED"}
 
@@ -80,7 +113,7 @@ def unconfirmed(ctx: ErrorContext, err: ProviderError) -> ProviderError:
 
 
 async def submit_and_poll(
-    provider: SegmindProvider, request: ChatRequest, ctx: ErrorContext
+    provider: QueueHost, request: ChatRequest, ctx: ErrorContext
 ) -> AsyncGenerator[ProviderEvent, None]:
     """Submit ``request`` as a job, then poll it until its reply is ready."""
     submitted: Body | None = None
@@ -182,7 +215,7 @@ def job_error(
 
 
 async def poll_job(
-    provider: SegmindProvider,
+    provider: QueueHost,
     job_id: str,
     ctx: ErrorContext,
     model: str,
@@ -253,7 +286,7 @@ async def poll_job(
 
 
 def result_events(
-    provider: SegmindProvider,
+    provider: QueueHost,
     result: Mapping[str, Any],
     ctx: ErrorContext,
     model: str,
@@ -291,9 +324,7 @@ def result_events(
 class JobPoll:
     """The GETs of one polling session: retried, mapped to job errors, credits read."""
 
-    def __init__(
-        self, provider: SegmindProvider, job_id: str, ctx: ErrorContext, started: float
-    ) -> None:
+    def __init__(self, provider: QueueHost, job_id: str, ctx: ErrorContext, started: float) -> None:
         self.provider = provider
         self.job_id = job_id
         self.ctx = ctx
