@@ -260,6 +260,8 @@ async def textual_markdown_once(tokens: list[str]) -> dict[str, float]:
 CHILD = r"""
 import time
 T0 = time.perf_counter()
+import gc
+gc.disable()  # as llamachat's launcher starts the app (the app collects again once painted)
 import asyncio, json, os, resource
 from llamachat.config import load_config
 from llamachat.store.db import Store

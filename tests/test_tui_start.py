@@ -190,3 +190,20 @@ def test_readme_documents_every_key() -> None:
     for _, keys in HelpScreen.keys_by_group():
         for key, what in keys:
             assert f"| {key} | {what} |" in readme
+
+
+async def test_the_collector_started_off_by_the_launcher_is_on_again_once_painted() -> None:
+    """The launcher keeps the collector off while the app starts; the app turns it back on
+    after its first screen (a session with the collector off would grow without bound)."""
+    import gc
+
+    from tests.tui_helpers import make_app, pane
+
+    gc.disable()
+    try:
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(lambda: app.focused is pane(app).prompt, pilot)
+            await wait_for(gc.isenabled, pilot)
+    finally:
+        gc.enable()

@@ -187,8 +187,9 @@ class LlamaChatApp(App[None]):
 
             self.set_interval(INTERVAL, StoreWatcher(self.store, self._changed_elsewhere).check)
         # What start-up built lives for the session: keep it out of the collector's full
-        # passes, which otherwise stall streaming and tab opening by 100 ms and more.
-        self.call_after_refresh(gc.freeze)
+        # passes, which otherwise stall streaming and tab opening by 100 ms and more; the
+        # launcher keeps the collector off until the first screen is painted.
+        self.call_after_refresh(_collect_from_now_on)
 
     # --- themes -------------------------------------------------------------------------
 
@@ -502,3 +503,9 @@ class LlamaChatApp(App[None]):
             pane.save_draft()
         await self.workspace.aclose()
         self.exit()
+
+
+def _collect_from_now_on() -> None:
+    """The first screen is painted: freeze what start-up built, and collect again."""
+    gc.freeze()
+    gc.enable()
