@@ -35,6 +35,35 @@ class Workspace:
         #: Windows a server reported (or a request measured) by (provider, model).
         self._windows: dict[tuple[str, str], int] = {}
 
+    @classmethod
+    def start(
+        cls, config: Config | None = None, store: Store | None = None
+    ) -> tuple[Workspace, list[str], str | None]:
+        """The workspace of a session, with the config file and the store opened unless
+        given; what went wrong doing so (one sentence each, the session goes on with the
+        defaults or unsaved); and why the config file could not be read, if it could not
+        (it must then never be written over)."""
+        from llamachat.config import config_defaults, load_config
+        from llamachat.config_errors import ConfigError
+        from llamachat.store.db import Store, StoreError
+
+        problems: list[str] = []
+        config_error = None
+        if config is None:
+            try:
+                config = load_config()
+            except ConfigError as error:
+                problems.append(f"{error} Using the built-in defaults for now.")
+                config_error = str(error)
+                config = config_defaults()
+        problems.extend(config.warnings)
+        if store is None:
+            try:
+                store = Store.open_default()
+            except StoreError as error:
+                problems.append(f"{error} Conversations will not be saved this session.")
+        return cls(config, store), problems, config_error
+
     def provider_settings(self, name: str) -> ProviderSettings:
         """The settings of provider ``name`` (``ConfigError`` if there is none)."""
         given = self._given.get(name)

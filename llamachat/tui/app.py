@@ -8,7 +8,6 @@ talking. I/O runs in workers; widgets talk through messages; styles live in
 from __future__ import annotations
 
 import gc
-import itertools
 from pathlib import Path
 from typing import ClassVar
 
@@ -24,12 +23,8 @@ from textual.worker import Worker, WorkerState
 from llamachat import locations
 from llamachat.config import (
     Config,
-    config_defaults,
-    load_config,
 )
-from llamachat.config_errors import ConfigError
-from llamachat.session import new_session
-from llamachat.store.db import Store, StoreError
+from llamachat.store.db import Store
 from llamachat.store.models import Message
 from llamachat.textsafety import escape_label
 from llamachat.tui.commands import LlamaCommands
@@ -74,31 +69,15 @@ class LlamaChatApp(App[None]):
         discover_local: bool = True,
     ) -> None:
         super().__init__()
-        self._problems: list[str] = []
-        config_error: str | None = None  # why the config file could not be read
-        if config is None:
-            try:
-                config = load_config()
-            except ConfigError as error:
-                self._problems.append(f"{error} Using the built-in defaults for now.")
-                config_error = str(error)
-                config = config_defaults()
-        self._problems.extend(config.warnings)
-        if store is None:
-            try:
-                store = Store.open_default()
-            except StoreError as error:
-                self._problems.append(f"{error} Conversations will not be saved this session.")
         #: The config, the store and the live providers, shared by every conversation.
-        self.workspace = Workspace(config, store)
+        self.workspace, self._problems, config_error = Workspace.start(config, store)
         self.config_keeper = ConfigKeeper(self, self.workspace, config_error)
         self.discover_local = discover_local
         self._told: set[str] = set()
-        self._pane_ids = itertools.count(1)
         #: Queued replies being fetched by :meth:`resume_jobs`, not by a pane.
         self.background_jobs: set[int] = set()
-        self.sidebar = Sidebar(store)
-        self.tabs = ConversationTabs(id="tabs")
+        self.sidebar = Sidebar(self.workspace.store)
+        self.tabs = ConversationTabs(self.workspace, self.background_jobs, id="tabs")
         self.status_bar = StatusBar()
         self._load_themes()  # before the CSS is first parsed: a theme set later re-parses it
         # What is imported and built so far lives for the session: out of the collector's
@@ -149,7 +128,7 @@ class LlamaChatApp(App[None]):
         with Horizontal(id="main"):
             yield self.sidebar
             with self.tabs:
-                yield tab_for(self._new_pane(first), title)
+                yield tab_for(self.tabs.new_pane(first), title)
         yield self.status_bar
         yield KeyFooter()
 
@@ -228,20 +207,13 @@ class LlamaChatApp(App[None]):
         """Every open pane."""
         return self.tabs.chats()
 
-    def _new_pane(self, conversation_id: int | None) -> ChatPane:
-        return ChatPane(
-            new_session(self.workspace, conversation_id),
-            pane_id=f"pane-{next(self._pane_ids)}",
-            background_jobs=self.background_jobs,
-        )
-
     def _add_tab(self, pane: ChatPane, title: str) -> None:
         self.tabs.add_chat(pane, title)
         self._focus_prompt_soon(pane, opening=True)
 
     def action_new_chat(self) -> None:
         """A new conversation in a new tab."""
-        pane = self._new_pane(None)
+        pane = self.tabs.new_pane(None)
         self._add_tab(pane, "New chat")
         self._show_status(pane)
 
@@ -255,7 +227,7 @@ class LlamaChatApp(App[None]):
             else:
                 open_pane.prompt.focus()
             return
-        pane = self._new_pane(conversation_id)
+        pane = self.tabs.new_pane(conversation_id)
         title = "Chat"
         if self.store is not None:
             try:

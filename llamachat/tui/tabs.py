@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.widgets import TabbedContent, TabPane
 
+from llamachat.session import new_session
 from llamachat.textsafety import one_line
 from llamachat.tui.conversation.pane import ChatPane
+from llamachat.workspace import Workspace
 
 
 def tab_title(title: str) -> Content:
@@ -22,6 +26,21 @@ def tab_for(pane: ChatPane, title: str) -> TabPane:
 
 class ConversationTabs(TabbedContent):
     """A tab per open conversation, each holding its :class:`ChatPane`."""
+
+    def __init__(self, workspace: Workspace, background_jobs: set[int], *, id: str) -> None:
+        super().__init__(id=id)
+        self.workspace = workspace
+        #: Queued replies the app fetches in the background (panes leave them alone).
+        self.background_jobs = background_jobs
+        self._pane_ids = itertools.count(1)
+
+    def new_pane(self, conversation_id: int | None) -> ChatPane:
+        """A pane for a new conversation, or for stored one ``conversation_id``."""
+        return ChatPane(
+            new_session(self.workspace, conversation_id),
+            pane_id=f"pane-{next(self._pane_ids)}",
+            background_jobs=self.background_jobs,
+        )
 
     @property
     def active_chat(self) -> ChatPane | None:
