@@ -94,6 +94,7 @@ async def test_the_chat_windows_export_never_follows_a_link_either(
     chat: str, tmp_path: Path
 ) -> None:
     from llamachat.locations import unused_path
+    from llamachat.tui.screens.export import write_chosen
     from tests.tui_helpers import SIZE, make_app, wait_for
 
     victim = tmp_path / "victim.txt"
@@ -109,9 +110,12 @@ async def test_the_chat_windows_export_never_follows_a_link_either(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(lambda: app.active_pane is not None, pilot)
+        assert app.store is not None
         for path in (link, dangling):
-            app.export_to(int(chat), "md", path)
-        app.export_to(int(chat), "md", replaced)  # replacing a file the person confirmed
+            write_chosen(app, app.store, int(chat), "md", path)
+        write_chosen(
+            app, app.store, int(chat), "md", replaced
+        )  # replacing a file the person confirmed
         await wait_for(lambda: len(app._notifications) >= 3, pilot)
         messages = [n.message for n in app._notifications]
     assert any(m.startswith(f"Could not write {link}") for m in messages), messages

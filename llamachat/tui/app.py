@@ -8,10 +8,8 @@ talking. I/O runs in workers; widgets talk through messages; styles live in
 from __future__ import annotations
 
 import gc
-from pathlib import Path
 from typing import ClassVar
 
-from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -384,31 +382,13 @@ class LlamaChatApp(App[None]):
 
     def action_export(self) -> None:
         """Export the open conversation to a file."""
-        from llamachat.tui.screens.export import ExportScreen
+        from llamachat.tui.screens.export import export_conversation
 
         pane = self.active_pane
         if pane is None or pane.conversation_id is None or self.store is None:
             self.notify("Nothing to export yet: send a message first.", severity="warning")
             return
-        conversation_id = pane.conversation_id
-
-        def chosen(choice: tuple[str, Path] | None) -> None:
-            if choice is not None:
-                self.export_to(conversation_id, *choice)
-
-        self.push_screen(ExportScreen(pane.title), chosen)
-
-    def export_to(self, conversation_id: int, fmt: str, path: Path) -> None:
-        """Write the export (the dialog asked before replacing a file) and say where it went."""
-        from llamachat.export_file import ExportRefused, write_export
-
-        assert self.store is not None
-        try:
-            write_export(self.store, conversation_id, fmt, path, replace=True)
-        except ExportRefused as refused:
-            self.notify(str(refused), severity="error")
-            return
-        self.notify(f"Exported to {path}")
+        export_conversation(self, self.store, pane.conversation_id, pane.title)
 
     def action_regenerate(self) -> None:
         if self.active_pane is not None:
@@ -420,42 +400,23 @@ class LlamaChatApp(App[None]):
 
     # --- background work ----------------------------------------------------------------------
 
-    @work(group="resume-jobs", exit_on_error=False)
-    async def resume_jobs(self, jobs: list[Message], shown: int | None) -> None:
-        """Fetch the replies of queued ``jobs`` left by an earlier run, in the background.
-
-        The jobs of conversation ``shown`` (open at start) are resumed by its pane, with
-        their status live and Esc to stop them; jobs a person stopped wait to be asked for.
-        """
-        from llamachat.jobs import resume_left
+    def resume_jobs(self, jobs: list[Message], shown: int | None) -> None:
+        """Fetch the replies of queued ``jobs`` left by an earlier run, in the background
+        (those of conversation ``shown``, open at start, are resumed live in its pane)."""
+        from llamachat.tui.background import fetch_left_jobs
 
         assert self.store is not None
+        fetching = fetch_left_jobs(
+            self.workspace, self.tabs, jobs, shown, self.notify, self.refresh_sidebar
+        )
+        self.run_worker(fetching, group="resume-jobs", exit_on_error=False)
 
-        def shown_in_a_pane(message: Message) -> bool:
-            return message.conversation_id == shown or bool(
-                self.tabs.chat_for(message.conversation_id)
-            )
-
-        left = resume_left(self.store, self.config, jobs, shown_in_a_pane, self.background_jobs)
-        async for message, outcome in left:
-            pane = self.tabs.chat_for(message.conversation_id)
-            if pane is not None and not pane.busy:
-                pane.rebuild()
-            self.notify(f"Queued job {message.job_id}: {outcome}")
-        self.refresh_sidebar()
-
-    @work(group="discover", exit_on_error=False)
-    async def find_local_servers(self) -> None:
+    def find_local_servers(self) -> None:
         """Look for a local OpenAI-compatible server and offer it."""
-        from llamachat.discovery import discover, offered_settings
+        from llamachat.tui.background import offer_local_servers
 
-        for server in await discover():
-            self.workspace.add_provider(offered_settings(server))
-            models = f" with {len(server.models)} models" if server.models else ""
-            self.notify(
-                f"Found {server.label} at {server.base_url}{models}: press Ctrl+L to use it.",
-                timeout=10,
-            )
+        finding = offer_local_servers(self.workspace, self.notify)
+        self.run_worker(finding, group="discover", exit_on_error=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Any worker that fails unexpectedly becomes one notification, never a traceback."""

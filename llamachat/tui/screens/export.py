@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet
 
 from llamachat.locations import unused_path
+from llamachat.store.db import Store
 from llamachat.textsafety import one_line
 
 FORMATS = {"md": "Markdown", "html": "HTML", "json": "JSON (re-importable)", "txt": "Plain text"}
@@ -81,3 +82,25 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
             warning.update(Text(f"{path.name} exists: Export again replaces it.", style="bold"))
             return
         self.dismiss((self.fmt, path))
+
+
+def export_conversation(app: App[Any], store: Store, conversation_id: int, title: str) -> None:
+    """Ask where and how to export a conversation, then write it and say where it went."""
+
+    def chosen(choice: tuple[str, Path] | None) -> None:
+        if choice is not None:
+            write_chosen(app, store, conversation_id, *choice)
+
+    app.push_screen(ExportScreen(title), chosen)
+
+
+def write_chosen(app: App[Any], store: Store, conversation_id: int, fmt: str, path: Path) -> None:
+    """Write the export the dialog asked for (it asked before replacing a file)."""
+    from llamachat.export_file import ExportRefused, write_export
+
+    try:
+        write_export(store, conversation_id, fmt, path, replace=True)
+    except ExportRefused as refused:
+        app.notify(str(refused), severity="error")
+        return
+    app.notify(f"Exported to {path}")
