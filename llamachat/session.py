@@ -18,8 +18,15 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from llamachat.providers.base import GenerationParams
 from llamachat.session_settings import SessionSettings
-from llamachat.store.db import StoreError
-from llamachat.store.models import Branch, ConversationView, Message, Totals
+from llamachat.store.db import Store, StoreError
+from llamachat.store.models import (
+    Branch,
+    Conversation,
+    ConversationView,
+    Message,
+    MessageStatus,
+    Totals,
+)
 
 if TYPE_CHECKING:
     from llamachat.chat import ChatEvent
@@ -172,6 +179,29 @@ class ChatSession(SessionSettings):
         self.earlier = max(0, length - len(self.path))
         self.totals.take(totals)
         return True
+
+    def changes_elsewhere(self) -> tuple[bool, bool]:
+        """What another process changed in this conversation since it was read: whether the
+        branch shown moved on (a message at its end, a queued or streaming reply that moved
+        on), and whether its title changed (the title is taken)."""
+        store, conversation_id = self.store, self.conversation_id
+        if store is None or conversation_id is None:
+            return False, False
+        try:
+            conversation = store.conversation(conversation_id)
+        except KeyError:
+            return False, False  # deleted elsewhere: what is shown stays until it is closed
+        title = conversation.title or "New chat"
+        retitled, self.title = title != self.title, title
+        return _moved_on(store, conversation, self.path), retitled
+
+    def prompt_of(self, message: Message) -> Message | None:
+        """The prompt a regenerate of ``message`` answers again: itself, or a reply's prompt."""
+        if message.role == "user":
+            return message
+        if message.parent_id is None or self.store is None:
+            return None
+        return self.store.message(message.parent_id)
 
     def step_branch(self, message: Message, step: int) -> int | None:
         """Show the sibling ``step`` away from ``message``; returns its id (``None``: none).
@@ -333,3 +363,27 @@ def new_session(workspace: Workspace, conversation_id: int | None = None) -> Cha
         system_prompt=workspace.config.defaults.system_prompt,
         conversation_id=conversation_id,
     )
+
+
+_LIVE = (MessageStatus.QUEUED, MessageStatus.STREAMING)
+
+
+def _moved_on(store: Store, conversation: Conversation, shown: Sequence[Message]) -> bool:
+    """Whether the branch ``shown`` of ``conversation`` is no longer what the store holds:
+    another message at its end, or a reply that was queued or streaming has moved on."""
+    leaf = shown[-1].id if shown else None
+    if conversation.active_leaf_id is not None and conversation.active_leaf_id != leaf:
+        return True
+    for message in shown:
+        if message.status in _LIVE and message.id:
+            try:
+                stored = store.message(message.id)
+            except KeyError:
+                return True
+            if (stored.status, stored.content, stored.job_status) != (
+                message.status,
+                message.content,
+                message.job_status,
+            ):
+                return True
+    return False

@@ -8,39 +8,12 @@ open panes are read again only when it changed.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from llamachat.store.db import Store
-from llamachat.store.models import Message, MessageStatus
 
 #: Seconds between checks.
 INTERVAL = 2.0
-_LIVE = (MessageStatus.QUEUED, MessageStatus.STREAMING)
-
-
-def changed_elsewhere(store: Store, conversation_id: int, shown: Sequence[Message]) -> bool:
-    """Whether the branch ``shown`` of a conversation is no longer what the store holds:
-    another message at its end, or a reply that was queued or streaming has moved on."""
-    try:
-        conversation = store.conversation(conversation_id)
-    except KeyError:
-        return False  # deleted elsewhere: the open pane keeps what it shows
-    leaf = shown[-1].id if shown else None
-    if conversation.active_leaf_id is not None and conversation.active_leaf_id != leaf:
-        return True
-    for message in shown:
-        if message.status in _LIVE and message.id:
-            try:
-                stored = store.message(message.id)
-            except KeyError:
-                return True
-            if (stored.status, stored.content, stored.job_status) != (
-                message.status,
-                message.content,
-                message.job_status,
-            ):
-                return True
-    return False
 
 
 class StoreWatcher:

@@ -175,21 +175,13 @@ class ChatPane(Vertical):
     def sync_with_store(self) -> None:
         """Show what another process changed in this conversation (a job's reply, a new
         message, a title), unless a reply is arriving here or a prompt is being edited."""
-        from llamachat.tui.external import changed_elsewhere
-
-        session = self.session
-        store, conversation_id = session.store, session.conversation_id
-        if store is None or conversation_id is None or self.busy or session.editing:
+        if self.busy or self.session.editing:
             return
-        try:
-            title = store.conversation(conversation_id).title or "New chat"
-        except KeyError:
-            return  # deleted by another process: what is shown stays until the tab closes
-        if changed_elsewhere(store, conversation_id, session.path):
+        moved, retitled = self.session.changes_elsewhere()
+        if moved:
             self.rebuild()
-        if title != session.title:
-            session.title = title
-            self.post_message(self.TitleChanged(self))
+        if retitled:
+            self.title_changed()
 
     def title_changed(self) -> None:
         """Tell the app the conversation's title (or id) changed."""
@@ -275,21 +267,18 @@ class ChatPane(Vertical):
             self.show_notice(f"{error}", error=True)
             return
         if isinstance(regenerating, ResumeOrPay):
-            self._ask_resume_or_pay(regenerating)
+            from llamachat.tui.screens.dialogs import ChoiceScreen
+
+            def chosen(answer: str | None) -> None:
+                if answer == "resume":
+                    self.resume_job(regenerating.running)
+                elif answer == "submit":
+                    self.regenerate(regenerating.prompt, pay_again=True)
+
+            choices = [("resume", "Resume job"), ("submit", "Submit new (billed)")]
+            self.app.push_screen(ChoiceScreen(regenerating.question, choices), chosen)
         else:
             self.replies.start(regenerating, rebuild=True, user_text="", resuming=None)
-
-    def _ask_resume_or_pay(self, question: ResumeOrPay) -> None:
-        from llamachat.tui.screens.dialogs import ChoiceScreen
-
-        def chosen(answer: str | None) -> None:
-            if answer == "resume":
-                self.resume_job(question.running)
-            elif answer == "submit":
-                self.regenerate(question.prompt, pay_again=True)
-
-        choices = [("resume", "Resume job"), ("submit", "Submit new (billed)")]
-        self.app.push_screen(ChoiceScreen(question.question, choices), chosen)
 
     def resume_job(self, message: Message) -> None:
         """Poll a queued job of this conversation again (at the provider that queued it)."""
@@ -335,12 +324,9 @@ class ChatPane(Vertical):
         ):
             self.resume_job(message)  # a stopped queued job: fetch its reply rather than pay again
         elif event.action == "regenerate":
-            store = self.session.store
-            target = message if message.role == "user" else None
-            if target is None and message.parent_id is not None and store is not None:
-                target = store.message(message.parent_id)
-            if target is not None:
-                self.regenerate(target)
+            prompt = self.session.prompt_of(message)
+            if prompt is not None:
+                self.regenerate(prompt)
         elif event.action == "branch":
             self._step_branch(message, event.argument)
 
