@@ -317,3 +317,24 @@ async def test_a_window_a_request_found_is_remembered_for_the_meter(
     assert (rules.window, rules.source, rules.probe) == (4096, "server", False)
     assert workspace.context_rules("local", "other").window is None
     assert session.meter("", TokenCache()).window is None  # the model now in use: unknown
+
+
+async def test_what_another_process_changed_is_seen_and_which_prompt_is_answered_again(
+    workspace: Workspace,
+) -> None:
+    store = workspace.store
+    assert store is not None
+    c = store.create_conversation(provider="local", model="m", title="Llamas")
+    prompt = store.add_message(c.id, "user", "hello")
+    answer = store.add_message(c.id, "assistant", "hi", parent_id=prompt.id)
+    session = new_session(workspace, c.id)
+    session.open(c.id, last=200)
+    assert session.changes_elsewhere() == (False, False)
+    with Store(store.path) as other:  # another process, as `ask --continue` would be
+        other.rename(c.id, "Alpacas")
+    assert session.changes_elsewhere() == (False, True) and session.title == "Alpacas"
+    with Store(store.path) as other:
+        other.add_message(c.id, "user", "more?", parent_id=answer.id)
+    assert session.changes_elsewhere() == (True, False)
+    # A regenerate answers the prompt again, whether asked on the prompt or on its reply.
+    assert session.prompt_of(answer) == prompt and session.prompt_of(prompt) == prompt
