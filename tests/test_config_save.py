@@ -108,3 +108,24 @@ async def test_a_file_made_invalid_meanwhile_is_never_overwritten() -> None:
         refusals += first
         assert len(refusals) == 2, [n.message for n in app._notifications]
         assert all(str(path) in m and "line 15" in m for m in refusals), refusals
+
+
+async def test_saving_unchanged_settings_writes_no_built_in_provider_into_the_file() -> None:
+    """The built-in providers (the local llama.cpp server, the demo, the hosted ones) are not
+    copied into the file as they are: only what the person changed on screen is written."""
+    path = locations.config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(ORIGINAL)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: app.active_pane is not None, pilot)
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen), pilot)
+        app.screen.query_one("#general--read_timeout", Input).value = "45"
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)
+        await wait_for(lambda: load_config(path).network.read_timeout == 45, pilot)
+    written = path.read_text()
+    assert "[providers.local]" not in written and "127.0.0.1:8080" not in written, written
+    assert "[providers.mine]" in written  # the person's own provider stays as it was
+    assert set(load_config(path).raw.get("providers", {})) == {"mine"}

@@ -282,8 +282,10 @@ class LlamaChatApp(App[None]):
         """
         take_from_sidebar = opening and self._sidebar_has_focus()
 
-        def focus() -> None:
-            if take_from_sidebar or not self._sidebar_has_focus():
+        def focus(attempts: int = 50) -> None:
+            if not pane.prompt.is_mounted and attempts:  # a loaded machine: not mounted yet
+                self.call_after_refresh(focus, attempts - 1)
+            elif take_from_sidebar or not self._sidebar_has_focus():
                 pane.prompt.focus()
 
         # ``Widget.focus`` is itself deferred: checking after the queue keeps the order of requests.

@@ -187,12 +187,17 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
             if key in network or number != getattr(NetworkSettings(), key):
                 put(network, key, number)  # a default shown on screen is not written out
         raw["network"] = network
-        providers = {k: dict(v) for k, v in raw.get("providers", {}).items()}
+        in_file = raw.get("providers", {})
+        providers = {k: dict(v) for k, v in in_file.items()}
         for name, settings in self.config.providers.items():
             table = providers.setdefault(name, {})
             for spec in option_specs(settings.kind):
                 value = self._value(field_id(name, spec.name))
-                store_option(table, spec, value, getattr(settings, spec.name, None))
+                current = getattr(settings, spec.name, None)
+                store_option(table, spec, value, current)
+                unchanged = spec.name in table and table[spec.name] == _as_saved(current)
+                if name not in in_file and unchanged:
+                    del table[spec.name]  # a built-in provider's setting, as it was
             if not table:
                 providers.pop(name)
         raw["providers"] = providers
@@ -297,3 +302,8 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
             line += f" · credits {dollars(credits.remaining_usd)}"
         names = ", ".join(m.id for m in models[:5])
         self._show_result(result, Text(f"{line}\n{names}", style="green"))
+
+
+def _as_saved(value: Any) -> Any:
+    """A setting as the config file would hold it (lists, not tuples)."""
+    return list(value) if isinstance(value, tuple) else value
