@@ -58,6 +58,16 @@ def test_a_theme_files_code_theme_is_checked_without_loading_it(tmp_path: Path) 
         load_theme(path)
 
 
+def test_the_code_styles_known_without_pygments_are_pygments_own() -> None:
+    """The names accepted at start without asking Pygments are all Pygments' styles (fails
+    loudly if an upgrade drops one, which a theme would then name in vain)."""
+    from pygments.styles import STYLE_MAP
+
+    from llamachat.tui.themes import KNOWN_CODE_STYLES
+
+    assert not KNOWN_CODE_STYLES - set(STYLE_MAP)
+
+
 def test_building_the_app_keeps_what_start_up_built_out_of_the_collectors_passes() -> None:
     """The app freezes what is imported and built once it is constructed, however it is
     started (a full collection over it during start took 20-30 ms of the first paint)."""
