@@ -27,6 +27,7 @@ from llamachat.store.models import (
     MessageStatus,
     Totals,
 )
+from llamachat.totals import SessionTotals
 
 if TYPE_CHECKING:
     from llamachat.chat import ChatEvent
@@ -81,14 +82,18 @@ class ChatSession(SessionSettings):
         system_prompt: str | None = None,
         conversation_id: int | None = None,
     ) -> None:
-        super().__init__(
-            workspace,
-            provider=provider,
-            model=model,
-            params=params,
-            system_prompt=system_prompt,
-            conversation_id=conversation_id,
-        )
+        self.workspace = workspace
+        self.store = workspace.store
+        self.conversation_id = conversation_id
+        self.provider_name = provider
+        self.model = model
+        self.params = params if params is not None else workspace.default_params(provider)
+        self.system_prompt = system_prompt
+        self.context_overflow = None
+        self.title = "New chat"
+        self.draft = ""
+        self._stored_leaf = None
+        self.totals = SessionTotals()
         #: The newest messages of the branch shown (older ones are read as they are wanted).
         self.path: list[Message] = []
         #: Messages of the branch before ``path`` not read yet (``None``: some, not counted).

@@ -21,37 +21,29 @@ from llamachat.totals import SessionTotals
 
 if TYPE_CHECKING:
     from llamachat.context.policy import ContextRules
+    from llamachat.store.db import Store
     from llamachat.workspace import Workspace
 
 
 class SessionSettings:
     """What a conversation's next request is made with, and where the conversation is kept."""
 
-    def __init__(
-        self,
-        workspace: Workspace,
-        *,
-        provider: str,
-        model: str,
-        params: GenerationParams | None = None,
-        system_prompt: str | None = None,
-        conversation_id: int | None = None,
-    ) -> None:
-        self.workspace = workspace
-        #: Where this conversation is kept (``None``: nowhere, or the store refused it).
-        self.store = workspace.store
-        self.conversation_id = conversation_id
-        self.provider_name = provider
-        self.model = model
-        self.params = params if params is not None else workspace.default_params(provider)
-        self.system_prompt = system_prompt
-        #: This conversation's own context_overflow policy (Settings); ``None``: the config's.
-        self.context_overflow: str | None = None
-        self.title = "New chat"
-        #: The unsent prompt kept with the conversation when it was read.
-        self.draft = ""
-        self._stored_leaf: int | None = None  # the branch's end, when none of it was read
-        self.totals = SessionTotals()
+    # Set by :class:`~llamachat.session.ChatSession`, whose settings half this is.
+    workspace: Workspace
+    #: Where this conversation is kept (``None``: nowhere, or the store refused it).
+    store: Store | None
+    conversation_id: int | None
+    provider_name: str
+    model: str
+    params: GenerationParams
+    system_prompt: str | None
+    #: This conversation's own context_overflow policy (Settings); ``None``: the config's.
+    context_overflow: str | None
+    title: str
+    #: The unsent prompt kept with the conversation when it was read.
+    draft: str
+    _stored_leaf: int | None  # the branch's end, when none of it was read
+    totals: SessionTotals
 
     # --- settings -------------------------------------------------------------------------
 

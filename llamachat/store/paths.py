@@ -47,8 +47,9 @@ def active_leaf(read: Read, conversation_id: int, leaf: int | None) -> int | Non
     return rows[0][0] if rows else None
 
 
-def window(read: Read, columns: str, leaf: int, last: int) -> list[Sequence[Any]]:
-    """The rows of the newest ``last`` messages of the path ending at ``leaf``, oldest first."""
+def window(read: Read, columns: str, leaf: int, last: int | None) -> list[Sequence[Any]]:
+    """The rows of the newest ``last`` messages of the path ending at ``leaf`` (``None``:
+    all of them), oldest first."""
     prefixed = ", ".join("m." + c.strip() for c in columns.split(","))
     return read(
         f"""
@@ -61,7 +62,7 @@ def window(read: Read, columns: str, leaf: int, last: int) -> list[Sequence[Any]
         )
         SELECT {prefixed} FROM chain JOIN messages m ON m.id = chain.id ORDER BY chain.depth DESC
         """,
-        (leaf, max(0, last)),
+        (leaf, -1 if last is None else max(0, last)),  # LIMIT -1: no limit
     )
 
 

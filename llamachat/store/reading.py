@@ -131,23 +131,7 @@ class ReadingMixin(StoreBase):
 
     def path_to(self, message_id: int, last: int | None = None) -> list[Message]:
         """The messages from the root down to ``message_id`` (only the newest ``last``)."""
-        if last is not None:
-            return [
-                message_of(r) for r in paths.window(self._read, MESSAGE_COLUMNS, message_id, last)
-            ]
-        rows = self._read(
-            f"""
-            WITH RECURSIVE chain(id, depth) AS (
-                SELECT ?, 0
-                UNION ALL
-                SELECT m.parent_id, chain.depth + 1 FROM messages m JOIN chain ON m.id = chain.id
-                WHERE m.parent_id IS NOT NULL
-            )
-            SELECT {", ".join("m." + c.strip() for c in MESSAGE_COLUMNS.split(","))}
-            FROM chain JOIN messages m ON m.id = chain.id ORDER BY chain.depth DESC
-            """,
-            (message_id,),
-        )
+        rows = paths.window(self._read, MESSAGE_COLUMNS, message_id, last)
         return [message_of(r) for r in rows]
 
     def set_active_leaf(self, conversation_id: int, message_id: int | None) -> None:

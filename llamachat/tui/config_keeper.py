@@ -12,7 +12,7 @@ from typing import Any
 
 from textual.app import App
 
-from llamachat.config import load_config
+from llamachat.config import Config, load_config
 from llamachat.config_errors import ConfigError
 from llamachat.config_write import save_changes
 from llamachat.tui.conversation.pane import ChatPane
@@ -40,7 +40,7 @@ class ConfigKeeper:
         self._use(config)
         return True
 
-    def _use(self, config: Any) -> None:
+    def _use(self, config: Config) -> None:
         for provider in self.workspace.reconfigure(config):
             self.app.run_worker(provider.aclose(), group="close-providers")
 
