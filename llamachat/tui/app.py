@@ -147,7 +147,10 @@ class LlamaChatApp(App[None]):
         first = self._first
         pane = self.active_pane
         if pane is not None:
-            self._focus_prompt_soon(pane, opening=True)
+            if pane.prompt.is_mounted:  # focused in the first frame, not a frame after it
+                pane.prompt.focus()
+            else:
+                self._focus_prompt_soon(pane, opening=True)
             self._show_status(pane)
         self.refresh_sidebar()
         for problem in self._problems:
@@ -285,7 +288,7 @@ class LlamaChatApp(App[None]):
         def focus(attempts: int = 50) -> None:
             if not pane.prompt.is_mounted and attempts:  # a loaded machine: not mounted yet
                 self.call_after_refresh(focus, attempts - 1)
-            elif take_from_sidebar or not self._sidebar_has_focus():
+            elif not pane.prompt.has_focus and (take_from_sidebar or not self._sidebar_has_focus()):
                 pane.prompt.focus()
 
         # ``Widget.focus`` is itself deferred: checking after the queue keeps the order of requests.

@@ -143,8 +143,8 @@ class ChatPane(Vertical):
         if session.draft and not self.prompt.text:
             self.prompt.show_text(session.draft)
         self.status_changed()
-        if session.totals.credits_usd is None:
-            self.refresh_credits()
+        if session.totals.credits_usd is None:  # after the first paint: it imports httpx
+            self.call_after_refresh(self.refresh_credits)
         self._resume_left_jobs()
 
     def on_message_list_counted(self, event: MessageList.Counted) -> None:
