@@ -29,6 +29,7 @@ from llamachat.tui.commands import LlamaCommands
 from llamachat.tui.config_keeper import ConfigKeeper
 from llamachat.tui.conversation.message import MessageView
 from llamachat.tui.conversation.pane import ChatPane
+from llamachat.tui.dialog_actions import DialogActions
 from llamachat.tui.screens.main import MainScreen
 from llamachat.tui.tabs import ConversationTabs, tab_for
 from llamachat.tui.themes import code_style, install_themes
@@ -40,7 +41,7 @@ from llamachat.tui.widgets.status_bar import StatusBar
 from llamachat.workspace import Workspace
 
 
-class LlamaChatApp(App[None]):
+class LlamaChatApp(DialogActions, App[None]):
     """Chat with Llama 3.1 through the provider you pay for."""
 
     TITLE = "llamachat"
@@ -220,25 +221,15 @@ class LlamaChatApp(App[None]):
 
     def open_conversation(self, conversation_id: int, message_id: int | None = None) -> None:
         """Show a conversation: its tab if open, else a new tab."""
-        open_pane = self.tabs.chat_for(conversation_id)
-        if open_pane is not None:
-            self.tabs.show_chat(open_pane)
-            if message_id is not None:
-                open_pane.load(conversation_id, at_message=message_id)
-            else:
-                open_pane.prompt.focus()
+        try:
+            pane, opened = self.tabs.open_stored(conversation_id, message_id)
+        except KeyError:
+            self.notify(f"Conversation {conversation_id} no longer exists.", severity="warning")
             return
-        pane = self.tabs.new_pane(conversation_id)
-        title = "Chat"
-        if self.store is not None:
-            try:
-                title = self.store.conversation(conversation_id).title or "New chat"
-            except KeyError:
-                self.notify(f"Conversation {conversation_id} no longer exists.", severity="warning")
-                return
-        self._add_tab(pane, title)
-        if message_id is not None:
-            self.call_after_refresh(lambda: pane.load(conversation_id, at_message=message_id))
+        if opened:
+            self._focus_prompt_soon(pane, opening=True)
+        elif message_id is None:
+            pane.prompt.focus()
 
     def action_close_tab(self) -> None:
         """Close the current tab (its reply, if any, is stopped and kept)."""
@@ -356,44 +347,6 @@ class LlamaChatApp(App[None]):
 
     def on_sidebar_delete(self, event: Sidebar.Delete) -> None:
         self.call_later(self._delete_conversation, event.conversation_id, event.title)
-
-    # --- modals -----------------------------------------------------------------------------
-
-    def action_pick_model(self) -> None:
-        """Pick another provider and model for the current conversation."""
-        from llamachat.tui.screens.picker import pick_model
-
-        pane = self.active_pane
-        if pane is not None:
-            current = (pane.session.provider_name, pane.session.model)
-            pick_model(self, self.workspace, current, self.switch_model)
-
-    def switch_model(self, provider: str, model: str) -> None:
-        """Use ``provider``/``model`` in the current conversation from its next message."""
-        pane = self.active_pane
-        if pane is not None:
-            pane.switch_model(provider, model)
-            self.notify(f"Now using {self.workspace.display_name(provider)} · {model}.")
-
-    def action_settings(self) -> None:
-        """Open the settings screen."""
-        self.config_keeper.open_settings(self.active_pane)
-
-    def action_help(self) -> None:
-        """Show every key binding."""
-        from llamachat.tui.screens.help import HelpScreen
-
-        self.push_screen(HelpScreen())
-
-    def action_export(self) -> None:
-        """Export the open conversation to a file."""
-        from llamachat.tui.screens.export import export_conversation
-
-        pane = self.active_pane
-        if pane is None or pane.conversation_id is None or self.store is None:
-            self.notify("Nothing to export yet: send a message first.", severity="warning")
-            return
-        export_conversation(self, self.store, pane.conversation_id, pane.title)
 
     def action_regenerate(self) -> None:
         if self.active_pane is not None:

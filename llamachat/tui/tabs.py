@@ -68,9 +68,28 @@ class ConversationTabs(TabbedContent):
         self.add_pane(tab)
         self.active = tab.id or ""
 
-    def show_chat(self, pane: ChatPane) -> None:
-        """Make ``pane``'s tab the active one."""
-        self.active = f"tab-{pane.id}"
+    def open_stored(
+        self, conversation_id: int, message_id: int | None = None
+    ) -> tuple[ChatPane, bool]:
+        """Show stored conversation ``conversation_id`` (at ``message_id``, if given): its
+        open tab, else a new one. Returns its pane, and whether the tab is new.
+
+        Raises:
+            KeyError: the conversation no longer exists.
+        """
+        pane = self.chat_for(conversation_id)
+        if pane is not None:
+            self.active = f"tab-{pane.id}"
+            if message_id is not None:
+                pane.load(conversation_id, at_message=message_id)
+            return pane, False
+        store = self.workspace.store
+        title = store.conversation(conversation_id).title if store is not None else None
+        pane = self.new_pane(conversation_id)
+        self.add_chat(pane, title or "New chat")
+        if message_id is not None:
+            self.call_after_refresh(lambda: pane.load(conversation_id, at_message=message_id))
+        return pane, True
 
     async def close_chats(self, panes: list[ChatPane]) -> None:
         """Remove these panes' tabs (their replies stop, what arrived is kept)."""

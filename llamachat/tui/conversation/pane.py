@@ -21,8 +21,6 @@ from textual.timer import Timer
 
 from llamachat.context.tokens import TokenCache
 from llamachat.images import ImageError, image_reference
-from llamachat.providers.base import Provider
-from llamachat.providers.errors import ProviderError
 from llamachat.session import ChatSession, ResumeOrPay
 from llamachat.store.db import StoreError
 from llamachat.store.health import not_sent
@@ -392,22 +390,11 @@ class ChatPane(Vertical):
 
     def refresh_credits(self) -> None:
         """Ask the provider for its balance, where it has a call for that."""
-        try:
-            provider = self.session.provider()
-        except Exception:
-            return  # said when something is sent
-        if provider.capabilities.reports_credits and provider.has_key:
-            self.run_worker(
-                self._fetch_credits(provider), group=f"credits-{self.id}", exclusive=True
-            )
+        if self.session.reports_credits():
+            self.run_worker(self._fetch_credits(), group=f"credits-{self.id}", exclusive=True)
 
-    async def _fetch_credits(self, provider: Provider) -> None:
-        try:
-            credits = await provider.fetch_credits()
-        except ProviderError:
-            return  # the balance is a nicety; a failure here is not worth a message
-        if credits is not None and provider.name == self.session.provider_name:
-            self.session.totals.credits_usd = credits.remaining_usd
+    async def _fetch_credits(self) -> None:
+        if await self.session.fetch_credits():
             self.status_changed()
 
     def on_text_area_changed(self, event: PromptInput.Changed) -> None:
