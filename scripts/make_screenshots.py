@@ -184,7 +184,7 @@ async def shoot() -> None:
 
             # 7. The light theme: code in a light Pygments style, inline code on the panel.
             app.theme = "andes-day"
-            app.tabs.active = f"tab-{first.id}"
+            app.tabs.show(first)
             await pilot.pause(0.5)
             app.save_screenshot("light-theme.svg", str(OUT))
     print(json.dumps(sorted(p.name for p in OUT.glob("*.svg"))))

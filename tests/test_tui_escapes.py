@@ -81,7 +81,9 @@ async def test_hostile_title_and_reply_reach_the_screen_escaped(
         text = screen_text(app)
         assert not UNSAFE.findall(text), UNSAFE.findall(text)
         # The tab label is plain text (no markup), escaped, and the sidebar row too.
-        label = app.tabs.get_tab(app.tabs.active).label.plain
+        shown = app.tabs.active_chat
+        assert shown is not None
+        label = app.tabs.title_of(shown)
         assert label.startswith("T \\x1b]52;c;")
         assert not UNSAFE.search(label)
         assert "\\x1b]52;c;Y3VybCBldmlsfHNo\\x07" in text  # the sidebar shows it, escaped

@@ -15,7 +15,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import TabbedContent
 from textual.worker import Worker, WorkerState
 
 from llamachat import locations
@@ -31,7 +30,7 @@ from llamachat.tui.conversation.message import MessageView
 from llamachat.tui.conversation.pane import ChatPane
 from llamachat.tui.dialog_actions import DialogActions
 from llamachat.tui.screens.main import MainScreen
-from llamachat.tui.tabs import ConversationTabs, tab_for
+from llamachat.tui.tabs import ConversationTabs
 from llamachat.tui.themes import code_style, install_themes
 from llamachat.tui.unsaved import told_if_refused
 from llamachat.tui.welcome import has_any_key, welcome
@@ -124,10 +123,10 @@ class LlamaChatApp(DialogActions, App[None]):
         # mounted: one layout and render of the whole screen fewer before the first paint.
         first, title = self._first_conversation()
         self._first = first
+        self.tabs.start_with(self.tabs.new_pane(first), title)
         with Horizontal(id="main"):
             yield self.sidebar
-            with self.tabs:
-                yield tab_for(self.tabs.new_pane(first), title)
+            yield self.tabs
         yield self.status_bar
         yield KeyFooter()
 
@@ -260,7 +259,7 @@ class LlamaChatApp(DialogActions, App[None]):
     def action_previous_tab(self) -> None:
         self.tabs.cycle(-1)
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    def on_conversation_tabs_activated(self, event: ConversationTabs.Activated) -> None:
         pane = self.active_pane
         if pane is not None:
             self._show_status(pane)

@@ -1,31 +1,101 @@
-"""The open conversations, one tab each."""
+"""The open conversations, one tab each: a one-line strip of titles over the active pane.
+
+Textual's ``TabbedContent`` (tabs, an animated underline, a content switcher and a pane
+wrapper per tab) cost about a third of the work before the first paint; a conversation tab
+needs a title to click and a pane to show, so this is that and no more.
+"""
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.content import Content
-from textual.css.query import NoMatches
-from textual.widgets import TabbedContent, TabPane
+from textual.message import Message
+from textual.widget import Widget
 
 from llamachat.session import new_session
 from llamachat.textsafety import one_line
 from llamachat.tui.conversation.pane import ChatPane
 from llamachat.workspace import Workspace
 
-
-def tab_title(title: str) -> Content:
-    """A tab's label: plain text (never markup), escaped, on one line, at most 24 cells."""
-    return Content(one_line(title, 24) or "New chat")
+#: Between two titles on the strip.
+SEPARATOR = " │ "
 
 
-def tab_for(pane: ChatPane, title: str) -> TabPane:
-    """A tab holding ``pane``, labelled ``title``."""
-    return TabPane(tab_title(title), pane, id=f"tab-{pane.id}")
+def tab_title(title: str) -> str:
+    """A tab's label: plain text (never markup), on one line, at most 24 cells."""
+    return one_line(title, 24) or "New chat"
 
 
-class ConversationTabs(TabbedContent):
-    """A tab per open conversation, each holding its :class:`ChatPane`."""
+class TabStrip(Widget):
+    """One line naming the open conversations; the active one stands out; a click picks one."""
+
+    DEFAULT_CSS = """
+    TabStrip { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    """
+
+    @dataclass
+    class Picked(Message):
+        """The person clicked the title of tab ``index``."""
+
+        index: int
+
+    def __init__(self) -> None:
+        super().__init__(id="tab-strip")
+        self.titles: list[str] = []
+        self.active = 0
+        self._spans: list[tuple[int, int, int]] = []  # (start, end, tab index) drawn
+
+    def show(self, titles: list[str], active: int) -> None:
+        """Name these tabs, ``active`` standing out."""
+        self.titles, self.active = titles, active
+        self.refresh()
+
+    def render(self) -> Content:
+        width = max(self.size.width, 1)
+        first = 0  # the first title drawn: later ones go first when the active one would not fit
+        while first < self.active and self._width(first, self.active + 1) > width:
+            first += 1
+        parts: list[tuple[str, str] | str] = ["… " if first else ""]
+        x, self._spans = len(parts[0]), []
+        for index in range(first, len(self.titles)):
+            if index > first:
+                parts.append(SEPARATOR)
+                x += len(SEPARATOR)
+            title = f" {self.titles[index]} "
+            style = "bold reverse" if index == self.active else ""
+            parts.append((title, style))
+            self._spans.append((x, x + len(title), index))
+            x += len(title)
+        return Content.assemble(*parts)
+
+    def _width(self, first: int, last: int) -> int:
+        titles = self.titles[first:last]
+        return sum(len(t) + 2 for t in titles) + len(SEPARATOR) * (len(titles) - 1) + 2
+
+    def on_click(self, event: events.Click) -> None:
+        x = event.x - self.styles.padding.left
+        for start, end, index in self._spans:
+            if start <= x < end:
+                self.post_message(self.Picked(index))
+
+
+class ConversationTabs(Vertical):
+    """A tab per open conversation, each holding its :class:`ChatPane`; one shown at a time."""
+
+    DEFAULT_CSS = """
+    ConversationTabs > ChatPane { height: 1fr; }
+    """
+
+    @dataclass
+    class Activated(Message):
+        """Another tab became the active one (not sent for the tab a start opens)."""
+
+        pane: ChatPane
 
     def __init__(self, workspace: Workspace, background_jobs: set[int], *, id: str) -> None:
         super().__init__(id=id)
@@ -33,6 +103,10 @@ class ConversationTabs(TabbedContent):
         #: Queued replies the app fetches in the background (panes leave them alone).
         self.background_jobs = background_jobs
         self._pane_ids = itertools.count(1)
+        self.strip = TabStrip()
+        self._titles: dict[str, str] = {}
+        self._active: ChatPane | None = None
+        self._first: ChatPane | None = None
 
     def new_pane(self, conversation_id: int | None) -> ChatPane:
         """A pane for a new conversation, or for stored one ``conversation_id``."""
@@ -42,31 +116,52 @@ class ConversationTabs(TabbedContent):
             background_jobs=self.background_jobs,
         )
 
+    def start_with(self, pane: ChatPane, title: str) -> None:
+        """The tab a start opens, composed with the app (one layout fewer before the paint)."""
+        self._first = self._active = pane
+        self._titles[pane.id or ""] = tab_title(title)
+
+    def compose(self) -> ComposeResult:
+        yield self.strip
+        if self._first is not None:
+            yield self._first
+
+    def on_mount(self) -> None:
+        self._show_strip()
+
     @property
     def active_chat(self) -> ChatPane | None:
-        """The pane of the active tab (``None`` while tabs are being built or torn down)."""
-        try:
-            tab = self.active_pane
-        except NoMatches:
-            return None
-        if tab is None:
-            return None
-        found = tab.query(ChatPane)
-        return found.first() if found else None
+        """The pane of the active tab (``None`` before the first one is made)."""
+        return self._active
 
     def chats(self) -> list[ChatPane]:
         """Every open pane, in tab order."""
-        return list(self.query(ChatPane))
+        return list(self.query_children(ChatPane))
 
     def chat_for(self, conversation_id: int) -> ChatPane | None:
         """The open pane of conversation ``conversation_id``, if it is open."""
         return next((p for p in self.chats() if p.conversation_id == conversation_id), None)
 
+    def title_of(self, pane: ChatPane) -> str:
+        """The label on ``pane``'s tab."""
+        return self._titles.get(pane.id or "", "")
+
     def add_chat(self, pane: ChatPane, title: str) -> None:
         """Open ``pane`` in a new tab, and make it the active one."""
-        tab = tab_for(pane, title)
-        self.add_pane(tab)
-        self.active = tab.id or ""
+        self._titles[pane.id or ""] = tab_title(title)
+        pane.display = False  # shown by ``show`` below, in the same refresh
+        self.mount(pane)
+        self.show(pane)
+
+    def show(self, pane: ChatPane) -> None:
+        """Make ``pane``'s tab the active one."""
+        if pane is self._active and pane.display:
+            return
+        for chat in self.chats():
+            chat.display = chat is pane
+        self._active = pane
+        self._show_strip()
+        self.post_message(self.Activated(pane))
 
     def open_stored(
         self, conversation_id: int, message_id: int | None = None
@@ -79,7 +174,7 @@ class ConversationTabs(TabbedContent):
         """
         pane = self.chat_for(conversation_id)
         if pane is not None:
-            self.active = f"tab-{pane.id}"
+            self.show(pane)
             if message_id is not None:
                 pane.load(conversation_id, at_message=message_id)
             return pane, False
@@ -92,16 +187,40 @@ class ConversationTabs(TabbedContent):
         return pane, True
 
     async def close_chats(self, panes: list[ChatPane]) -> None:
-        """Remove these panes' tabs (their replies stop, what arrived is kept)."""
+        """Remove these panes' tabs (their replies stop, what arrived is kept); the tab
+        beside the active one takes its place."""
+        chats = self.chats()
+        if self._active in panes:
+            index = chats.index(self._active)
+            left = [c for c in chats if c not in panes]
+            after = [c for c in chats[index:] if c not in panes]
+            self._active = after[0] if after else (left[-1] if left else None)
         for pane in panes:
-            await self.remove_pane(f"tab-{pane.id}")
+            self._titles.pop(pane.id or "", None)
+            await pane.remove()
+        if self._active is not None:
+            active, self._active = self._active, None
+            self.show(active)
+        self._show_strip()
 
     def cycle(self, step: int) -> None:
         """Activate the tab ``step`` places on (wrapping around)."""
-        ids = [f"tab-{p.id}" for p in self.chats()]
-        if self.active in ids and len(ids) > 1:
-            self.active = ids[(ids.index(self.active) + step) % len(ids)]
+        chats = self.chats()
+        if self._active in chats and len(chats) > 1:
+            self.show(chats[(chats.index(self._active) + step) % len(chats)])
 
     def retitle(self, pane: ChatPane) -> None:
         """Show ``pane``'s title on its tab."""
-        self.get_tab(f"tab-{pane.id}").label = tab_title(pane.title)
+        self._titles[pane.id or ""] = tab_title(pane.title)
+        self._show_strip()
+
+    def on_tab_strip_picked(self, event: TabStrip.Picked) -> None:
+        event.stop()
+        chats = self.chats()
+        if event.index < len(chats):
+            self.show(chats[event.index])
+
+    def _show_strip(self) -> None:
+        chats = self.chats() or ([self._first] if self._first is not None else [])
+        active = chats.index(self._active) if self._active in chats else 0
+        self.strip.show([self.title_of(c) for c in chats], active)
