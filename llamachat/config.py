@@ -38,6 +38,7 @@ from llamachat.config_tables import (
 )
 from llamachat.context.policy import window_table
 from llamachat.key_env import KEY_ENV_BY_KIND
+from llamachat.keymap import read_keymap
 from llamachat.params import GenerationParams
 from llamachat.secrets import Secret
 from llamachat.urls import base_url_problem, shown_url
@@ -133,6 +134,8 @@ class Config:
     defaults: Defaults = field(default_factory=Defaults)
     #: ``[context]``: context windows by model id, for any provider.
     context: Mapping[str, int] = field(default_factory=dict)
+    #: ``[keymap]``: binding id -> key(s), as written (the TUI checks the ids).
+    keymap: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
@@ -263,6 +266,8 @@ def parse_config(text: str, path: Path) -> Config:
     defaults = Defaults(params=params, **rest)
     windows, problems = window_table(raw.get("context", {}), "[context]")
     warnings.extend(f"{path}: {problem}" for problem in problems)
+    keymap, problems = read_keymap(raw, path)
+    warnings.extend(problems)
 
     top: dict[str, str | None] = {}
     for key in ("default_provider", "default_model", "theme"):
@@ -285,6 +290,7 @@ def parse_config(text: str, path: Path) -> Config:
         network=network,
         defaults=defaults,
         context=windows,
+        keymap=keymap,
         warnings=tuple(warnings),
         raw=raw,
     )

@@ -18,6 +18,7 @@ from llamachat.params import SPECS, GenerationParams, check_params
 
 #: The keys the top level of the file may hold.
 TOP_KEYS = {
+    "keymap",
     "default_provider",
     "default_model",
     "theme",

@@ -34,6 +34,8 @@ class Workspace:
         self.spent_usd = 0.0
         #: Windows a server reported (or a request measured) by (provider, model).
         self._windows: dict[tuple[str, str], int] = {}
+        #: The ``[keymap]`` in force (the TUI leaves out lines it cannot use).
+        self.keymap: dict[str, str] = dict(config.keymap)
 
     @classmethod
     def start(

@@ -16,6 +16,8 @@ from llamachat.config import load_config
 from llamachat.config_write import write_config
 from llamachat.store.db import Store
 from llamachat.tui.app import LlamaChatApp
+from llamachat.tui.conversation.message import MessageView
+from tests.tui_helpers import wait_for
 
 # One fixed directory: keep these tests on one xdist worker.
 pytestmark = pytest.mark.xdist_group("snapshots")
@@ -70,9 +72,20 @@ def app() -> LlamaChatApp:
 
 
 async def settle(pilot: Any) -> None:
-    await pilot.pause(0.2)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.2)
+    """Wait until the screen stops changing: its workers done and two frames 0.1 s apart the
+    same (a loaded machine draws later, not differently)."""
+    app = pilot.app
+    if app.screen is app.screen_stack[0]:  # the main screen: the stored conversation shown
+        await wait_for(lambda: len(app.screen.query(MessageView)) == 2, pilot)
+    previous = None
+    for _ in range(300):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        shot = pilot.app.export_screenshot()
+        if shot == previous:
+            return
+        previous = shot
+    raise AssertionError("the screen never stopped changing")
 
 
 def test_main_screen(snap_compare: Any, fixed_env: None) -> None:

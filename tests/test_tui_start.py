@@ -198,8 +198,9 @@ async def test_settings_saves_key_masked_and_private(fake: FakeServer) -> None:
 def test_readme_documents_every_key() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for _, keys in HelpScreen.keys_by_group():
-        for key, what in keys:
-            assert f"| {key} | {what} |" in readme
+        for key, what, binding_id in keys:
+            shown_id = f"`{binding_id}`" if binding_id else ""
+            assert f"| {key} | {what} | {shown_id} |" in readme
 
 
 async def test_the_collector_started_off_by_the_launcher_is_on_again_once_painted() -> None:

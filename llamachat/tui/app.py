@@ -47,16 +47,16 @@ class LlamaChatApp(DialogActions, App[None]):
     CSS_PATH = "app.tcss"
     COMMANDS: ClassVar = App.COMMANDS | {LlamaCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+n", "new_chat", "New"),
-        Binding("ctrl+l", "pick_model", "Model"),
-        Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False),
-        Binding("ctrl+f", "search", "Search"),
-        Binding("ctrl+t", "export", "Export"),
-        Binding("ctrl+s", "settings", "Settings"),
-        Binding("alt+w", "close_tab", "Close tab", show=False),
-        Binding("ctrl+pagedown", "next_tab", "Next tab", show=False),
-        Binding("ctrl+pageup", "previous_tab", "Previous tab", show=False),
-        Binding("f1", "help", "Help"),
+        Binding("ctrl+n", "new_chat", "New", id="app.new_chat"),
+        Binding("ctrl+l", "pick_model", "Model", id="app.pick_model"),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False, id="app.toggle_sidebar"),
+        Binding("ctrl+f", "search", "Search", id="app.search"),
+        Binding("ctrl+t", "export", "Export", id="app.export"),
+        Binding("ctrl+s", "settings", "Settings", id="app.settings"),
+        Binding("alt+w", "close_tab", "Close tab", show=False, id="app.close_tab"),
+        Binding("ctrl+pagedown", "next_tab", "Next tab", show=False, id="app.next_tab"),
+        Binding("ctrl+pageup", "previous_tab", "Previous tab", show=False, id="app.previous_tab"),
+        Binding("f1", "help", "Help", id="app.help"),
     ]
 
     def __init__(
@@ -69,6 +69,7 @@ class LlamaChatApp(DialogActions, App[None]):
         super().__init__()
         #: The config, the store and the live providers, shared by every conversation.
         self.workspace, self._problems, config_error = Workspace.start(config, store)
+        self.workspace.keymap = self._checked_keymap()
         self.config_keeper = ConfigKeeper(self, self.workspace, config_error)
         self.discover_local = discover_local
         self._told: set[str] = set()
@@ -82,6 +83,18 @@ class LlamaChatApp(DialogActions, App[None]):
         # full passes from here, not from the first refresh (a pass over it at start took
         # 20-30 ms of the first paint).
         gc.freeze()
+
+    def _checked_keymap(self) -> dict[str, str]:
+        """The config's ``[keymap]`` in force: lines naming no binding, or taking a key
+        another binding holds, are said and left out."""
+        if not self.config.keymap:
+            return {}  # nothing to check: the binding classes stay unimported at start
+        from llamachat.tui.keys import check_keymap
+
+        keymap, problems = check_keymap(self.config.keymap)
+        self._problems.extend(problems)
+        self.set_keymap(keymap)
+        return keymap
 
     @property
     def config(self) -> Config:

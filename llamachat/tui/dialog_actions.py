@@ -55,7 +55,7 @@ class DialogActions:
         """Show every key binding."""
         from llamachat.tui.screens.help import HelpScreen
 
-        self._app().push_screen(HelpScreen())
+        self._app().push_screen(HelpScreen(self.workspace.keymap))
 
     def action_export(self) -> None:
         """Export the open conversation to a file."""

@@ -21,7 +21,7 @@ class EarlierRow(Static, can_focus=True):
     EarlierRow:focus { background: $primary 10%; color: $text; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter,space", "load", "Load earlier", show=False),
+        Binding("enter,space", "load", "Load earlier", show=False, id="earlier.load"),
     ]
 
     @dataclass

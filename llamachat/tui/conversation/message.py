@@ -72,15 +72,18 @@ class MessageView(MarkdownView, can_focus=True):
     MessageView:focus { background: $primary 10%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "copy", "Copy"),
-        Binding("e", "edit", "Edit"),
-        Binding("r", "regenerate", "Regenerate"),
-        Binding("left,[", "branch(-1)", "Prev branch", show=False),
-        Binding("right,]", "branch(1)", "Next branch", show=False),
-        Binding("d", "details", "Details", show=False),
-        Binding("t", "toggle_thinking", "Thinking"),
-        Binding("m", "show_more", "Show more"),
-        *[Binding(str(n), f"copy_code({n})", show=False) for n in range(1, 10)],
+        Binding("c", "copy", "Copy", id="message.copy"),
+        Binding("e", "edit", "Edit", id="message.edit"),
+        Binding("r", "regenerate", "Regenerate", id="message.regenerate"),
+        Binding("left,[", "branch(-1)", "Prev branch", show=False, id="message.previous_branch"),
+        Binding("right,]", "branch(1)", "Next branch", show=False, id="message.next_branch"),
+        Binding("d", "details", "Details", show=False, id="message.details"),
+        Binding("t", "toggle_thinking", "Thinking", id="message.thinking"),
+        Binding("m", "show_more", "Show more", id="message.show_more"),
+        *[
+            Binding(str(n), f"copy_code({n})", show=False, id=f"message.copy_code_{n}")
+            for n in range(1, 10)
+        ],
     ]
 
     @dataclass

@@ -52,9 +52,9 @@ class ChatPane(Vertical):
     ChatPane > PromptInput:focus { border: tall $accent; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "stop", "Stop", show=True),
-        Binding("ctrl+r", "regenerate", "Regenerate", show=True),
-        Binding("ctrl+o", "attach", "Image", show=False),
+        Binding("escape", "stop", "Stop", show=True, id="pane.stop"),
+        Binding("ctrl+r", "regenerate", "Regenerate", show=True, id="pane.regenerate"),
+        Binding("ctrl+o", "attach", "Image", show=False, id="pane.attach"),
     ]
 
     @dataclass
@@ -85,7 +85,7 @@ class ChatPane(Vertical):
         self.earlier = self.messages.earlier
         self.notice = Notice(id="notice")
         self.attachments = Attachments(id="attachments")
-        self.prompt = PromptInput(id="prompt")
+        self.prompt = PromptInput(id="prompt", keymap=session.workspace.keymap)
         self.replies = ReplyDrawer(self)
         self._draft_timer: Timer | None = None
         self._meter_timer: Timer | None = None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.keys import format_key
 from textual.message import Message
 from textual.widgets import TextArea
 
@@ -25,10 +27,10 @@ class PromptInput(TextArea):
     BINDINGS: ClassVar[list[BindingType]] = [
         # Shown in the footer; the key itself is handled in ``_on_key``, in order with the
         # keys typed before it (a priority binding would run ahead of them and send half).
-        Binding("enter", "submit", "Send", show=True),
-        Binding("ctrl+j", "newline", "Newline", show=False),
-        Binding("pageup", "read_back(-1)", "Read back", show=False),
-        Binding("pagedown", "read_back(1)", "Read on", show=False),
+        Binding("enter", "submit", "Send", show=True, id="prompt.submit"),
+        Binding("ctrl+j", "newline", "Newline", show=False, id="prompt.newline"),
+        Binding("pageup", "read_back(-1)", "Read back", show=False, id="prompt.read_back"),
+        Binding("pagedown", "read_back(1)", "Read on", show=False, id="prompt.read_on"),
     ]
 
     @dataclass
@@ -48,7 +50,9 @@ class PromptInput(TextArea):
         def control(self) -> PromptInput:
             return self.prompt
 
-    def __init__(self, text: str = "", *, id: str | None = None) -> None:
+    def __init__(
+        self, text: str = "", *, id: str | None = None, keymap: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(
             text,
             id=id,
@@ -58,6 +62,18 @@ class PromptInput(TextArea):
             highlight_cursor_line=False,
             placeholder="Message Llama…  (Enter sends · Ctrl+J or Alt+Enter: new line)",
         )
+        keymap = keymap or {}
+        #: Keys that send, and keys that add a line, after the ``[keymap]``.
+        self.submit_keys = tuple(keymap.get("prompt.submit", "enter").split(","))
+        extra = keymap.get("prompt.newline", "")
+        self.newline_keys = (*(key for key in extra.split(",") if key), *NEWLINE_KEYS)
+        if keymap:
+            bindings = self._bindings.copy()  # this prompt runs its own bindings (below)
+            bindings.apply_keymap(keymap)
+            self._bindings = bindings
+        if self.submit_keys != ("enter",):
+            send = " or ".join(format_key(key) for key in self.submit_keys)
+            self.placeholder = f"Message Llama…  ({send} sends · Enter: new line)"
 
     def action_submit(self) -> None:
         """Send the prompt (nothing happens when it is blank)."""
@@ -83,10 +99,10 @@ class PromptInput(TextArea):
         self.insert("\n")
 
     async def _on_key(self, event: events.Key) -> None:
-        if event.key == "enter" or event.key in NEWLINE_KEYS:
+        if event.key in self.submit_keys or event.key in self.newline_keys:
             event.stop()
             event.prevent_default()
-            if event.key == "enter":
+            if event.key in self.submit_keys:
                 self.action_submit()
             else:
                 self.action_newline()

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 class ConfirmScreen(ModalScreen[bool]):
     """Yes or no."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(False)", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(False)", "Cancel", id="dialog.cancel")
+    ]
 
     def __init__(self, question: str, confirm: str = "Delete") -> None:
         super().__init__(classes="dialog")
@@ -46,7 +48,9 @@ class ConfirmScreen(ModalScreen[bool]):
 class ChoiceScreen(ModalScreen[str | None]):
     """A question with a few answers; the first is focused, Esc answers ``None``."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(None)", "Cancel", id="dialog.cancel")
+    ]
 
     def __init__(self, question: str, choices: list[tuple[str, str]]) -> None:
         super().__init__(classes="dialog")
@@ -73,7 +77,9 @@ class ChoiceScreen(ModalScreen[str | None]):
 class InputScreen(ModalScreen[str | None]):
     """One line of text (a new title, an image path...)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(None)", "Cancel", id="dialog.cancel")
+    ]
 
     def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:
         super().__init__(classes="dialog")
@@ -102,8 +108,8 @@ class DetailsScreen(ModalScreen[None]):
     """Everything known about a failure: sentence, status, raw body (keys already masked)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,d", "dismiss(None)", "Close"),
-        Binding("c", "copy", "Copy"),
+        Binding("escape,q,d", "dismiss(None)", "Close", id="details.close"),
+        Binding("c", "copy", "Copy", id="details.copy"),
     ]
 
     def __init__(self, title: str, details: str) -> None:

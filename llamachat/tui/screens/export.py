@@ -28,7 +28,9 @@ def default_path(title: str, fmt: str) -> Path:
 class ExportScreen(ModalScreen[tuple[str, Path] | None]):
     """Returns ``(format, path)``."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(None)", "Cancel", id="dialog.cancel")
+    ]
 
     def __init__(self, title: str) -> None:
         super().__init__(classes="dialog")

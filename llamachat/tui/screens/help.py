@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from rich.table import Table
@@ -9,74 +10,121 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
+from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-#: Every binding, grouped; the README's table is generated from the same list.
-KEYS: list[tuple[str, list[tuple[str, str]]]] = [
+#: Every binding, grouped, with the id a ``[keymap]`` line names it by; the README's table is
+#: generated from the same list.
+KEYS: list[tuple[str, list[tuple[str, str, str]]]] = [
     (
         "Anywhere",
         [
-            ("Ctrl+N", "new chat"),
-            ("Ctrl+L", "switch provider and model (picker with fuzzy filter)"),
-            ("Ctrl+B", "show or hide the sidebar (hidden at first under 90 columns)"),
-            ("Ctrl+F", "search all conversations"),
-            ("Ctrl+T", "export the open conversation (transcript)"),
-            ("Ctrl+S", "settings"),
-            ("Alt+W", "close the current tab"),
-            ("Ctrl+PgDn / Ctrl+PgUp", "next / previous tab"),
-            ("Ctrl+P", "command palette (every action, conversations, themes)"),
-            ("F1", "this help"),
-            ("Ctrl+Q", "quit (drafts are kept)"),
+            ("Ctrl+N", "new chat", "app.new_chat"),
+            ("Ctrl+L", "switch provider and model (picker with fuzzy filter)", "app.pick_model"),
+            (
+                "Ctrl+B",
+                "show or hide the sidebar (hidden at first under 90 columns)",
+                "app.toggle_sidebar",
+            ),
+            ("Ctrl+F", "search all conversations", "app.search"),
+            ("Ctrl+T", "export the open conversation (transcript)", "app.export"),
+            ("Ctrl+S", "settings", "app.settings"),
+            ("Alt+W", "close the current tab", "app.close_tab"),
+            ("Ctrl+PgDn", "next tab (or click its title)", "app.next_tab"),
+            ("Ctrl+PgUp", "previous tab", "app.previous_tab"),
+            ("Ctrl+P", "command palette (every action, conversations, themes)", ""),
+            ("F1", "this help", "app.help"),
+            ("Ctrl+Q", "quit (drafts are kept)", ""),
         ],
     ),
     (
         "Prompt",
         [
-            ("Enter", "send"),
-            ("Shift+Enter", "new line (terminals that report it)"),
-            ("Ctrl+J or Alt+Enter", "new line (every terminal)"),
-            ("Esc", "stop the reply (what arrived is kept); cancel an edit"),
-            ("Ctrl+R", "regenerate the last reply (the old one stays as a branch)"),
-            ("Ctrl+O", "attach an image (models that accept images)"),
+            ("Enter", "send", "prompt.submit"),
+            ("Shift+Enter", "new line (terminals that report it)", ""),
+            ("Ctrl+J or Alt+Enter", "new line (every terminal)", "prompt.newline"),
+            ("Esc", "stop the reply (what arrived is kept); cancel an edit", "pane.stop"),
             (
-                "PgUp / PgDn or the wheel",
-                "read back and on (the prompt keeps focus); earlier messages load at the top;"
-                " at the bottom the view follows the reply again",
+                "Ctrl+R",
+                "regenerate the last reply (the old one stays as a branch)",
+                "pane.regenerate",
             ),
-            ("Shift+Tab / Tab", "focus the messages, newest first, then back to the prompt"),
+            ("Ctrl+O", "attach an image (models that accept images)", "pane.attach"),
+            (
+                "PgUp",
+                "read back (the prompt keeps focus); earlier messages load at the top",
+                "prompt.read_back",
+            ),
+            ("PgDn", "read on; at the bottom the view follows the reply again", "prompt.read_on"),
+            ("Shift+Tab / Tab", "focus the messages, newest first, then back to the prompt", ""),
         ],
     ),
     (
         "A focused message",
         [
-            ("c", "copy the message"),
-            ("1 … 9", "copy code block N"),
-            ("e", "edit this prompt and resend it as a new branch"),
-            ("r", "regenerate this reply (resume it, if it is a stopped queued job)"),
-            ("← / → or [ / ]", "step through sibling branches"),
-            ("d", "details: a failure, the parameters of a reply"),
-            ("t", "open or close the reasoning of a reply (or click its Thinking line)"),
+            ("c", "copy the message", "message.copy"),
+            ("1 … 9", "copy code block N", "message.copy_code_1 … message.copy_code_9"),
+            ("e", "edit this prompt and resend it as a new branch", "message.edit"),
+            (
+                "r",
+                "regenerate this reply (resume it, if it is a stopped queued job)",
+                "message.regenerate",
+            ),
+            ("← or [", "previous sibling branch", "message.previous_branch"),
+            ("→ or ]", "next sibling branch", "message.next_branch"),
+            ("d", "details: a failure, the parameters of a reply", "message.details"),
+            (
+                "t",
+                "open or close the reasoning of a reply (or click its Thinking line)",
+                "message.thinking",
+            ),
+            ("m", "show more of a long message", "message.show_more"),
         ],
     ),
     (
         "Sidebar",
         [
-            ("Enter", "open the conversation (or the search hit, at its message)"),
-            ("F2", "rename"),
-            ("Delete", "delete (asks first)"),
-            ("a", "archive (in the archived list: restore)"),
-            ("v", "list archived conversations, or the others again"),
-            ("p", "pin to the top"),
+            ("Enter", "open the conversation (or the search hit, at its message)", ""),
+            ("F2", "rename", "sidebar.rename"),
+            ("Delete", "delete (asks first)", "sidebar.delete"),
+            ("a", "archive (in the archived list: restore)", "sidebar.archive"),
+            ("v", "list archived conversations, or the others again", "sidebar.archived"),
+            ("p", "pin to the top", "sidebar.pin"),
+        ],
+    ),
+    (
+        "Dialogs and rows",
+        [
+            ("Esc", "close a dialog without acting", "dialog.cancel"),
+            ("Ctrl+S", "save the settings (in Settings)", "settings.save"),
+            ("Esc, F1 or q", "close this help", "help.close"),
+            ("Esc, q or d", "close a message's details", "details.close"),
+            ("c", "copy a message's details", "details.copy"),
+            (
+                "Enter or Space",
+                "load earlier messages (on the row that offers them)",
+                "earlier.load",
+            ),
         ],
     ),
 ]
 
 
+def shown_keys(key: str, binding_id: str, keymap: Mapping[str, str]) -> str:
+    """The key a row names: the one from the ``[keymap]`` when its binding was moved there."""
+    moved = keymap.get(binding_id)
+    if moved is None:
+        return key
+    return " or ".join(format_key(part) for part in moved.split(","))
+
+
 class HelpScreen(ModalScreen[None]):
     """All the keys."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f1,q", "dismiss(None)", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f1,q", "dismiss(None)", "Close", id="help.close")
+    ]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box wide tall"):
@@ -86,15 +134,19 @@ class HelpScreen(ModalScreen[None]):
                     table = Table(title=group, title_justify="left", show_header=False, box=None)
                     table.add_column(style="bold cyan", no_wrap=True)
                     table.add_column()
-                    for key, what in keys:
-                        table.add_row(key, what)
+                    table.add_column(style="dim")
+                    for key, what, binding_id in keys:
+                        table.add_row(shown_keys(key, binding_id, self.keymap), what, binding_id)
                     yield Static(table)
-            yield Label(Text("Esc closes", style="dim"))
+            yield Label(
+                Text("Esc closes · the third column is the id a [keymap] line uses", style="dim")
+            )
 
-    def __init__(self) -> None:
+    def __init__(self, keymap: Mapping[str, str] | None = None) -> None:
         super().__init__(classes="dialog")
+        self.keymap = keymap or {}
 
     @staticmethod
-    def keys_by_group() -> list[tuple[str, list[tuple[str, str]]]]:
+    def keys_by_group() -> list[tuple[str, list[tuple[str, str, str]]]]:
         """Every binding, grouped as the screen and the README show them."""
         return KEYS

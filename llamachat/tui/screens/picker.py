@@ -67,7 +67,9 @@ def key_state(provider: Provider) -> str:
 class PickerScreen(ModalScreen[tuple[str, str] | None]):
     """Pick a provider and model; returns ``(provider, model)`` or ``None``."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(None)", "Cancel", id="dialog.cancel")
+    ]
 
     def __init__(self, entries: list[ProviderEntry], current: tuple[str, str]) -> None:
         super().__init__(classes="dialog")

@@ -60,8 +60,8 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
     """Every setting, one tab per provider."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss(None)", "Cancel"),
-        Binding("ctrl+s", "save", "Save"),
+        Binding("escape", "dismiss(None)", "Cancel", id="dialog.cancel"),
+        Binding("ctrl+s", "save", "Save", id="settings.save"),
     ]
 
     def __init__(

@@ -38,11 +38,11 @@ class ConversationList(OptionList):
     """The list itself; keys act on the highlighted conversation."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f2", "act('rename')", "Rename"),
-        Binding("delete", "act('delete')", "Delete"),
-        Binding("a", "act('archive')", "Archive"),
-        Binding("p", "act('pin')", "Pin"),
-        Binding("v", "app.toggle_archived", "Archived"),
+        Binding("f2", "act('rename')", "Rename", id="sidebar.rename"),
+        Binding("delete", "act('delete')", "Delete", id="sidebar.delete"),
+        Binding("a", "act('archive')", "Archive", id="sidebar.archive"),
+        Binding("p", "act('pin')", "Pin", id="sidebar.pin"),
+        Binding("v", "app.toggle_archived", "Archived", id="sidebar.archived"),
     ]
 
     @dataclass
