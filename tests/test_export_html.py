@@ -191,6 +191,9 @@ def test_highlighting_has_a_budget_and_says_what_it_left_plain(
     assert page.count('<span class="n">x</span>') == 10  # the first block only
     assert "2 code blocks past the first 100 characters of code are shown without" in page
     assert "without highlighting" not in page_of(store, block)  # 60 fit: nothing to say
+    assert "1 code block past the first 100 characters of code is shown" in page_of(
+        store, block, block
+    )
     monkeypatch.undo()
     assert "without highlighting" not in page_of(store, block, block, block)
 

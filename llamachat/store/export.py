@@ -281,9 +281,11 @@ def to_html(view: ConversationView) -> str:
         )
     footer = f"Exported by llamachat on {_when(time.time())}."
     if highlighter.plain_blocks:
+        count = highlighter.plain_blocks
+        blocks = "1 code block" if count == 1 else f"{count:,} code blocks"
         footer += (
-            f" {highlighter.plain_blocks:,} code blocks past the first {highlighter.budget:,}"
-            " characters of code are shown without highlighting."
+            f" {blocks} past the first {highlighter.budget:,} characters of code"
+            f" {'is' if count == 1 else 'are'} shown without highlighting."
         )
     parts.append(f"<footer><p>{footer}</p></footer>")
     parts.append("</body></html>")
