@@ -4,8 +4,8 @@ Markdown, HTML and text show the active branch; JSON holds every branch and
 every stored field. A reply's reasoning shows apart, before the answer, in
 Markdown (a blockquote) and HTML (a closed ``<details>``); text leaves it out.
 HTML escapes everything a message holds, runs no script
-(its Content-Security-Policy forbids it) and follows the reader's light or
-dark preference.
+(its Content-Security-Policy forbids it), highlights code, follows the reader's
+light or dark preference and prints cleanly (``html_style``).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from llamachat.store.html_style import Highlighter, stylesheet
 from llamachat.store.models import ConversationView, Message
 from llamachat.textsafety import escape_controls, escape_json, one_line
 
@@ -217,44 +217,27 @@ def to_json(view: ConversationView) -> str:
 
 # --- HTML -----------------------------------------------------------------------
 
-_CSS = """
-:root { color-scheme: light dark; --bg: #fdfdfc; --fg: #1d1d1f; --muted: #6b6b70;
-  --card: #f3f3f1; --you: #e8f0fe; --border: #d9d9d6; --code: #f0f0ee; --warn: #9a3412; }
-@media (prefers-color-scheme: dark) { :root { --bg: #16161a; --fg: #e7e7ea; --muted: #9a9aa3;
-  --card: #1f1f25; --you: #1b2a44; --border: #33333b; --code: #101014; --warn: #fdba74; } }
-body { background: var(--bg); color: var(--fg); font: 16px/1.55 system-ui, sans-serif;
-  max-width: 52rem; margin: 2rem auto; padding: 0 1rem; }
-header h1 { margin-bottom: .2rem; } header p { color: var(--muted); margin: 0; }
-article { background: var(--card); border: 1px solid var(--border); border-radius: 10px;
-  padding: .2rem 1.1rem; margin: 1rem 0; overflow-wrap: anywhere; }
-article.user { background: var(--you); }
-article h2 { font-size: .85rem; color: var(--muted); font-weight: 600; margin: .8rem 0 .2rem; }
-pre { background: var(--code); padding: .8rem; border-radius: 6px; overflow-x: auto; }
-code { font: .9em ui-monospace, SFMono-Regular, Menlo, monospace; }
-.state { color: var(--warn); }
-details.reasoning { color: var(--muted); border-left: 3px solid var(--border);
-  padding-left: .8rem; margin: .6rem 0; } details.reasoning summary { cursor: pointer; }
-table { border-collapse: collapse; }
-td, th { border: 1px solid var(--border); padding: .2rem .5rem; }
-"""
 
-
-@lru_cache(maxsize=1)
-def _html_renderer() -> MarkdownIt:
-    """One parser for every message (building one took most of a long export's time)."""
+def _html_renderer(highlighter: Highlighter) -> MarkdownIt:
+    """One parser for every message of an export (building one per message took most of a
+    long export's time)."""
     from markdown_it import MarkdownIt
 
-    # html=False: raw HTML in a message is shown as text, never interpreted.
-    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-
-
-def _markdown_html(text: str) -> str:
-    rendered: str = _html_renderer().render(escape_controls(text))
-    return rendered
+    # html=False: raw HTML in a message is shown as text, never interpreted. Code is
+    # highlighted into classed spans (escaped by Pygments) styled by the one stylesheet.
+    options = {"html": False, "linkify": False, "highlight": highlighter}
+    return MarkdownIt("commonmark", options).enable("table")
 
 
 def to_html(view: ConversationView) -> str:
     """One self-contained, script-free HTML page of the active branch."""
+    highlighter = Highlighter()
+    renderer = _html_renderer(highlighter)
+
+    def markdown_html(text: str) -> str:
+        rendered: str = renderer.render(escape_controls(text))
+        return rendered
+
     c = view.conversation
     title = html.escape(_title(c.title))
     totals = _totals(view.path)
@@ -272,7 +255,7 @@ def to_html(view: ConversationView) -> str:
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'; img-src data:\">",
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{title}</title><style>{_CSS}</style></head><body>",
+        f"<title>{title}</title><style>\n{stylesheet()}\n</style></head><body>",
         f"<header><h1>{title}</h1><p>{html.escape(' · '.join(facts))}</p></header>",
     ]
     if c.system_prompt:
@@ -290,13 +273,21 @@ def to_html(view: ConversationView) -> str:
         if m.reasoning:
             thoughts = (
                 f'<details class="reasoning"><summary>{_thought(m)}</summary>'
-                f"{_markdown_html(m.reasoning)}</details>"
+                f"{markdown_html(m.reasoning)}</details>"
             )
         parts.append(
             f'<article class="{html.escape(one_line(m.role, 20))}"><h2>{heading}</h2>'
-            f"{thoughts}{_markdown_html(m.content)}</article>"
+            f"{thoughts}{markdown_html(m.content)}</article>"
         )
-    parts.append(f"<footer><p>Exported by llamachat on {_when(time.time())}.</p></footer>")
+    footer = f"Exported by llamachat on {_when(time.time())}."
+    if highlighter.plain_blocks:
+        count = highlighter.plain_blocks
+        blocks = "1 code block" if count == 1 else f"{count:,} code blocks"
+        footer += (
+            f" {blocks} past the first {highlighter.budget:,} characters of code"
+            f" {'is' if count == 1 else 'are'} shown without highlighting."
+        )
+    parts.append(f"<footer><p>{footer}</p></footer>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
