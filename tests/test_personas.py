@@ -198,3 +198,81 @@ def test_each_provider_is_called_by_its_configured_name(fake: FakeServer) -> Non
     assert workspace.provider("groq").display_name == "groq"
     assert workspace.provider("sg-eu").display_name == "sg-eu"
     assert workspace.provider("segmind").display_name == "Segmind"
+
+
+# --- the session ------------------------------------------------------------------------
+
+
+async def test_a_persona_naming_a_provider_and_model_switches_to_them_and_back(
+    fake: FakeServer, other: FakeServer
+) -> None:
+    from llamachat.session import new_session
+
+    write_config(
+        {
+            "default_provider": "fake",
+            "defaults": {"system_prompt": "Be brief.", "max_tokens": 99},
+            "providers": {
+                "fake": fake_provider(fake),
+                "big": {"kind": "openai", "base_url": f"{other.url}/v1", "models": ["x", "huge"]},
+            },
+            "personas": {
+                "sage": {"system_prompt": "Think hard.", "provider": "big", "model": "huge"},
+                "quick": {"system_prompt": "Fast.", "provider": "big"},
+            },
+        }
+    )
+    other.on("POST", CHAT, sse_reply(stream_events(["deep"])))
+    workspace = Workspace(load_config(), Store.open_default())
+    session = new_session(workspace)
+    session.save_draft("a draft")  # the conversation exists in the store
+    session.choose_persona("sage")
+    assert (session.provider_name, session.model, session.persona) == ("big", "huge", "sage")
+    assert (session.system_prompt, session.params.max_tokens) == ("Think hard.", 99)
+    sending = session.send("why?", keep_unsaved=False)
+    async for _ in sending.events:
+        pass
+    body = other.received("POST", CHAT)[0].json
+    assert (body["model"], body["messages"][0]["content"]) == ("huge", "Think hard.")
+    assert session.conversation_id is not None and workspace.store is not None
+    kept = workspace.store.conversation(session.conversation_id)
+    assert (kept.provider, kept.model, kept.params["persona"]) == ("big", "huge", "sage")
+    session.choose_persona("quick")  # already on its provider: the model stays
+    assert (session.provider_name, session.model) == ("big", "huge")
+    session.switch_model("fake", "fake-model")
+    session.choose_persona("quick")  # from another provider: that provider's default model
+    assert (session.provider_name, session.model) == ("big", "x")
+    session.choose_persona(None)  # no persona: the config's prompt, the provider stays
+    assert (session.persona, session.system_prompt, session.provider_name) == (
+        None,
+        "Be brief.",
+        "big",
+    )
+    kept = workspace.store.conversation(session.conversation_id)
+    assert "persona" not in kept.params and kept.system_prompt == "Be brief."
+    await workspace.aclose()
+    workspace.store.close()
+
+
+def test_ask_persona_takes_its_provider_and_model_unless_p_names_another(
+    fake: FakeServer, other: FakeServer, subprocess_env: dict[str, str]
+) -> None:
+    write_config(
+        {
+            "default_provider": "fake",
+            "providers": {
+                "fake": fake_provider(fake),
+                "big": {"kind": "openai", "base_url": f"{other.url}/v1", "models": ["x"]},
+            },
+            "personas": {"sage": {"system_prompt": "Think.", "provider": "big", "model": "huge"}},
+        }
+    )
+    other.on("POST", CHAT, sse_reply(stream_events(["deep"])))
+    fake.on("POST", CHAT, sse_reply(stream_events(["here"])))
+    result = run("ask", "--persona", "sage", "--no-save", "why?", env=subprocess_env)
+    assert result.returncode == 0, result.stderr
+    assert other.received("POST", CHAT)[0].json["model"] == "huge"
+    flagged = run("ask", "--persona", "sage", "-p", "fake", "--no-save", "hm", env=subprocess_env)
+    assert flagged.returncode == 0, flagged.stderr
+    body = fake.received("POST", CHAT)[0].json
+    assert (body["model"], body["messages"][0]["content"]) == ("fake-model", "Think.")
