@@ -172,3 +172,37 @@ async def test_a_filtered_picker_keeps_each_rows_provider_header(
         assert [h.split()[0] for h in headers] == ["groq", "vllm"]
         assert not any("Personas" in h for h in headers)  # no persona matches
         assert not any("OpenAI-compatible" in prompt for _, prompt, _ in shown)
+
+
+async def test_names_and_descriptions_are_shown_as_written_not_as_markup(
+    fake: FakeServer,
+) -> None:
+    odd = {"kind": "openai", "base_url": f"{fake.url}/v1", "display_name": "[b]Odd[/b] ["}
+    configure(
+        fake,
+        providers={"odd": odd},
+        personas={"p[x]": {"system_prompt": "x", "description": "use [/] here"}},
+    )
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"hello", "enter")
+        await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen), pilot)
+        from textual.widgets import Tab
+
+        labels = [str(tab.label) for tab in app.screen.query(Tab)]
+        assert "[b]Odd[/b] [" in labels
+        menu = app.screen.query_one("#conv--persona", Select)
+        menu.value = "p[x]"
+        prompt = app.screen.query_one("#conv--system_prompt", TextArea)
+        await wait_for(lambda: prompt.text == "x", pilot)
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)
+        assert pane(app).session.persona == "p[x]"
+        await pilot.press("ctrl+l")
+        await wait_for(lambda: isinstance(app.screen, PickerScreen), pilot)
+        await pilot.press(*"use")
+        await wait_for(lambda: highlighted(app).endswith("p[x]"), pilot)
+        option = app.screen.query_one("#choices", OptionList).highlighted_option
+        assert option is not None and "p[x]  use [/] here" in str(option.prompt)

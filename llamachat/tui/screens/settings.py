@@ -20,6 +20,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
 
@@ -33,6 +34,7 @@ from llamachat.providers.base import GenerationParams
 from llamachat.providers.errors import ProviderError
 from llamachat.providers.presets import LABELS
 from llamachat.providers.registry import build_provider, option_specs
+from llamachat.textsafety import one_line
 from llamachat.tui.screens.settings_fields import field_id, input_text, option_widget, param_fields
 from llamachat.tui.screens.settings_values import NUMBER_FIELDS, parse_number, put, store_option
 
@@ -92,7 +94,8 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
                     with TabPane("This conversation", id="tab-conversation"):
                         yield from self._conversation()
                 for name, settings in self.config.providers.items():
-                    with TabPane(settings.display_name or name, id=f"tab-{name}"):
+                    # Plain text: a name or display name is not markup.
+                    with TabPane(Content(settings.display_name or name), id=f"tab-{name}"):
                         yield from self._provider(name, settings.kind)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (Ctrl+S)", variant="primary", id="save")
@@ -156,16 +159,17 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
                 id="conv--context_overflow",
             )
 
-    def _persona_choices(self) -> list[tuple[str, str]]:
+    def _persona_choices(self) -> list[tuple[Text, str]]:
         """The persona menu: none, each configured one, and the conversation's own if it
-        is no longer in the config (kept unless another is chosen)."""
-        choices = [("no persona", "")]
+        is no longer in the config (kept unless another is chosen). Plain text, one line."""
+        choices = [(Text("no persona"), "")]
         for persona in self.config.personas.values():
             about = f" — {persona.description}" if persona.description else ""
-            choices.append((f"{persona.name}{about}", persona.name))
+            choices.append((Text(one_line(f"{persona.name}{about}", 100)), persona.name))
         current = self.conversation.persona if self.conversation else None
         if current and current not in self.config.personas:
-            choices.append((f"{current} (no longer in the config file)", current))
+            label = f"{one_line(current, 40)} (no longer in the config file)"
+            choices.append((Text(label), current))
         return choices
 
     def on_select_changed(self, event: Select.Changed) -> None:
