@@ -107,7 +107,11 @@ async def _converse(
             except KeyError:
                 console.error(f"there is no conversation {conversation_id} to continue.")
                 return EXIT_USAGE
+        persona_name = getattr(args, "persona", None)
+        persona = config.persona(persona_name) if persona_name else None
         provider_name, base_url = args.provider, args.base_url
+        if persona is not None and persona.provider and not provider_name and not base_url:
+            provider_name = persona.provider  # over the continued conversation's
         if conversation is not None and not provider_name and not base_url:
             # A `--base-url` conversation stored its server's URL as its provider.
             if is_adhoc(conversation.provider):
@@ -129,7 +133,10 @@ async def _converse(
         )
         created: int | None = None
         try:
-            model = await session.pick_model(args.model, conversation)
+            preferred = (
+                persona.model if persona and persona.provider in (None, settings.name) else None
+            )
+            model = await session.pick_model(args.model or preferred, conversation)
             if not model:
                 console.error(f"{provider.display_name} offers no models: pass one with -m.")
                 return EXIT_USAGE
@@ -137,6 +144,8 @@ async def _converse(
             if conversation is not None:
                 session.adopt(conversation, provider=stored_provider, model=model)
             session.model = model
+            if persona is not None:
+                session.use_persona(persona)
             session.params = session.params.merged(flag_params(args))
             if args.system is not None:
                 session.system_prompt = args.system
@@ -152,7 +161,7 @@ async def _converse(
                 if conversation is None:
                     created = session.ensure_conversation()
                 else:
-                    session.keep_settings()
+                    session.keep_settings(persona_chosen=persona is not None)
             except StoreError as error:  # a full disk, say: answer anyway, unsaved
                 console.error(not_saved(str(error)))
                 if store is not None:

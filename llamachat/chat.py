@@ -16,6 +16,7 @@ from contextlib import aclosing, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
+from llamachat.config_personas import PERSONA_KEY
 from llamachat.context.fit import sent_messages
 from llamachat.context.policy import ContextRules, Overflow
 from llamachat.context.tokens import TokenCache
@@ -91,8 +92,10 @@ async def reply(
     stream: bool = True,
     user_id: int | None = None,
     context: ContextRules | None = None,
+    persona: str | None = None,
 ) -> AsyncGenerator[ChatEvent, None]:
-    """Ask ``provider`` to answer the branch ending at ``parent`` and record the answer.
+    """Ask ``provider`` to answer the branch ending at ``parent`` and record the answer
+    (``persona``: the persona it answers as, kept with its parameters).
 
     With ``context``, the request is fitted into the model's window under its overflow
     policy (see :mod:`llamachat.context`), and a refusal for length that cost nothing
@@ -135,7 +138,8 @@ async def reply(
             prepared.messages if prepared is not None else tuple(history(path, system_prompt))
         )
         request = ChatRequest(messages, model, params, stream and provider.capabilities.streams)
-        recorder, unsaved = _start_reply(store, provider, conversation_id, parent, model, params)
+        made_with = params_dict(params) | ({PERSONA_KEY: persona} if persona else {})
+        recorder, unsaved = _start_reply(store, provider, conversation_id, parent, model, made_with)
         yield ReplyStarted(recorder.message_id, user_id)
         if unsaved is not None:
             yield ReplyNotSaved(unsaved)
@@ -178,7 +182,7 @@ def _start_reply(
     conversation_id: int | None,
     parent: Message | None,
     model: str,
-    params: GenerationParams,
+    params: dict[str, object],
 ) -> tuple[ReplyRecorder, str | None]:
     """The recorder of the reply's row (stored before the request is sent), and why the
     store refused the row, if it did (the reply is still asked for and shown)."""
@@ -196,7 +200,7 @@ def _start_reply(
                 status=initial,
                 provider=provider.name,
                 model=model,
-                params=params_dict(params),
+                params=params,
             ).id
         except StoreError as error:
             refused = not_saved(str(error))
@@ -255,6 +259,7 @@ async def send(
     stream: bool = True,
     ask_unsaved: bool = True,
     context: ContextRules | None = None,
+    persona: str | None = None,
 ) -> AsyncGenerator[ChatEvent, None]:
     """Store the person's prompt (before anything is sent), then get and record the reply.
 
@@ -299,6 +304,7 @@ async def send(
         stream=stream,
         user_id=user.id,
         context=context,
+        persona=persona,
     )
     async with aclosing(replying):
         async for event in replying:

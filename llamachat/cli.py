@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_provider_flags(ask)
     ask.add_argument("-m", "--model", help="model id (default: the provider's default)")
     ask.add_argument("-s", "--system", help="system prompt")
+    ask.add_argument(
+        "--persona",
+        metavar="NAME",
+        help="answer as a persona of the config file (its system prompt, model, parameters)",
+    )
     add_param_flags(ask)
     ask.add_argument("--no-stream", action="store_true", help="ask for the whole reply at once")
     ask.add_argument("--json", action="store_true", help="print one JSON object at the end")

@@ -27,6 +27,7 @@ from llamachat.config_checks import (
     where_in,
 )
 from llamachat.config_errors import ConfigError, toml_error, too_deep
+from llamachat.config_personas import BUILTIN_PERSONAS, Persona, read_personas
 from llamachat.config_tables import (
     DEFAULTS_TYPES,
     NETWORK_TYPES,
@@ -136,6 +137,8 @@ class Config:
     context: Mapping[str, int] = field(default_factory=dict)
     #: ``[keymap]``: binding id -> key(s), as written (the TUI checks the ids).
     keymap: Mapping[str, str] = field(default_factory=dict)
+    #: ``[personas.NAME]`` over the built-in ones: named system prompts.
+    personas: Mapping[str, Persona] = field(default_factory=lambda: dict(BUILTIN_PERSONAS))
     warnings: tuple[str, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
@@ -146,6 +149,14 @@ class Config:
         except KeyError:
             known = ", ".join(sorted(self.providers))
             raise ConfigError(f"There is no provider named '{name}'; known: {known}.") from None
+
+    def persona(self, name: str) -> Persona:
+        """The persona called ``name``; ``ConfigError`` naming the known ones if there is none."""
+        try:
+            return self.personas[name]
+        except KeyError:
+            known = ", ".join(sorted(self.personas)) or "none"
+            raise ConfigError(f"There is no persona named '{name}'; known: {known}.") from None
 
 
 BUILTIN_PROVIDERS: dict[str, ProviderSettings] = {
@@ -268,6 +279,7 @@ def parse_config(text: str, path: Path) -> Config:
     warnings.extend(f"{path}: {problem}" for problem in problems)
     keymap, problems = read_keymap(raw, path)
     warnings.extend(problems)
+    personas = read_personas(raw.get("personas"), providers, path, text, warnings)
 
     top: dict[str, str | None] = {}
     for key in ("default_provider", "default_model", "theme"):
@@ -291,6 +303,7 @@ def parse_config(text: str, path: Path) -> Config:
         defaults=defaults,
         context=windows,
         keymap=keymap,
+        personas=personas,
         warnings=tuple(warnings),
         raw=raw,
     )

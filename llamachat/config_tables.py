@@ -27,6 +27,7 @@ TOP_KEYS = {
     "providers",
     "ui",
     "context",
+    "personas",
 }
 #: The keys of a ``[providers.NAME]`` table and the types each may have.
 PROVIDER_TYPES: dict[str, type | tuple[type, ...]] = {

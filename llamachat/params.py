@@ -188,9 +188,11 @@ def describe_params(stored: Mapping[str, Any] | None) -> str:
         for spec in PARAM_SPECS
         if stored and stored.get(spec.name) is not None
     ]
+    persona = (stored or {}).get("persona")  # config_personas.PERSONA_KEY, set by a persona
+    said = f"Persona: {persona}\n" if isinstance(persona, str) and persona else ""
     if not lines:
-        return "Parameters: none set (the provider's defaults)."
-    return "Parameters:\n" + "\n".join(lines)
+        return f"{said}Parameters: none set (the provider's defaults)."
+    return f"{said}Parameters:\n" + "\n".join(lines)
 
 
 def dropped_params(names: Iterable[str], accepted: frozenset[str]) -> tuple[str, ...]:

@@ -89,6 +89,7 @@ class ChatSession(SessionSettings):
         self.model = model
         self.params = params if params is not None else workspace.default_params(provider)
         self.system_prompt = system_prompt
+        self.persona = None
         self.context_overflow = None
         self.title = "New chat"
         self.draft = ""
@@ -287,6 +288,7 @@ class ChatSession(SessionSettings):
             model=self.model,
             params=self.params,
             system_prompt=self.system_prompt,
+            persona=self.persona,
             parent_id=parent,
             stream=stream,
             ask_unsaved=keep_unsaved,
@@ -315,6 +317,7 @@ class ChatSession(SessionSettings):
             model=self.model,
             params=self.params,
             system_prompt=self.system_prompt,
+            persona=self.persona,
             user_id=prompt.id,
             context=self.context_rules(),
         )

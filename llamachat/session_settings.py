@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from llamachat.config_errors import ConfigError
+from llamachat.config_personas import PERSONA_KEY, Persona
 from llamachat.context.settings import CONVERSATION_KEY, conversation_policy
 from llamachat.params import SPECS, params_dict, params_from
 from llamachat.providers.base import GenerationParams, Provider
@@ -37,6 +38,9 @@ class SessionSettings:
     model: str
     params: GenerationParams
     system_prompt: str | None
+    #: The name of the persona in use (``None``: none); kept with the conversation and
+    #: with each reply it makes.
+    persona: str | None
     #: This conversation's own context_overflow policy (Settings); ``None``: the config's.
     context_overflow: str | None
     title: str
@@ -70,6 +74,8 @@ class SessionSettings:
         self.params = defaults.merged(params_from(conversation.params)).without(cleared)
         self.context_overflow = conversation_policy(conversation.params)
         self.system_prompt = conversation.system_prompt
+        persona = conversation.params.get(PERSONA_KEY)
+        self.persona = persona if isinstance(persona, str) and persona else None
 
     async def pick_model(self, explicit: str | None, stored: Conversation | None) -> str | None:
         """The model to use: ``explicit``, else the ``stored`` conversation's when it is on
@@ -89,15 +95,18 @@ class SessionSettings:
         models = await provider.list_models()
         return models[0].id if models else None
 
-    def keep_settings(self) -> None:
-        """Keep the provider, model and system prompt in use with the conversation
-        (``StoreError`` if the store refused)."""
+    def keep_settings(self, *, persona_chosen: bool = False) -> None:
+        """Keep the provider, model and system prompt in use with the conversation, and
+        the parameters too when a persona was just chosen (``StoreError`` if the store
+        refused)."""
         if self.store is not None and self.conversation_id is not None:
+            params = {"params": self.stored_params()} if persona_chosen else {}
             self.store.update_settings(
                 self.conversation_id,
                 provider=self.provider_name,
                 model=self.model,
                 system_prompt=self.system_prompt,
+                **params,
             )
 
     def stored_params(self) -> dict[str, object]:
@@ -109,7 +118,41 @@ class SessionSettings:
         stored |= {name: None for name in defaults if name not in stored}
         if self.context_overflow:
             stored[CONVERSATION_KEY] = self.context_overflow
+        if self.persona:
+            stored[PERSONA_KEY] = self.persona
         return stored
+
+    def use_persona(self, persona: Persona | None) -> None:
+        """Take ``persona``'s system prompt, and its parameters over the config's defaults
+        for the provider in use (``None``: no persona, the config's defaults again). Its
+        provider and model are for the caller to choose (see :meth:`choose_persona`)."""
+        defaults = self.workspace.default_params(self.provider_name)
+        if persona is None:
+            self.persona, self.params = None, defaults
+            self.system_prompt = self.workspace.config.defaults.system_prompt
+            return
+        self.persona, self.system_prompt = persona.name, persona.system_prompt
+        self.params = defaults.merged(persona.params)
+
+    def choose_persona(self, name: str | None) -> None:
+        """Use persona ``name`` (``None``: none) from the next message on: its provider and
+        model when it names them, its system prompt and parameters; kept with the
+        conversation (``ConfigError`` for an unknown name, ``StoreError`` if the store
+        refused: the choice holds for this session anyway)."""
+        persona = self.workspace.config.persona(name) if name else None
+        if persona is not None and (persona.provider or persona.model):
+            provider = persona.provider or self.provider_name
+            model = persona.model
+            if model is None and provider != self.provider_name:
+                model = self.workspace.default_model(
+                    provider, self.workspace.provider_settings(provider)
+                )
+            self.switch_model(provider, model or self.model)
+        self.use_persona(persona)
+        if self.store is not None and self.conversation_id is not None:
+            self.store.update_settings(
+                self.conversation_id, system_prompt=self.system_prompt, params=self.stored_params()
+            )
 
     def switch_model(self, provider: str, model: str) -> None:
         """Use another provider or model from the next message on (kept with the

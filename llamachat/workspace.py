@@ -98,7 +98,8 @@ class Workspace:
         return name in self._providers
 
     def display_name(self, name: str | None) -> str:
-        """A provider's human name."""
+        """A provider's human name: its ``display_name``, else the name it has in the config
+        (a built-in one's label: "DeepInfra"), never only its kind's."""
         if not name:
             return "assistant"
         if name in self._providers:
@@ -106,9 +107,9 @@ class Workspace:
         settings = self.config.providers.get(name)
         if settings is None:
             return name
-        from llamachat.providers.presets import LABELS
+        from llamachat.providers.presets import provider_label
 
-        return settings.display_name or LABELS.get(settings.kind, name)
+        return provider_label(name, settings.kind, settings.display_name)
 
     def default_params(self, provider: str | None) -> GenerationParams:
         """Generation defaults from the config for ``provider`` (its own table wins)."""

@@ -187,6 +187,17 @@ async def shoot() -> None:
             app.tabs.show(first)
             await pilot.pause(0.5)
             app.save_screenshot("light-theme.svg", str(OUT))
+
+            # 8. A reply by a persona: its name leads the badge and the status bar.
+            app.theme = "llama-night"
+            app.action_new_chat()
+            await pilot.pause(0.3)
+            app.choose_persona("coder")
+            pane = app.active_pane
+            assert pane is not None
+            pane.submit("Write a function that reverses a string.")
+            await pilot.pause(4)
+            app.save_screenshot("persona.svg", str(OUT))
     print(json.dumps(sorted(p.name for p in OUT.glob("*.svg"))))
 
 

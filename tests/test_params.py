@@ -172,7 +172,7 @@ def test_a_parameter_the_provider_does_not_take_is_not_sent_and_reported_once(
     sent = fake.received("POST", f"/v1/{slug}")[0].json
     assert {k for k in sent if k != "messages"} == {"temperature", "top_p", "max_tokens"}
     dropped = "stop, seed, presence_penalty, frequency_penalty, repetition_penalty, top_k, min_p"
-    line = f"llamachat: Segmind does not take {dropped}, response_format, so it was not sent.\n"
+    line = f"llamachat: sg does not take {dropped}, response_format, so it was not sent.\n"  # named as configured
     assert result.stderr.count("does not take") == 1 and line in result.stderr
 
 
@@ -215,6 +215,8 @@ def test_details_text_lists_the_parameters() -> None:
     text = describe_params({"top_k": 40, "stop": ["END"], "unknown": 1})
     assert text == "Parameters:\nstop = ['END']\ntop_k = 40"
     assert "none set" in describe_params({})
+    made_by = describe_params({"persona": "coder", "temperature": 0.2})
+    assert made_by == "Persona: coder\nParameters:\ntemperature = 0.2"
 
 
 def test_readme_lists_every_flag_and_key() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import TextArea
 
 from llamachat.config import load_config
 from llamachat.config_write import write_config
@@ -77,6 +78,8 @@ async def settle(pilot: Any) -> None:
     app = pilot.app
     if app.screen is app.screen_stack[0]:  # the main screen: the stored conversation shown
         await wait_for(lambda: len(app.screen.query(MessageView)) == 2, pilot)
+    for area in app.query(TextArea):  # a blinking cursor is drawn or not by the clock
+        area.cursor_blink = False
     previous = None
     for _ in range(300):
         await pilot.app.workers.wait_for_complete()

@@ -35,6 +35,7 @@ from llamachat.providers.limits import (
     reply_timeout,
     reply_too_long,
 )
+from llamachat.providers.presets import provider_label
 from llamachat.providers.reply_errors import http_error
 from llamachat.providers.retry import RetryPolicy, retry_after
 from llamachat.providers.transport_errors import transport_error
@@ -106,7 +107,7 @@ class HTTPProvider:
         network = network or NetworkSettings()
         self.settings = settings
         self.name = settings.name
-        self.display_name = settings.display_name or self.label or settings.name
+        self.display_name = provider_label(settings.name, settings.kind, settings.display_name)
         self.base_url = (settings.base_url or self.default_base_url or "").rstrip("/")
         self.key_env = settings.key_env
         self._key, self.key_source = settings.key()

@@ -35,6 +35,7 @@ from llamachat.providers.presets import (
     DEMO_STREAM_MODEL,
     LABELS,
     PRESET_MODELS,
+    provider_label,
 )
 
 STREAM_MODEL = DEMO_STREAM_MODEL
@@ -98,7 +99,7 @@ class DemoProvider:
     def __init__(self, settings: ProviderSettings, network: NetworkSettings | None = None) -> None:
         self.settings = settings
         self.name = settings.name
-        self.display_name = settings.display_name or self.label
+        self.display_name = provider_label(settings.name, settings.kind, settings.display_name)
         self.capabilities = Capabilities(
             streams=True, queued=True, reports_credits=True, reports_cost=True, needs_key=False
         )

@@ -26,6 +26,18 @@ LABELS: dict[str, str] = {
     "demo": "Demo (offline)",
 }
 
+
+def provider_label(name: str, kind: str, display_name: str | None = None) -> str:
+    """What a provider is called on screen: its ``display_name``, else the kind's label for
+    a built-in one (named after its kind: ``deepinfra``), else the name the person gave it
+    in ``[providers.NAME]`` (two servers of one kind must not read alike)."""
+    if display_name:
+        return display_name
+    if name == kind and kind != "openai":
+        return LABELS.get(kind, name)
+    return name
+
+
 _CONTEXT = 131_072
 DEMO_STREAM_MODEL = "llama-3.1-8b-demo"
 DEMO_QUEUED_MODEL = "llama-3.1-405b-demo-queued"

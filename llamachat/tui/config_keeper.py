@@ -102,7 +102,10 @@ class ConfigKeeper:
         if pane is not None:
             session = pane.session
             conversation = ConversationSettings(
-                session.system_prompt or "", session.params, session.context_overflow
+                session.system_prompt or "",
+                session.params,
+                session.context_overflow,
+                session.persona,
             )
 
         def saved(result: SettingsResult | None) -> None:
@@ -112,6 +115,14 @@ class ConfigKeeper:
             # The conversation's own settings live in the store: they apply even when the
             # config file could not be written (a broken file is never written over).
             if result.conversation is not None and pane is not None:
+                chosen = result.conversation.persona
+                if chosen != pane.session.persona:  # its provider and model, if it names them
+                    try:
+                        with told_if_refused(app):
+                            pane.session.choose_persona(chosen)
+                    except ConfigError as error:
+                        app.notify(str(error), severity="error")
+                    pane.status_changed()
                 with told_if_refused(app):
                     pane.session.apply_settings(
                         system_prompt=result.conversation.system_prompt,

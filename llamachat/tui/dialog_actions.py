@@ -38,7 +38,14 @@ class DialogActions:
         pane = self.active_pane
         if pane is not None:
             current = (pane.session.provider_name, pane.session.model)
-            pick_model(self._app(), self.workspace, current, self.switch_model)
+            pick_model(
+                self._app(),
+                self.workspace,
+                current,
+                self.switch_model,
+                pane.session.persona,
+                self.choose_persona,
+            )
 
     def switch_model(self, provider: str, model: str) -> None:
         """Use ``provider``/``model`` in the current conversation from its next message."""
@@ -46,6 +53,27 @@ class DialogActions:
         if pane is not None:
             pane.switch_model(provider, model)
             self._app().notify(f"Now using {self.workspace.display_name(provider)} · {model}.")
+
+    def choose_persona(self, name: str | None) -> None:
+        """Answer as persona ``name`` (``None``: none) in the current conversation."""
+        from llamachat.config_errors import ConfigError
+        from llamachat.tui.unsaved import told_if_refused
+
+        pane = self.active_pane
+        if pane is None:
+            return
+        try:
+            with told_if_refused(self._app()):  # used from now on, kept when there is room
+                pane.session.choose_persona(name)
+        except ConfigError as error:
+            self._app().notify(str(error), severity="error")
+            return
+        pane.status_changed()
+        pane.refresh_credits()
+        pane.update_meter()  # another system prompt, maybe another model
+        shown = f"the persona {name}" if name else "no persona"
+        where = self.workspace.display_name(pane.session.provider_name)
+        self._app().notify(f"Now using {shown} · {where} · {pane.session.model}.")
 
     def action_settings(self) -> None:
         """Open the settings screen."""

@@ -30,7 +30,11 @@ def badge(message: Message, display_name: str | None = None, live: str | None = 
         text.append("You", style="bold")
         text.append(f" · {sent}")
         return text
-    # An imported file sets the provider and model: shown as escaped, flat text.
+    # An imported file sets the provider, model and persona: shown as escaped, flat text.
+    persona = (message.params or {}).get("persona")
+    if isinstance(persona, str) and persona:
+        text.append(one_line(persona, 40), style="bold italic")
+        text.append(" · ")
     text.append(one_line(display_name or message.provider or "assistant", 80), style="bold")
     if message.model:
         text.append(f" · {one_line(message.model, 120)}")

@@ -193,6 +193,7 @@ class ChatPane(Vertical):
         """Bring the status up to date with the session, and tell the app."""
         s, t = self.status, self.session.totals
         s.provider, s.model = self.display_name(self.session.provider_name), self.session.model
+        s.persona = self.session.persona or ""
         s.conversation_cost, s.credits = t.cost_usd, t.credits_usd
         s.tokens_in, s.tokens_out = t.prompt_tokens, t.completion_tokens
         self.post_message(self.StatusChanged(self))

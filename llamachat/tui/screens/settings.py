@@ -20,6 +20,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
 
@@ -31,7 +32,9 @@ from llamachat.numbers import dollars
 from llamachat.params import PARAM_SPECS, parse_param
 from llamachat.providers.base import GenerationParams
 from llamachat.providers.errors import ProviderError
+from llamachat.providers.presets import LABELS
 from llamachat.providers.registry import build_provider, option_specs
+from llamachat.textsafety import one_line
 from llamachat.tui.screens.settings_fields import field_id, input_text, option_widget, param_fields
 from llamachat.tui.screens.settings_values import NUMBER_FIELDS, parse_number, put, store_option
 
@@ -44,6 +47,8 @@ class ConversationSettings:
     params: GenerationParams
     #: This conversation's context_overflow policy; ``None``: the config's.
     context_overflow: str | None = None
+    #: The persona it answers as; ``None``: none.
+    persona: str | None = None
 
 
 @dataclass
@@ -76,6 +81,8 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
         self.themes = themes
         self.current_theme = current_theme
         self.conversation = conversation
+        #: Whether another persona was chosen on screen (its values then fill the fields).
+        self._persona_touched = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box wide tall"):
@@ -87,7 +94,8 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
                     with TabPane("This conversation", id="tab-conversation"):
                         yield from self._conversation()
                 for name, settings in self.config.providers.items():
-                    with TabPane(name, id=f"tab-{name}"):
+                    # Plain text: a name or display name is not markup.
+                    with TabPane(Content(settings.display_name or name), id=f"tab-{name}"):
                         yield from self._provider(name, settings.kind)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (Ctrl+S)", variant="primary", id="save")
@@ -125,6 +133,16 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
     def _conversation(self) -> ComposeResult:
         assert self.conversation is not None
         with VerticalScroll():
+            yield Label(
+                Text("Persona")
+                + Text(" — fills the system prompt and parameters below", style="dim")
+            )
+            yield Select(
+                self._persona_choices(),
+                value=self.conversation.persona or "",
+                allow_blank=False,
+                id="conv--persona",
+            )
             yield Label("System prompt for this conversation")
             yield TextArea(
                 self.conversation.system_prompt, id="conv--system_prompt", classes="short"
@@ -141,11 +159,46 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
                 id="conv--context_overflow",
             )
 
+    def _persona_choices(self) -> list[tuple[Text, str]]:
+        """The persona menu: none, each configured one, and the conversation's own if it
+        is no longer in the config (kept unless another is chosen). Plain text, one line."""
+        choices = [(Text("no persona"), "")]
+        for persona in self.config.personas.values():
+            about = f" — {persona.description}" if persona.description else ""
+            choices.append((Text(one_line(f"{persona.name}{about}", 100)), persona.name))
+        current = self.conversation.persona if self.conversation else None
+        if current and current not in self.config.personas:
+            label = f"{one_line(current, 40)} (no longer in the config file)"
+            choices.append((Text(label), current))
+        return choices
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        """Another persona chosen: its system prompt and parameters fill the fields."""
+        if event.select.id != "conv--persona" or self.conversation is None:
+            return
+        name = "" if event.value is Select.NULL else str(event.value)
+        if name == (self.conversation.persona or "") and not self._persona_touched:
+            return  # the persona shown at first: the fields already hold its values
+        self._persona_touched = True
+        persona = self.config.personas.get(name)
+        prompt = persona.system_prompt if persona else self.config.defaults.system_prompt
+        self.query_one("#conv--system_prompt", TextArea).text = prompt or ""
+        for key, value in (persona.params.values() if persona else {}).items():
+            widget = self.query_one(f"#conv--{key}")
+            if isinstance(widget, TextArea):
+                widget.text = "\n".join(value)
+            elif isinstance(widget, Select):
+                widget.value = value
+            elif isinstance(widget, Input):
+                widget.value = input_text(value)
+
     def _provider(self, name: str, kind: str) -> ComposeResult:
         settings = self.config.providers[name]
         provider = build_provider(settings, self.config.network)
         with VerticalScroll():
-            yield Label(Text(f"{provider.display_name} ({kind})", style="bold"))
+            heading = Text(provider.display_name, style="bold")
+            heading.append(f"  {LABELS.get(kind, kind)} · [providers.{name}]", style="dim")
+            yield Label(heading)
             for spec in option_specs(kind):
                 yield Label(Text(spec.label) + Text(f" — {spec.help}", style="dim"))
                 yield option_widget(name, spec, settings, provider)
@@ -210,6 +263,7 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
             self._value("conv--system_prompt"),
             self._params("conv"),
             self._value("conv--context_overflow") or None,
+            self._value("conv--persona") or None,
         )
 
     def _params(self, prefix: str) -> GenerationParams:

@@ -19,6 +19,8 @@ class PaneStatus:
 
     provider: str = ""
     model: str = ""
+    #: The persona the conversation answers as ("": none).
+    persona: str = ""
     streaming: bool = False
     job_id: str | None = None
     job_status: str | None = None
@@ -72,6 +74,8 @@ class StatusBar(Static):
         s = self.status
         now = time.time()
         text = Text()
+        if s.persona:
+            text.append(f"{one_line(s.persona, 40)} · ", style="bold italic")
         text.append(one_line(s.provider or "no provider", 80), style="bold")
         if s.model:
             text.append(f" · {one_line(s.model, 120)}")
