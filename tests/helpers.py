@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -101,3 +103,17 @@ def read_until_closed(fd: int) -> bytes:
             break
         output += data
     return output
+
+
+def run_cli(
+    *args: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``llamachat ARGS`` in a child process with ``env``, nothing on stdin."""
+    return subprocess.run(
+        [sys.executable, "-m", "llamachat", *args],
+        input="",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )

@@ -4,8 +4,6 @@ small-window fake llama.cpp (tests/small_model.py) with a real SQLite store."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,22 +14,12 @@ from llamachat.context.fit import is_summary
 from llamachat.store.db import Store
 from llamachat.store.models import MessageStatus
 from tests.fakeserver import FakeServer, chunk_event, json_reply, sse_reply
+from tests.helpers import run_cli
 from tests.small_model import SmallModel, props, server_tokens, words
 
 CHAT = "/v1/chat/completions"
 WINDOW = 512
 EXCHANGES = 60  # about 5,300 of the server's tokens: ten times the window
-
-
-def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "llamachat", *args],
-        input="",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
 
 
 def configure(fake: FakeServer, tmp_path: Path, **tiny: object) -> None:
@@ -75,7 +63,7 @@ def sent(fake: FakeServer) -> list[dict[str, Any]]:
 
 
 def ask(env: dict[str, str], *flags: str, turn: int) -> dict[str, Any]:
-    result = run("ask", "-p", "tiny", "-c", "--json", *flags, f"T{turn} " + words(30), env=env)
+    result = run_cli("ask", "-p", "tiny", "-c", "--json", *flags, f"T{turn} " + words(30), env=env)
     assert result.returncode == 0, result.stderr
     out: dict[str, Any] = json.loads(result.stdout)
     assert "error" not in out and out["content"].strip()
@@ -167,7 +155,7 @@ def test_stop_refuses_with_one_sentence_and_sends_nothing(
     fake.on("POST", CHAT, SmallModel(WINDOW))
     configure(fake, tmp_path, context={"llama-tiny": WINDOW})
     seed()
-    result = run(
+    result = run_cli(
         "ask", "-p", "tiny", "-c", "--context-overflow", "stop", "one more", env=subprocess_env
     )
     assert result.returncode == 1
@@ -188,10 +176,10 @@ def test_a_conversations_own_policy_applies_to_ask_continue_under_the_flag(
     conversation_id = seed()
     with Store.open_default() as store:
         store.update_settings(conversation_id, params={"context_overflow": "stop"})
-    refused = run("ask", "-p", "tiny", "-c", "one more", env=subprocess_env)
+    refused = run_cli("ask", "-p", "tiny", "-c", "one more", env=subprocess_env)
     assert refused.returncode == 1 and "drop-oldest" in refused.stderr
     assert fake.received("POST", CHAT) == []
-    flag = run(
+    flag = run_cli(
         "ask", "-p", "tiny", "-c", "--context-overflow", "drop-oldest", "one more",
         env=subprocess_env,
     )  # fmt: skip
@@ -224,7 +212,7 @@ def test_a_second_refusal_is_not_retried_again(
     fake.on("POST", CHAT, json_reply({"error": error}, 400))  # whatever is sent
     configure(fake, tmp_path, context={"llama-tiny": WINDOW})
     seed(10)
-    result = run("ask", "-p", "tiny", "-c", "once more", env=subprocess_env)
+    result = run_cli("ask", "-p", "tiny", "-c", "once more", env=subprocess_env)
     assert result.returncode == 1
     assert len(fake.received("POST", CHAT)) == 2
     assert "longer than" in result.stderr.strip().splitlines()[-1]
@@ -237,7 +225,7 @@ def test_a_reply_that_began_is_never_sent_again(
     fake.on("POST", CHAT, sse_reply([chunk_event(" some"), chunk_event(" text"), error]))
     configure(fake, tmp_path, context={"llama-tiny": WINDOW})
     seed(10)
-    result = run("ask", "-p", "tiny", "-c", "go on", env=subprocess_env)
+    result = run_cli("ask", "-p", "tiny", "-c", "go on", env=subprocess_env)
     assert result.returncode == 1 and "some text" in result.stdout
     assert len(fake.received("POST", CHAT)) == 1
 
@@ -264,7 +252,7 @@ def test_a_prompt_that_looks_too_long_alone_is_sent_and_refused_only_by_the_serv
     fake.on("POST", CHAT, model)
     configure(fake, tmp_path, context={"llama-tiny": WINDOW})
     # About 540 estimated tokens: more than the window leaves for a prompt (384), by estimate.
-    result = run("ask", "-p", "tiny", words(400), env=subprocess_env)
+    result = run_cli("ask", "-p", "tiny", words(400), env=subprocess_env)
     assert len(fake.received("POST", CHAT)) == 1  # sent, and never again
     if per_word == 1:  # the server counts fewer tokens than estimated: it answers
         assert result.returncode == 0 and result.stdout.strip()
@@ -307,7 +295,7 @@ def test_a_failed_summary_after_a_refusal_leaves_the_conversation_able_to_go_on(
     )
     configure(fake, tmp_path, context_overflow="summarize", context={"llama-tiny": 4096})
     conversation_id = seed(12)
-    failed = run("ask", "-p", "tiny", "-c", "first try", env=subprocess_env)
+    failed = run_cli("ask", "-p", "tiny", "-c", "first try", env=subprocess_env)
     assert failed.returncode == 1
     assert "Traceback" not in failed.stderr
     (line,) = [s for s in failed.stderr.splitlines() if "failed" in s]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from llamachat.config import load_config, parse_config
@@ -12,19 +10,9 @@ from llamachat.config_write import write_config
 from llamachat.store.db import Store
 from llamachat.workspace import Workspace
 from tests.fakeserver import FakeServer, sse_reply, stream_events
+from tests.helpers import run_cli
 
 CHAT = "/v1/chat/completions"
-
-
-def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "llamachat", *args],
-        input="",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=30,
-    )
 
 
 def fake_provider(fake: FakeServer, **extra: object) -> dict[str, object]:
@@ -122,7 +110,7 @@ def test_ask_persona_sends_its_prompt_and_parameters_and_keeps_it(
         }
     )
     fake.on("POST", CHAT, sse_reply(stream_events(["Arr"])), sse_reply(stream_events(["Arr"])))
-    result = run("ask", "--persona", "pirate", "hello", env=subprocess_env)
+    result = run_cli("ask", "--persona", "pirate", "hello", env=subprocess_env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "Arr"
     body = fake.received("POST", CHAT)[0].json
@@ -139,7 +127,7 @@ def test_ask_persona_sends_its_prompt_and_parameters_and_keeps_it(
     finally:
         store.close()
     # Continued without the flag, the conversation still answers as its persona.
-    again = run("ask", "-c", "and then?", env=subprocess_env)
+    again = run_cli("ask", "-c", "and then?", env=subprocess_env)
     assert again.returncode == 0, again.stderr
     sent = fake.received("POST", CHAT)[1].json["messages"]
     assert sent[0] == {"role": "system", "content": "Answer as a pirate."}
@@ -150,7 +138,7 @@ def test_ask_persona_flags_win_and_builtin_prompt_is_sent(
 ) -> None:
     write_config({"default_provider": "fake", "providers": {"fake": fake_provider(fake)}})
     fake.on("POST", CHAT, sse_reply(stream_events(["ok"])))
-    result = run(
+    result = run_cli(
         "ask", "--persona", "coder", "--temperature", "0.9", "--no-save", "hi", env=subprocess_env
     )
     assert result.returncode == 0, result.stderr
@@ -163,7 +151,7 @@ def test_ask_unknown_persona_is_one_sentence_and_nothing_is_sent(
     fake: FakeServer, subprocess_env: dict[str, str]
 ) -> None:
     write_config({"default_provider": "fake", "providers": {"fake": fake_provider(fake)}})
-    result = run("ask", "--persona", "bard", "hi", env=subprocess_env)
+    result = run_cli("ask", "--persona", "bard", "hi", env=subprocess_env)
     assert result.returncode == 2
     assert "There is no persona named 'bard'; known: coder, editor, tutor." in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
@@ -269,10 +257,12 @@ def test_ask_persona_takes_its_provider_and_model_unless_p_names_another(
     )
     other.on("POST", CHAT, sse_reply(stream_events(["deep"])))
     fake.on("POST", CHAT, sse_reply(stream_events(["here"])))
-    result = run("ask", "--persona", "sage", "--no-save", "why?", env=subprocess_env)
+    result = run_cli("ask", "--persona", "sage", "--no-save", "why?", env=subprocess_env)
     assert result.returncode == 0, result.stderr
     assert other.received("POST", CHAT)[0].json["model"] == "huge"
-    flagged = run("ask", "--persona", "sage", "-p", "fake", "--no-save", "hm", env=subprocess_env)
+    flagged = run_cli(
+        "ask", "--persona", "sage", "-p", "fake", "--no-save", "hm", env=subprocess_env
+    )
     assert flagged.returncode == 0, flagged.stderr
     body = fake.received("POST", CHAT)[0].json
     assert (body["model"], body["messages"][0]["content"]) == ("fake-model", "Think.")

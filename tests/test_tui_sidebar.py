@@ -5,23 +5,11 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from llamachat.store.db import Store
 from llamachat.tui.app import LlamaChatApp
 from llamachat.tui.conversation.prompt import PromptInput
 from llamachat.tui.screens.dialogs import ConfirmScreen, InputScreen
 from llamachat.tui.widgets.footer import KeyFooter
-from tests.tui_helpers import SIZE, configure, make_app, pane, wait_for
-
-
-def seed(*titles: str) -> list[int]:
-    """Conversations with one message each, the last title the newest."""
-    ids = []
-    with Store.open_default() as store:
-        for title in titles:
-            conversation = store.create_conversation(title=title)
-            store.add_message(conversation.id, "user", f"about {title}")
-            ids.append(conversation.id)
-    return ids
+from tests.tui_helpers import SIZE, configure, make_app, pane, seed, wait_for
 
 
 def listed(app: LlamaChatApp) -> list[str]:

@@ -10,8 +10,8 @@ from llamachat.store.db import Store
 from llamachat.store.models import MessageStatus
 from llamachat.tui.app import LlamaChatApp
 from tests.test_tui_disk_full import locked
-from tests.test_tui_sidebar import highlight, seed
-from tests.tui_helpers import SIZE, configure, db_path, pane, wait_for
+from tests.test_tui_sidebar import highlight
+from tests.tui_helpers import SIZE, configure, db_path, pane, seed, wait_for
 
 DEAD_OWNER = f"{socket.gethostname()}:999999999"
 

@@ -3,19 +3,8 @@ the active tab shows its neighbour, and a narrow strip keeps the active title in
 
 from __future__ import annotations
 
-from llamachat.store.db import Store
 from llamachat.tui.app import LlamaChatApp
-from tests.tui_helpers import SIZE, configure, make_app, wait_for
-
-
-def seed(*titles: str) -> list[int]:
-    ids = []
-    with Store.open_default() as store:
-        for title in titles:
-            conversation = store.create_conversation(title=title)
-            store.add_message(conversation.id, "user", f"about {title}")
-            ids.append(conversation.id)
-    return ids
+from tests.tui_helpers import SIZE, configure, make_app, seed, wait_for
 
 
 def strip_text(app: LlamaChatApp) -> str:

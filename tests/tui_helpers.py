@@ -87,3 +87,14 @@ def db_path() -> Path:
     from llamachat import locations
 
     return locations.database_path()
+
+
+def seed(*titles: str) -> list[int]:
+    """Stored conversations with one message each, the last title the newest."""
+    ids = []
+    with Store.open_default() as store:
+        for title in titles:
+            conversation = store.create_conversation(title=title)
+            store.add_message(conversation.id, "user", f"about {title}")
+            ids.append(conversation.id)
+    return ids
