@@ -221,12 +221,16 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
     def collect(self) -> dict[str, Any]:
         """The config as it would be saved, from the values on screen."""
         raw: dict[str, Any] = copy.deepcopy(dict(self.config.raw))
+        shown_at_open = {
+            "default_provider": self.config.default_provider,
+            "theme": self.current_theme,
+        }
         for key in ("default_provider", "theme"):
             value = self._value(f"general--{key}")
-            if value:
-                raw[key] = value
-            else:
+            if not value:
                 raw.pop(key, None)
+            elif key in raw or value != shown_at_open[key]:  # the built-in theme is not copied
+                raw[key] = value
         defaults = dict(raw.get("defaults", {}))
         put(defaults, "system_prompt", self._value("general--system_prompt") or None)
         params = self._params("general").values()
