@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("-s", "--system", help="system prompt")
     add_param_flags(ask)
     ask.add_argument("--no-stream", action="store_true", help="ask for the whole reply at once")
+    ask.add_argument(
+        "--raw", action="store_true", help="on a terminal, print the text, not drawn Markdown"
+    )
     ask.add_argument("--json", action="store_true", help="print one JSON object at the end")
     ask.add_argument(
         "--quiet", "-q", action="store_true", help="print nothing on stderr but errors"
@@ -120,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     show = history_commands.add_parser("show", help="print one conversation")
     show.add_argument("id", type=conversation_id)
     show.add_argument("--json", action="store_true")
+    show.add_argument(
+        "--raw", action="store_true", help="on a terminal, print the text, not drawn Markdown"
+    )
     search = history_commands.add_parser("search", help="full-text search over every message")
     search.add_argument("query")
     search.add_argument("--limit", type=positive, default=20, metavar="N")
