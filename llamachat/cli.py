@@ -164,6 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse files larger than this many megabytes (default 1024; an export of a "
         "million messages is about 650)",
     )
+
+    completion = commands.add_parser(
+        "completion",
+        help="print the shell completion script",
+        description="Print the script that makes SHELL complete llamachat's commands, flags, "
+        'provider and model names and conversation ids. Load it with: eval "$(llamachat '
+        'completion bash)" in ~/.bashrc (zsh: the same in ~/.zshrc), or, for fish, '
+        "llamachat completion fish > ~/.config/fish/completions/llamachat.fish",
+    )
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"))
     return parser
 
 
@@ -216,7 +226,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     raw = list(sys.argv[1:] if argv is None else argv)
-    args = valid_arguments(build_parser().parse_args(_continue_without_id(raw)))
+    parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions: answer, and exit
+        from llamachat.completion import complete
+
+        complete(parser)
+    args = valid_arguments(parser.parse_args(_continue_without_id(raw)))
     try:
         return _run(args)
     except KeyboardInterrupt:  # Ctrl+C anywhere else: a transaction in progress is rolled back
@@ -242,6 +257,11 @@ def _run(args: argparse.Namespace) -> int:
         from llamachat.listing import run_models
 
         return run_models(args)
+    if args.command == "completion":
+        from llamachat.completion import shell_script
+
+        sys.stdout.write(shell_script(args.shell))
+        return 0
     if args.command in ("history", "export", "import"):
         from llamachat import history_cli
 
