@@ -94,9 +94,9 @@ class Console:
         self._printer: MarkdownPrinter | None = None
         self._deferred: list[str] = []  # status lines held while the reply is drawn
         if render and self._escape_out and not json_mode:
-            from llamachat.cli_render import MarkdownPrinter
+            from llamachat.cli_render import MarkdownPrinter, drawable
 
-            self._printer = MarkdownPrinter(out)
+            self._printer = MarkdownPrinter(out) if drawable(out) else None
 
     def text(self, piece: str) -> None:
         """Write a piece of the reply as it arrives; ``OutputClosed`` if the reader left."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, TextIO
@@ -49,6 +50,12 @@ FRAME = 1 / 20
 CODE_THEME = "monokai"
 
 Line = list[Segment]
+
+
+def drawable(out: TextIO) -> bool:
+    """Whether Markdown can be drawn on ``out``: a terminal that moves its cursor (not
+    ``TERM=dumb``, where the text is printed as it is)."""
+    return out.isatty() and os.environ.get("TERM", "") not in ("dumb", "unknown")
 
 
 def terminal_console(out: TextIO) -> Console:

@@ -92,10 +92,11 @@ def run_show(store: Store, args: argparse.Namespace) -> int:
 
     view = store.load(args.id)
     if not args.json and not getattr(args, "raw", False) and sys.stdout.isatty():
-        from llamachat.cli_render import print_conversation
+        from llamachat.cli_render import drawable, print_conversation
 
-        print_conversation(view, sys.stdout)
-        return EXIT_OK
+        if drawable(sys.stdout):
+            print_conversation(view, sys.stdout)
+            return EXIT_OK
     text = to_json(view) if args.json else to_text(view)
     sys.stdout.write(text if args.json else shown_text(text, sys.stdout))
     return EXIT_OK

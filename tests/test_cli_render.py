@@ -38,7 +38,7 @@ def pieces(text: str, size: int = 4) -> list[str]:
 
 
 def spawn_on_a_terminal(
-    env: dict[str, str], *args: str, stderr: int | None = None
+    env: dict[str, str], *args: str, stderr: int | None = None, term: str = "xterm-256color"
 ) -> tuple[subprocess.Popen[bytes], int]:
     """``llamachat ARGS`` with stdout (and stderr unless given) on a new terminal."""
     leader, follower = pty.openpty()
@@ -47,7 +47,7 @@ def spawn_on_a_terminal(
         stdin=subprocess.DEVNULL,
         stdout=follower,
         stderr=follower if stderr is None else stderr,
-        env={**env, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "40"},
+        env={**env, "TERM": term, "COLUMNS": "80", "LINES": "40"},
     )
     os.close(follower)
     return proc, leader
@@ -162,6 +162,14 @@ def test_history_show_draws_markdown_on_a_terminal_and_text_into_a_pipe(
     os.close(leader)
     assert proc.wait(timeout=30) == 0
     assert "```python\r\ndef wade(depth):" in raw
+    # A terminal that cannot move its cursor gets the text, as with --raw.
+    proc, leader = spawn_on_a_terminal(
+        subprocess_env, "history", "show", conversation_id, term="dumb"
+    )
+    dumb = read_until_closed(leader).decode()
+    os.close(leader)
+    assert proc.wait(timeout=30) == 0
+    assert "```python\r\ndef wade(depth):" in dumb and "\x1b[" not in dumb.replace("\\x1b[", "")
 
 
 def drawn(text: str, size: int) -> str:
