@@ -14,7 +14,11 @@ import sys
 import threading
 import time
 
+import pytest
+from rich.syntax import Syntax
+
 from llamachat.cli_render import MarkdownPrinter, terminal_console
+from llamachat.safe_markdown import markdown
 from llamachat.store.db import Store
 from tests.fakeserver import FakeServer, sse_reply, stream_events
 from tests.helpers import read_until_closed
@@ -172,9 +176,24 @@ def test_history_show_draws_markdown_on_a_terminal_and_text_into_a_pipe(
     assert "```python\r\ndef wade(depth):" in dumb and "\x1b[" not in dumb.replace("\\x1b[", "")
 
 
-def drawn(text: str, size: int) -> str:
-    """What the printer writes for ``text`` fed ``size`` characters at a time, every piece
-    drawn (no frame to wait for)."""
+def rendered(text: str, size: int, monkeypatch: pytest.MonkeyPatch) -> int:
+    """How many characters the printer hands to Rich to draw ``text`` fed ``size`` characters
+    at a time, every piece drawn (no frame to wait for): the work, which the bytes written
+    do not show (a tail taller than the screen is cut to it)."""
+    from llamachat import cli_render
+
+    work = [0]
+
+    def counted_markdown(markup: str, code_theme: str) -> object:
+        work[0] += len(markup)
+        return markdown(markup, code_theme)
+
+    def counted_syntax(code: str, *args: object, **kwargs: object) -> object:
+        work[0] += len(code)
+        return Syntax(code, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli_render, "markdown", counted_markdown)
+    monkeypatch.setattr(cli_render, "Syntax", counted_syntax)
     out = io.StringIO()
     console = terminal_console(out)
     console.size = (80, 40)
@@ -182,16 +201,18 @@ def drawn(text: str, size: int) -> str:
     for start in range(0, len(text), size):
         printer.feed(text[start : start + size])
     printer.finish()
-    return out.getvalue()
+    assert out.getvalue().endswith("Paragraph 99 says a few words about herons.\n")
+    return work[0]
 
 
-def test_drawing_grows_linearly_with_the_reply() -> None:
-    """Only the open block is drawn again, never what is finished: twice the reply writes
-    about twice the bytes (redrawing everything per piece wrote four times as much)."""
+def test_drawing_work_grows_linearly_with_the_reply(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the open block is drawn again, never what is finished: twice the reply is about
+    twice the work (rendering everything so far on each piece: four times)."""
     code = "```python\n" + "".join(f"x{i} = {i} * 2  # line {i}\n" for i in range(400))
     prose = "".join(f"Paragraph {i} says a few words about herons.\n\n" for i in range(100))
-    one, two = drawn(code + "```\n\n" + prose, 8), drawn(code * 2 + "```\n\n" + prose * 2, 8)
-    assert 1.7 < len(two) / len(one) < 2.4, (len(one), len(two))
+    one = rendered(code + "```\n\n" + prose, 8, monkeypatch)
+    two = rendered(code * 2 + "```\n\n" + prose * 2, 8, monkeypatch)
+    assert 1.7 < two / one < 2.4, (one, two)
 
 
 def test_status_lines_wait_below_the_drawn_reply() -> None:
