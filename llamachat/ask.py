@@ -222,6 +222,7 @@ def run_ask(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         json_mode=args.json,
         reasoning=getattr(args, "reasoning", False),
+        render=not getattr(args, "raw", False),
     )
     try:
         flag_params(args)  # refused before anything is read, stored or sent

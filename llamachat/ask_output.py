@@ -1,8 +1,9 @@
 """What ``llamachat ask`` reads and writes: the prompt in, the reply and status lines out,
 and the one JSON object of ``--json``.
 
-Untrusted reply text is escaped when stdout is a terminal (an OSC 52 sequence could write
-the clipboard) and passed through unchanged to a pipe or file.
+On a terminal the reply is drawn as Markdown while it streams (:mod:`llamachat.cli_render`;
+``--raw`` prints the text instead); untrusted text is escaped there either way (an OSC 52
+sequence could write the clipboard). Into a pipe or file it passes through unchanged.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    pass
+    from llamachat.cli_render import MarkdownPrinter
 
 
 @dataclass
@@ -69,7 +70,14 @@ class Console:
     """Where ``ask`` writes: reply text to ``out``, one-line status to ``err``."""
 
     def __init__(
-        self, out: TextIO, err: TextIO, *, quiet: bool, json_mode: bool, reasoning: bool = False
+        self,
+        out: TextIO,
+        err: TextIO,
+        *,
+        quiet: bool,
+        json_mode: bool,
+        reasoning: bool = False,
+        render: bool = False,
     ) -> None:
         from llamachat.textsafety import escape_controls
 
@@ -82,12 +90,25 @@ class Console:
         self._escape_err = err.isatty()
         self._escape = escape_controls
         self.ends_with_newline = True
+        #: Draws the reply as Markdown: ``render`` asked for, and stdout is a terminal.
+        self._printer: MarkdownPrinter | None = None
+        self._deferred: list[str] = []  # status lines held while the reply is drawn
+        if render and self._escape_out and not json_mode:
+            from llamachat.cli_render import MarkdownPrinter, drawable
+
+            self._printer = MarkdownPrinter(out) if drawable(out) else None
 
     def text(self, piece: str) -> None:
         """Write a piece of the reply as it arrives; ``OutputClosed`` if the reader left."""
         if self.json_mode or not piece:
             return
         self.end_reasoning()
+        if self._printer is not None:
+            try:
+                self._printer.feed(piece)
+            except OSError:  # the terminal went away
+                raise OutputClosed from None
+            return
         try:
             self.out.write(self._escape(piece) if self._escape_out else piece)
             self.out.flush()
@@ -99,6 +120,8 @@ class Console:
         """Write a piece of the reasoning to stderr, with ``--reasoning`` only."""
         if not self.show_reasoning or not piece:
             return
+        if self._printer is not None and self._shares_terminal():
+            self._printer.hide()  # drawn again below the reasoning with the next text
         self.err.write(self._escape(piece) if self._escape_err else piece)
         self.err.flush()
         self._reasoning_open = not piece.endswith("\n")
@@ -110,8 +133,19 @@ class Console:
             self.err.write("\n")
             self.err.flush()
 
+    def _shares_terminal(self) -> bool:
+        """Whether the Markdown tail is drawn on the terminal stderr writes to."""
+        return self._printer is not None and self._escape_err
+
     def finish_text(self) -> None:
-        """End the reply with a newline."""
+        """End the reply: what is still open is drawn for good, and the line is ended."""
+        if self._printer is not None:
+            with contextlib.suppress(OSError):
+                self._printer.finish()
+            deferred, self._deferred = self._deferred, []
+            for line in deferred:
+                self.error(line)
+            return
         if not self.json_mode and not self.ends_with_newline:
             self.ends_with_newline = True
             with contextlib.suppress(BrokenPipeError):
@@ -127,7 +161,12 @@ class Console:
         """A line on stderr, always (on a terminal, after the reply's line is ended)."""
         from llamachat.textsafety import one_line
 
-        if self._escape_out and self._escape_err:  # both on the terminal: not mid-line
+        printer = self._printer if self._shares_terminal() else None
+        if printer is not None and printer.started and not printer.finished:
+            # Said below the reply once it is drawn whole, not above its last paragraph.
+            self._deferred.append(line)
+            return
+        if printer is None and self._escape_out and self._escape_err:  # not mid-line
             self.finish_text()
         self.end_reasoning()
 

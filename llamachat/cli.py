@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_param_flags(ask)
     ask.add_argument("--no-stream", action="store_true", help="ask for the whole reply at once")
+    ask.add_argument(
+        "--raw", action="store_true", help="on a terminal, print the text, not drawn Markdown"
+    )
     ask.add_argument("--json", action="store_true", help="print one JSON object at the end")
     ask.add_argument(
         "--quiet", "-q", action="store_true", help="print nothing on stderr but errors"
@@ -125,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     show = history_commands.add_parser("show", help="print one conversation")
     show.add_argument("id", type=conversation_id)
     show.add_argument("--json", action="store_true")
+    show.add_argument(
+        "--raw", action="store_true", help="on a terminal, print the text, not drawn Markdown"
+    )
     search = history_commands.add_parser("search", help="full-text search over every message")
     search.add_argument("query")
     search.add_argument("--limit", type=positive, default=20, metavar="N")
@@ -163,6 +169,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse files larger than this many megabytes (default 1024; an export of a "
         "million messages is about 650)",
     )
+
+    completion = commands.add_parser(
+        "completion",
+        help="print the shell completion script",
+        description="Print the script that makes SHELL complete llamachat's commands, flags, "
+        'provider and model names and conversation ids. Load it with: eval "$(llamachat '
+        'completion bash)" in ~/.bashrc (zsh: the same in ~/.zshrc), or, for fish, '
+        "llamachat completion fish > ~/.config/fish/completions/llamachat.fish",
+    )
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"))
     return parser
 
 
@@ -215,7 +231,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     raw = list(sys.argv[1:] if argv is None else argv)
-    args = valid_arguments(build_parser().parse_args(_continue_without_id(raw)))
+    parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions: answer, and exit
+        from llamachat.completion import complete
+
+        complete(parser)
+    args = valid_arguments(parser.parse_args(_continue_without_id(raw)))
     try:
         return _run(args)
     except KeyboardInterrupt:  # Ctrl+C anywhere else: a transaction in progress is rolled back
@@ -241,6 +262,11 @@ def _run(args: argparse.Namespace) -> int:
         from llamachat.listing import run_models
 
         return run_models(args)
+    if args.command == "completion":
+        from llamachat.completion import shell_script
+
+        sys.stdout.write(shell_script(args.shell))
+        return 0
     if args.command in ("history", "export", "import"):
         from llamachat import history_cli
 

@@ -86,10 +86,17 @@ def run_list(store: Store, args: argparse.Namespace) -> int:
 
 @with_store
 def run_show(store: Store, args: argparse.Namespace) -> int:
-    """The active branch of one conversation."""
+    """The active branch of one conversation: drawn as Markdown on a terminal (not with
+    ``--raw``), plain text into a pipe."""
     from llamachat.store.export import to_json, to_text
 
     view = store.load(args.id)
+    if not args.json and not getattr(args, "raw", False) and sys.stdout.isatty():
+        from llamachat.cli_render import drawable, print_conversation
+
+        if drawable(sys.stdout):
+            print_conversation(view, sys.stdout)
+            return EXIT_OK
     text = to_json(view) if args.json else to_text(view)
     sys.stdout.write(text if args.json else shown_text(text, sys.stdout))
     return EXIT_OK

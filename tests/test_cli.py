@@ -354,6 +354,7 @@ def test_ask_escapes_control_sequences_on_a_terminal_only(
             "-m",
             "m",
             "-q",
+            "--raw",  # the text as it came, escaped (drawn Markdown: test_cli_render.py)
             "hi",
         ],
         stdin=subprocess.DEVNULL,

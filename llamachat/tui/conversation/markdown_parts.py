@@ -7,16 +7,14 @@ import asyncio
 from functools import lru_cache
 from typing import Any, Protocol
 
-from markdown_it import MarkdownIt
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
-from rich.console import JustifyMethod, RenderableType
-from rich.markdown import Markdown as RichMarkdown
-from rich.style import Style
+from rich.console import RenderableType
 from rich.syntax import Syntax
 from rich.text import Text
 
+from llamachat.safe_markdown import SafeMarkdown, markdown
 from llamachat.textsafety import escape_controls, one_line
 from llamachat.tui.conversation.drawn import Block
 
@@ -37,35 +35,6 @@ class BlockSink(Protocol):
 
 #: A finished code block up to this many lines is re-highlighted as one piece.
 REHIGHLIGHT_LIMIT = 200
-
-
-#: One parser for every block, with raw HTML off: ``<script>`` or ``<div>`` in a reply is
-#: text to show (Rich's own parser reads it as HTML, which its renderer then drops).
-_PARSER = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
-
-
-class SafeMarkdown(RichMarkdown):
-    """Rich's Markdown parsed by :data:`_PARSER`: raw HTML is shown as typed.
-
-    It sets what ``RichMarkdown.__init__`` sets (a test checks the two agree) rather
-    than calling it, which would build a parser per block (about 1 ms each).
-    """
-
-    def __init__(self, markup: str, code_theme: str = "monokai") -> None:
-        self.markup = markup
-        self.parsed = _PARSER.parse(markup)
-        self.code_theme = code_theme
-        self.justify: JustifyMethod | None = None
-        self.style: str | Style = "none"
-        self.hyperlinks = False
-        self.inline_code_lexer: str | None = None
-        self.inline_code_theme = code_theme
-
-
-def markdown(text: str, code_theme: str) -> RichMarkdown:
-    """A Rich Markdown renderable of untrusted text: escaped, raw HTML and Rich markup shown
-    as typed, links shown, not clickable."""
-    return SafeMarkdown(escape_controls(text), code_theme=code_theme)
 
 
 @lru_cache(maxsize=64)
