@@ -286,18 +286,24 @@ def _heading(parts: Iterable[tuple[str, str]]) -> Text:
 
 def print_conversation(view: ConversationView, out: TextIO) -> None:
     """``history show`` on a terminal: each message's heading, its text as Markdown."""
-    from llamachat.store.export import _speaker, _state, _when  # the transcript's own words
+    from llamachat.store.export import (  # the transcript's own words
+        message_state,
+        speaker,
+        when_written,
+    )
 
     console = terminal_console(out)
     c = view.conversation
     console.print(Text(one_line(c.title, 400) or "Untitled", style="bold"))
-    console.print(Text(f"Created {_when(c.created_at)}", style="dim"))
+    console.print(Text(f"Created {when_written(c.created_at)}", style="dim"))
     if c.system_prompt:
         console.print(Text(f"System prompt: {escape_controls(c.system_prompt)}", style="dim"))
     for m in view.path:
         console.print()
         style = "bold cyan" if m.role == "user" else "bold magenta"
         console.print(
-            _heading([(_speaker(m), style), (f", {_when(m.created_at)}{_state(m)}", "dim")])
+            _heading(
+                [(speaker(m), style), (f", {when_written(m.created_at)}{message_state(m)}", "dim")]
+            )
         )
         print_markdown(m.content, out, console)

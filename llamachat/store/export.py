@@ -50,7 +50,7 @@ def iso(timestamp: float | None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _when(timestamp: float | None) -> str:
+def when_written(timestamp: float | None) -> str:
     try:
         moment = datetime.fromtimestamp(timestamp, UTC)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError, OSError):
@@ -78,7 +78,7 @@ def _used(messages: Sequence[Message], attribute: str) -> list[str]:
     return seen
 
 
-def _speaker(m: Message) -> str:
+def speaker(m: Message) -> str:
     if m.role == "user":
         return "You"
     if m.role == "system":
@@ -87,7 +87,7 @@ def _speaker(m: Message) -> str:
     return f"Assistant ({origin})" if origin else "Assistant"
 
 
-def _state(m: Message) -> str:
+def message_state(m: Message) -> str:
     if m.status == "complete":
         return ""
     status = one_line(str(m.status), 40)
@@ -143,7 +143,7 @@ def to_markdown(view: ConversationView) -> str:
         prompt = escape_controls(c.system_prompt)
         lines += ["> **System prompt:** " + prompt.replace("\n", "\n> "), ""]
     for m in view.path:
-        lines.append(f"## {_speaker(m)} · {_when(m.created_at)}{_state(m)}")
+        lines.append(f"## {speaker(m)} · {when_written(m.created_at)}{message_state(m)}")
         lines.append("")
         if m.reasoning:
             lines += [_markdown_reasoning(m), ""]
@@ -172,11 +172,11 @@ def _markdown_reasoning(m: Message) -> str:
 def to_text(view: ConversationView) -> str:
     """The active branch as plain text."""
     c = view.conversation
-    out = [_title(c.title), f"Created {_when(c.created_at)}", ""]
+    out = [_title(c.title), f"Created {when_written(c.created_at)}", ""]
     if c.system_prompt:
         out += [f"System prompt: {escape_controls(c.system_prompt)}", ""]
     for m in view.path:
-        out.append(f"{_speaker(m)}, {_when(m.created_at)}{_state(m)}:")
+        out.append(f"{speaker(m)}, {when_written(m.created_at)}{message_state(m)}:")
         out.append(escape_controls(m.content))
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
@@ -241,7 +241,7 @@ def to_html(view: ConversationView) -> str:
     c = view.conversation
     title = html.escape(_title(c.title))
     totals = _totals(view.path)
-    facts = [f"Created {_when(c.created_at)}", f"updated {_when(c.updated_at)}"]
+    facts = [f"Created {when_written(c.created_at)}", f"updated {when_written(c.updated_at)}"]
     used = _used(view.path, "provider")
     if used:
         facts.append("providers: " + ", ".join(one_line(name, 80) for name in used))
@@ -268,7 +268,7 @@ def to_html(view: ConversationView) -> str:
         if m.status != "complete":
             note = f"[{one_line(str(m.status), 40)}] {one_line(m.error or '', 400)}"
             state = f' <span class="state">{html.escape(note)}</span>'
-        heading = f"{html.escape(_speaker(m))} · {_when(m.created_at)}{state}"
+        heading = f"{html.escape(speaker(m))} · {when_written(m.created_at)}{state}"
         thoughts = ""
         if m.reasoning:
             thoughts = (
@@ -279,7 +279,7 @@ def to_html(view: ConversationView) -> str:
             f'<article class="{html.escape(one_line(m.role, 20))}"><h2>{heading}</h2>'
             f"{thoughts}{markdown_html(m.content)}</article>"
         )
-    footer = f"Exported by llamachat on {_when(time.time())}."
+    footer = f"Exported by llamachat on {when_written(time.time())}."
     if highlighter.plain_blocks:
         count = highlighter.plain_blocks
         blocks = "1 code block" if count == 1 else f"{count:,} code blocks"
