@@ -13,6 +13,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+from contextlib import suppress
 from pathlib import Path
 
 #: Editors tried, in order, when neither ``$VISUAL`` nor ``$EDITOR`` is set.
@@ -44,8 +45,9 @@ def editor_command() -> list[str]:
 def edit_text(text: str, *, terminal_input: bool = False) -> str:
     """``text`` as the person left it after editing it in their editor.
 
-    With ``terminal_input`` the editor reads the terminal (``/dev/tty``) rather than
-    stdin (``ask -e`` with text piped in). One trailing newline the editor adds is removed.
+    With ``terminal_input`` the editor reads the terminal (``/dev/tty``, where there is
+    one) rather than stdin (``ask -e`` with text piped in). One trailing newline the
+    editor adds is removed.
     """
     command = editor_command()
     shown = Path(command[0]).name
@@ -72,10 +74,8 @@ def _run(command: list[str], shown: str, *, terminal_input: bool) -> int:
     tty = None
     try:
         if terminal_input:
-            try:
+            with suppress(OSError):  # no terminal: a windowed editor still works
                 tty = open("/dev/tty", "rb")  # noqa: SIM115 - closed below
-            except OSError:
-                raise EditorFailed("There is no terminal for the editor to run in.") from None
         return subprocess.run(command, stdin=tty, check=False).returncode
     except FileNotFoundError:
         raise EditorFailed(f"The editor {shown} was not found: check $VISUAL or $EDITOR.") from None
