@@ -13,6 +13,7 @@ import mimetypes
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,19 +34,19 @@ class FileRefused(ValueError):
     """A file cannot be attached; the message is the sentence to show."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TextFile:
     """A text file to send: the name shown above it and its text."""
 
     name: str
     text: str
 
-    @property
+    @cached_property
     def block(self) -> str:
         """The file as it goes into the prompt: its name, then its text in a fence."""
         return f"{self.name}\n{fenced(self.text, language_of(self.name))}"
 
-    @property
+    @cached_property
     def tokens(self) -> int:
         """About how many tokens the file takes in the prompt."""
         return estimate_text(self.block)

@@ -173,14 +173,20 @@ class TestTextFiles:
         app = make_app()
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
+            before = pane(app).status.context_used
+            assert before is not None
             pane(app).attach_file(str(tmp_path / "a.txt"))
             pane(app).attach_file(str(tmp_path / "b.log"))
             attachments = pane(app).attachments
             await wait_for(lambda: len(attachments.query(Chip)) == 2, pilot)
+            # the context meter counts what is attached
+            await wait_for(lambda: pane(app).status.context_used == before + 12 + 4, pilot)
             await pilot.press(*"look", "shift+tab")  # the chips sit just above the prompt
             assert isinstance(app.focused, Chip) and "b.log" in str(app.focused.render())
             await pilot.press("delete")
             await wait_for(lambda: len(attachments.query(Chip)) == 1, pilot)
+            await wait_for(lambda: isinstance(focused(app), Chip), pilot)  # the next chip
+            assert attachments.labels() == ["📄 a.txt · ~6 tokens"]
             await pilot.click(Chip)  # a click removes one too
             await wait_for(lambda: not attachments.display, pilot)
             await wait_for(lambda: focused(app) is pane(app).prompt, pilot)

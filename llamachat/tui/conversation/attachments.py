@@ -51,6 +51,9 @@ class Attachments(HorizontalGroup):
     Attachments { height: auto; padding: 0 2; color: $accent; }
     """
 
+    class Changed(Message):
+        """An attachment was added or removed."""
+
     @dataclass
     class Chosen(Message):
         """The person gave a file or image to attach (``reference``), or none (remove all)."""
@@ -122,17 +125,24 @@ class Attachments(HorizontalGroup):
         if len(self._names) != len(self.images):  # images set directly
             self._names = [_image_name(image) for image in self.images]
         self.display = bool(self.images or self.files)
-        if not self.is_attached:
-            return
-        focused = self.app.focused
-        chips = list(self.children)
-        at = chips.index(focused) if focused is not None and focused in chips else None
-        self.remove_children()
+        self.post_message(self.Changed())
+        if self.is_attached:
+            focused = self.app.focused
+            chips = list(self.children)
+            at = chips.index(focused) if focused is not None and focused in chips else None
+            self.call_later(self._redraw, at)  # in order with the changes before and after
+
+    async def _redraw(self, focused_at: int | None) -> None:
+        """Draw the chips again; the focus goes to the chip now where the focused one was,
+        or to the prompt below when none is left."""
+        await self.remove_children()
         chips = [chip for _, chip in self._chips()]
-        self.mount_all(chips)
-        if at is not None and chips:  # a chip had the focus: the one now in its place has it
-            self.call_after_refresh(chips[min(at, len(chips) - 1)].focus)
-        elif at is not None and self.parent is not None:  # the last one went: the prompt
+        await self.mount_all(chips)
+        if focused_at is None:
+            return
+        if chips:
+            chips[min(focused_at, len(chips) - 1)].focus()
+        elif self.parent is not None:
             after = list(self.parent.children)[self.parent.children.index(self) + 1 :]
             following = next((widget for widget in after if widget.focusable), None)
             if following is not None:

@@ -204,6 +204,10 @@ class ChatPane(Attaching, Vertical):
         # releases the anchor (the view stops following); at the bottom following resumes.
         messages.scroll_to(y=messages.scroll_y + event.pages * page, animate=False, immediate=True)
 
+    def on_attachments_changed(self, event: Attachments.Changed) -> None:
+        event.stop()
+        self.update_meter()  # the files attached count in the next request
+
     def on_prompt_input_problem(self, event: PromptInput.Problem) -> None:
         event.stop()
         self.show_notice(event.sentence, error=True)
@@ -397,7 +401,8 @@ class ChatPane(Attaching, Vertical):
 
     def update_meter(self) -> None:
         """The status bar's context meter for the branch shown and the draft being typed."""
-        measured = self.session.meter(self.prompt.text, self._tokens)
+        draft = with_files(self.prompt.text, self.attachments.files)
+        measured = self.session.meter(draft, self._tokens)
         s = self.status
         s.context_used, s.context_window = measured.used, measured.window
         s.context_estimated = measured.estimated
