@@ -177,10 +177,33 @@ def test_recent_prompts_this_conversation_first_each_once_and_bounded(tmp_path: 
         store._db.set_trace_callback(statements.append)
         store.recent_prompts(here.id, 5)
         store._db.set_trace_callback(None)
-        assert len(statements) == 2
-        for sql in statements:  # each walks an index backwards and stops at the limit
-            plan = " ".join(str(row[-1]) for row in store._read(f"EXPLAIN QUERY PLAN {sql}"))
-            assert "TEMP B-TREE" not in plan and "LIMIT 5" in sql, plan
-        assert "USING INDEX messages_by_conversation" in " ".join(
-            str(row[-1]) for row in store._read(f"EXPLAIN QUERY PLAN {statements[0]}")
-        )
+        assert len(statements) == 2 and all("LIMIT 5" in sql for sql in statements)
+        plan = " ".join(str(row[-1]) for row in store._read(f"EXPLAIN QUERY PLAN {statements[0]}"))
+        assert "USING INDEX messages_by_conversation" in plan and "TEMP B-TREE" not in plan
+
+
+def test_recalling_costs_the_same_whatever_the_size_of_the_conversation(tmp_path: Path) -> None:
+    """The work (SQLite's instructions, counted) does not grow with the messages stored, also
+    when the conversation open holds all the newest ones."""
+    steps = []
+    for size in (2_000, 20_000):
+        with Store(tmp_path / f"{size}.db") as store:
+            there, here = store.create_conversation(), store.create_conversation()
+            store.add_message(there.id, "user", "elsewhere")
+            with store.transaction(bulk=True) as db:
+                db.executemany(
+                    "INSERT INTO messages (conversation_id, role, content, created_at) "
+                    "VALUES (?, ?, ?, 0)",
+                    ((here.id, ("user", "assistant")[i % 2], f"p{i}") for i in range(size)),
+                )
+            ticks = [0]
+
+            def tick(ticks: list[int] = ticks) -> int:
+                ticks[0] += 1
+                return 0
+
+            store._db.set_progress_handler(tick, 100)  # one tick per 100 instructions
+            assert store.recent_prompts(here.id, 5)[0] == f"p{size - 2}"
+            store._db.set_progress_handler(None, 0)
+            steps.append(ticks[0])
+    assert steps[0] == steps[1] and steps[1] < 10, steps

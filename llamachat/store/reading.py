@@ -168,10 +168,12 @@ class ReadingMixin(StoreBase):
                 "AND content != '' AND length(content) <= ? ORDER BY id DESC LIMIT ?",
                 (conversation_id, RECALLED_CHARS, limit),
             )
+        # Every conversation's, this one's included (listed once, above): leaving them out
+        # would walk past all of them when this conversation holds the newest messages.
         rows += self._read(
-            "SELECT content FROM messages WHERE role = 'user' AND conversation_id IS NOT ? "
+            "SELECT content FROM messages WHERE role = 'user' "
             "AND content != '' AND length(content) <= ? ORDER BY id DESC LIMIT ?",
-            (conversation_id, RECALLED_CHARS, limit),
+            (RECALLED_CHARS, limit),
         )
         return list(dict.fromkeys(row[0] for row in rows))[:limit]
 
