@@ -154,7 +154,7 @@ async def _converse(
             for file in files or ():  # -f: each must fit the model's context
                 too_big = too_large(file, session.context_rules(), session.params.max_tokens)
                 if too_big is not None:
-                    console.error(too_big.replace("it was not attached", "nothing was sent"))
+                    console.error(f"{too_big} Nothing was sent.")
                     return EXIT_USAGE
             try:
                 if conversation is None:

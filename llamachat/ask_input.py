@@ -46,7 +46,7 @@ def read_files(paths: list[str]) -> list[TextFile]:
         try:
             files.append(read_text_file(Path(path).expanduser()))
         except FileRefused as error:
-            raise AskInputError(str(error)) from None
+            raise AskInputError(f"{error} Nothing was sent.") from None
     return files
 
 
@@ -75,6 +75,6 @@ def _from_editor(text: str) -> str:
     from llamachat.editor import EditorFailed, edit_text
 
     try:
-        return edit_text(text, terminal_input=not sys.stdin.isatty())
+        return edit_text(text, terminal=True)
     except EditorFailed as error:
         raise AskInputError(f"{error} Nothing was sent.") from None

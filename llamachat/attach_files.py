@@ -95,11 +95,11 @@ def read_text_file(path: Path) -> TextFile:
             "attached can be: attach a part of it."
         )
     if b"\0" in data:
-        raise FileRefused(f"{name} is not a text file (it holds binary data): it was not attached.")
+        raise FileRefused(f"{name} is not a text file: it holds binary data.")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise FileRefused(f"{name} is not UTF-8 text: it was not attached.") from None
+        raise FileRefused(f"{name} is not text in UTF-8.") from None
     return TextFile(name, text)
 
 
@@ -122,7 +122,7 @@ def too_large(file: TextFile, rules: ContextRules | None, max_tokens: int | None
         return None
     return (
         f"{file.name} is about {tokens:,} tokens, more than the {room:,} this model's "
-        f"{rules.window:,}-token context leaves for a prompt: it was not attached."
+        f"{rules.window:,}-token context leaves for a prompt."
     )
 
 

@@ -12,6 +12,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 from contextlib import suppress
 from pathlib import Path
@@ -42,12 +43,12 @@ def editor_command() -> list[str]:
     raise EditorFailed("No editor found: set $VISUAL or $EDITOR to the editor you use.")
 
 
-def edit_text(text: str, *, terminal_input: bool = False) -> str:
+def edit_text(text: str, *, terminal: bool = False) -> str:
     """``text`` as the person left it after editing it in their editor.
 
-    With ``terminal_input`` the editor reads the terminal (``/dev/tty``, where there is
-    one) rather than stdin (``ask -e`` with text piped in). One trailing newline the
-    editor adds is removed.
+    With ``terminal`` the editor runs on the terminal (``/dev/tty``, where there is
+    one) whatever stdin and stdout are (``ask -e``, piped in or out). One trailing
+    newline the editor adds is removed.
     """
     command = editor_command()
     shown = Path(command[0]).name
@@ -56,7 +57,7 @@ def edit_text(text: str, *, terminal_input: bool = False) -> str:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
-        code = _run([*command, str(path)], shown, terminal_input=terminal_input)
+        code = _run([*command, str(path)], shown, terminal=terminal)
         if code != 0:
             raise EditorFailed(f"The editor ({shown}) exited with status {code}: nothing changed.")
         try:
@@ -70,13 +71,17 @@ def edit_text(text: str, *, terminal_input: bool = False) -> str:
     return edited[:-1] if edited.endswith("\n") and not text.endswith("\n") else edited
 
 
-def _run(command: list[str], shown: str, *, terminal_input: bool) -> int:
+def _run(command: list[str], shown: str, *, terminal: bool) -> int:
     tty = None
     try:
-        if terminal_input:
+        if terminal:
             with suppress(OSError):  # no terminal: a windowed editor still works
-                tty = open("/dev/tty", "rb")  # noqa: SIM115 - closed below
-        return subprocess.run(command, stdin=tty, check=False).returncode
+                tty = open("/dev/tty", "r+b", buffering=0)  # noqa: SIM115 - closed below
+        # The editor reads and draws on the terminal, not on a pipe it would be fed from
+        # or its screen written into (``echo notes | llamachat ask -e > reply.md``).
+        # With no terminal at all, what it prints goes to stderr, never into the reply.
+        screen = tty if tty is not None else (sys.stderr if terminal else None)
+        return subprocess.run(command, stdin=tty, stdout=screen, check=False).returncode
     except FileNotFoundError:
         raise EditorFailed(f"The editor {shown} was not found: check $VISUAL or $EDITOR.") from None
     except PermissionError:

@@ -90,7 +90,7 @@ def test_a_file_too_large_for_the_context_is_refused_with_its_tokens(
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "llamachat: big.txt is about 2,005 tokens, more than the 759 this model's 1,024-token "
-        "context leaves for a prompt: nothing was sent."
+        "context leaves for a prompt. Nothing was sent."
     )
     assert fake.received("POST") == []
 
@@ -102,7 +102,10 @@ def test_binary_and_missing_files_are_refused_in_one_sentence(
     url = f"{fake.url}/v1"
     binary = run("ask", "--base-url", url, "-f", str(tmp_path / "x.bin"), "hi", env=subprocess_env)
     assert binary.returncode == 2
-    assert "x.bin is not a text file (it holds binary data)" in binary.stderr
+    assert (
+        binary.stderr
+        == "llamachat: x.bin is not a text file: it holds binary data. Nothing was sent.\n"
+    )
     missing = run(
         "ask", "--base-url", url, "-f", str(tmp_path / "no.txt"), "hi", env=subprocess_env
     )
@@ -115,6 +118,7 @@ def editor_script(folder: Path, body: str, code: int = 0) -> str:
     script = folder / "ed.py"
     script.write_text(
         f"#!{sys.executable}\nimport pathlib, sys\n"
+        "print('editor screen')\n"
         f"pathlib.Path(sys.argv[1]).write_text({body!r})\nsys.exit({code})\n"
     )
     script.chmod(0o755)
@@ -132,6 +136,7 @@ def test_ask_e_sends_what_the_editor_saved(
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert fake.received("POST")[0].json["messages"][-1]["content"] == "written\nin the editor"
+    assert "editor screen" not in result.stdout  # the reply alone, whatever the editor drew
 
 
 def test_ask_e_with_a_failing_editor_sends_nothing(
@@ -143,8 +148,8 @@ def test_ask_e_with_a_failing_editor_sends_nothing(
         stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=30,
     )  # fmt: skip
     assert result.returncode == 2
-    assert result.stderr == (
-        "llamachat: The editor (ed.py) exited with status 1: nothing changed. Nothing was sent.\n"
+    assert result.stderr.splitlines()[-1] == (
+        "llamachat: The editor (ed.py) exited with status 1: nothing changed. Nothing was sent."
     )
     assert fake.received("POST") == []
 

@@ -215,15 +215,12 @@ class TestTextFiles:
             pane(app).attach_file(str(big))
             assert notice(app) == (
                 "big.log is about 2,505 tokens, more than the 375 this model's 512-token "
-                "context leaves for a prompt: it was not attached."
+                "context leaves for a prompt."
             )
             pane(app).attach_file(str(blob))
-            assert (
-                notice(app)
-                == "data.bin is not a text file (it holds binary data): it was not attached."
-            )
+            assert notice(app) == "data.bin is not a text file: it holds binary data."
             pane(app).attach_file(str(latin))
-            assert notice(app) == "old.txt is not UTF-8 text: it was not attached."
+            assert notice(app) == "old.txt is not text in UTF-8."
             pane(app).attach_file(str(tmp_path / "missing.txt"))
             assert "There is no file" in notice(app)
             assert pane(app).attachments.files == []
