@@ -30,6 +30,14 @@ _BACKTICKS = re.compile(r"`+")
 _LANGUAGE = re.compile(r"[a-z0-9+#-]{1,12}")
 
 
+_IMAGE_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
 class FileRefused(ValueError):
     """A file cannot be attached; the message is the sentence to show."""
 
@@ -60,6 +68,20 @@ def is_image(path_text: str) -> bool:
         return True
     mime, _ = mimetypes.guess_type(text)
     return bool(mime and mime.startswith("image/"))
+
+
+def sniffed_image(path: Path) -> str | None:
+    """The image type of the file at ``path`` by its first bytes (PNG, JPEG, GIF, WebP),
+    for an image whose name does not say so; ``None`` for anything else."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(12)
+    except OSError:
+        return None
+    for magic, mime in _IMAGE_MAGIC:
+        if head.startswith(magic):
+            return mime
+    return "image/webp" if head[:4] == b"RIFF" and head[8:12] == b"WEBP" else None
 
 
 def language_of(name: str) -> str:

@@ -224,9 +224,14 @@ class TestTextFiles:
             pane(app).attach_file(str(tmp_path / "missing.txt"))
             assert "There is no file" in notice(app)
             assert pane(app).attachments.files == []
-            pane(app).on_attachments_chosen(type(pane(app).attachments).Chosen(str(image)))
+            chosen = type(pane(app).attachments).Chosen
+            pane(app).on_attachments_chosen(chosen(str(image)))
             assert len(pane(app).attachments.images) == 1  # an image stays an image
-            assert pane(app).attachments.labels() == ["🖼 square.png"]
+            unnamed = tmp_path / "screenshot"  # no extension: its bytes say PNG
+            unnamed.write_bytes(image.read_bytes())
+            pane(app).on_attachments_chosen(chosen(str(unnamed)))
+            assert pane(app).attachments.labels() == ["🖼 square.png", "🖼 screenshot"]
+            assert pane(app).attachments.images[1].startswith("data:image/png;base64,")
 
 
 def test_the_editor_temp_file_is_private_and_removed(

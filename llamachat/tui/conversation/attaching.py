@@ -11,8 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llamachat.attach_files import FileRefused, is_image, read_text_file, too_large
-from llamachat.images import ImageError, image_reference
+from llamachat.attach_files import (
+    FileRefused,
+    is_image,
+    read_text_file,
+    sniffed_image,
+    too_large,
+)
+from llamachat.images import ImageError, image_data_uri, image_reference
 from llamachat.tui.conversation.attachments import Attachments
 
 if TYPE_CHECKING:
@@ -50,15 +56,25 @@ class Attaching:
         elif is_image(reference):
             self.attach_image(reference)
         else:
-            self.attach_file(reference)
+            mime = sniffed_image(Path(reference).expanduser())
+            if mime is not None:  # an image whose name does not say so
+                self.attach_image(reference, mime)
+            else:
+                self.attach_file(reference)
 
-    def attach_image(self, path_text: str) -> None:
-        """Attach the image file or https URL ``path_text`` if the model accepts images."""
+    def attach_image(self, path_text: str, mime: str | None = None) -> None:
+        """Attach the image file or https URL ``path_text`` if the model accepts images
+        (``mime``: the type of a file whose name does not tell it)."""
         try:
             refused = self.session.images_refused([path_text], IMAGES_REMEDY)
             if refused is None:
                 name = None if "://" in path_text else Path(path_text).name
-                self.attachments.add(image_reference(path_text), name)
+                reference = (
+                    image_data_uri(Path(path_text).expanduser(), mime)
+                    if mime
+                    else image_reference(path_text)
+                )
+                self.attachments.add(reference, name)
             else:
                 self.show_notice(refused, error=True)
         except ImageError as error:
