@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 #: What to do about images the model does not take, said after why.
 IMAGES_REMEDY = (
-    "pick a model that does (Ctrl+L), or remove the images (Ctrl+O, then an empty path) "
-    "to send text only."
+    "pick a model that does (Ctrl+L), or remove the images (Shift+Tab to their chips, "
+    "then Delete) to send text only."
 )
 
 
