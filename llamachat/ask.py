@@ -19,13 +19,13 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 from llamachat.adhoc import is_adhoc, stored_provider_name
+from llamachat.ask_input import AskInputError, gather_prompt, read_files
 from llamachat.ask_output import (
     AskOutcome,
     Console,
     OutputClosed,
     PromptTooLarge,
     describe_event,
-    read_prompt,
     silence_stdout,
 )
 from llamachat.exit_codes import (
@@ -38,6 +38,7 @@ from llamachat.exit_codes import (
 from llamachat.interrupts import Interrupts
 
 if TYPE_CHECKING:
+    from llamachat.attach_files import TextFile
     from llamachat.store.db import Store
 
 
@@ -69,7 +70,9 @@ async def _converse(
     console: Console,
     images: list[str] | None = None,
     interrupts: Interrupts | None = None,
+    files: list[TextFile] | None = None,
 ) -> int:
+    from llamachat.attach_files import too_large
     from llamachat.chat import ParamsDropped, ReplyNotSaved, ReplyStarted
     from llamachat.cli_args import LAST_CONVERSATION, flag_params
     from llamachat.config import load_config
@@ -157,6 +160,11 @@ async def _converse(
             )
             if refused is not None:
                 raise ProviderError(ErrorKind.UNSUPPORTED, refused)
+            for file in files or ():  # -f: each must fit the model's context
+                too_big = too_large(file, session.context_rules(), session.params.max_tokens)
+                if too_big is not None:
+                    console.error(f"{too_big} Nothing was sent.")
+                    return EXIT_USAGE
             try:
                 if conversation is None:
                     created = session.ensure_conversation()
@@ -235,7 +243,11 @@ def run_ask(args: argparse.Namespace) -> int:
         console.error(str(error))
         return EXIT_USAGE
     try:
-        prompt = read_prompt(args.prompt)
+        files = read_files(getattr(args, "files", None) or [])
+        prompt = gather_prompt(args.prompt, editor=getattr(args, "editor", False), files=files)
+    except AskInputError as error:
+        console.error(str(error))
+        return EXIT_USAGE
     except KeyboardInterrupt:
         console.error("interrupted while reading the prompt: nothing was sent.")
         return EXIT_INTERRUPTED
@@ -250,7 +262,7 @@ def run_ask(args: argparse.Namespace) -> int:
 
     async def converse() -> int:
         interrupts.install()
-        return await _converse(args, prompt, outcome, console, images, interrupts)
+        return await _converse(args, prompt, outcome, console, images, interrupts, files)
 
     try:
         code = asyncio.run(converse())

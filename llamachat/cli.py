@@ -94,6 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH_OR_URL",
         help="send an image file or https:// URL with the prompt (repeatable; vision models)",
     )
+    ask.add_argument(
+        "-f",
+        "--file",
+        dest="files",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="send a text file with the prompt, as a fenced block with its name (repeatable)",
+    )
+    ask.add_argument(
+        "-e",
+        "--editor",
+        action="store_true",
+        help="with no prompt given: write it in $VISUAL or $EDITOR",
+    )
     ask.add_argument("--no-save", action="store_true", help="do not store this exchange")
     ask.add_argument(
         "--context-overflow",
@@ -105,7 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--reasoning", action="store_true", help="print the model's reasoning on stderr"
     )
-    ask.add_argument("prompt", nargs="*", help="the prompt; absent or - reads stdin")
+    ask.add_argument(
+        "prompt",
+        nargs="*",
+        help="the prompt; absent or - reads stdin; text piped in with a prompt is sent after it",
+    )
 
     providers = commands.add_parser(
         "providers", help="list providers, their base URL and whether a key is present"

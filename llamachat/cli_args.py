@@ -98,7 +98,7 @@ def flag_params(args: argparse.Namespace) -> GenerationParams:
 
 
 #: Arguments that name files: undecodable bytes in them are part of the name.
-_PATH_ARGUMENTS = frozenset({"file", "output", "images"})
+_PATH_ARGUMENTS = frozenset({"file", "files", "output", "images"})
 
 
 def _valid_text(value: object) -> object:

@@ -82,9 +82,11 @@ def _https_url(text: str) -> str:
     return text
 
 
-def image_data_uri(path: Path) -> str:
-    """The file at ``path`` as a ``data:`` URI, or :class:`ImageError` saying why not."""
-    mime, _ = mimetypes.guess_type(path.name)
+def image_data_uri(path: Path, mime: str | None = None) -> str:
+    """The file at ``path`` as a ``data:`` URI, or :class:`ImageError` saying why not
+    (``mime``: its type, known from its content; else its name says)."""
+    if mime is None:
+        mime, _ = mimetypes.guess_type(path.name)
     if not mime or not mime.startswith("image/"):
         raise ImageError(f"{path.name} is not an image (png, jpeg, gif or webp).")
     try:

@@ -12,6 +12,9 @@ from llamachat.store.base import StoreBase
 from llamachat.store.models import Branch, Conversation, ConversationView, Message, Totals
 from llamachat.store.rows import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, conversation_of, message_of
 
+#: The longest prompt recalled with Up (a pasted file is not worth browsing through).
+RECALLED_CHARS = 20_000
+
 
 class ReadingMixin(StoreBase):
     """Conversations and their branches, as read from the store."""
@@ -152,6 +155,27 @@ class ReadingMixin(StoreBase):
                 break
             leaf = child[0][0]
         self.set_active_leaf(rows[0][0], leaf)
+
+    def recent_prompts(self, conversation_id: int | None, limit: int) -> list[str]:
+        """Prompts typed before, newest first: those of ``conversation_id`` first, then those
+        of every conversation; each text once, at most ``limit`` of them, none longer than
+        :data:`RECALLED_CHARS`. Two index walks from the newest message back, each
+        stopping at ``limit`` rows: as fast with a million messages as with ten."""
+        rows: list[Any] = []
+        if conversation_id is not None:
+            rows += self._read(
+                "SELECT content FROM messages WHERE conversation_id = ? AND role = 'user' "
+                "AND content != '' AND length(content) <= ? ORDER BY id DESC LIMIT ?",
+                (conversation_id, RECALLED_CHARS, limit),
+            )
+        # Every conversation's, this one's included (listed once, above): leaving them out
+        # would walk past all of them when this conversation holds the newest messages.
+        rows += self._read(
+            "SELECT content FROM messages WHERE role = 'user' "
+            "AND content != '' AND length(content) <= ? ORDER BY id DESC LIMIT ?",
+            (RECALLED_CHARS, limit),
+        )
+        return list(dict.fromkeys(row[0] for row in rows))[:limit]
 
     def _update_conversation(self, conversation_id: int, sql: str, args: Sequence[Any]) -> None:
         with self._write() as db:

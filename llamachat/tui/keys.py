@@ -24,6 +24,7 @@ CHAINS: tuple[tuple[str, ...], ...] = (
     ("PromptInput", "ChatPane", "MainScreen", "LlamaChatApp"),
     ("MessageView", "ChatPane", "MainScreen", "LlamaChatApp"),
     ("EarlierRow", "ChatPane", "MainScreen", "LlamaChatApp"),
+    ("Chip", "ChatPane", "MainScreen", "LlamaChatApp"),
     ("ConversationList", "Sidebar", "MainScreen", "LlamaChatApp"),
 )
 

@@ -19,31 +19,28 @@ from textual.containers import Vertical
 from textual.message import Message as TextualMessage
 from textual.timer import Timer
 
+from llamachat.attach_files import with_files
 from llamachat.context.tokens import TokenCache
-from llamachat.images import ImageError, image_reference
 from llamachat.session import ChatSession, ResumeOrPay
 from llamachat.store.db import StoreError
 from llamachat.store.health import not_sent
 from llamachat.store.models import Message, MessageStatus
+from llamachat.tui.conversation.attaching import IMAGES_REMEDY, Attaching
 from llamachat.tui.conversation.attachments import Attachments
 from llamachat.tui.conversation.message import MessageView
 from llamachat.tui.conversation.message_list import LOAD, MessageList
 from llamachat.tui.conversation.notice import Notice
 from llamachat.tui.conversation.prompt import PromptInput
+from llamachat.tui.conversation.recall import RECALL_LIMIT
 from llamachat.tui.conversation.replies import ReplyDrawer
 from llamachat.tui.themes import code_style
 from llamachat.tui.unsaved import repeats, told_if_refused
 from llamachat.tui.widgets.status_bar import PaneStatus
 
-#: What to do about images the model does not take, said after why.
-IMAGES_REMEDY = (
-    "pick a model that does (Ctrl+L), or remove the images (Ctrl+O, then an empty path) "
-    "to send text only."
-)
 BUSY = "A reply is still arriving: press Esc to stop it first."
 
 
-class ChatPane(Vertical):
+class ChatPane(Attaching, Vertical):
     """A conversation being read and written."""
 
     DEFAULT_CSS = """
@@ -54,7 +51,7 @@ class ChatPane(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop", "Stop", show=True, id="pane.stop"),
         Binding("ctrl+r", "regenerate", "Regenerate", show=True, id="pane.regenerate"),
-        Binding("ctrl+o", "attach", "Image", show=False, id="pane.attach"),
+        Binding("ctrl+o", "attach", "Attach", show=False, id="pane.attach"),
     ]
 
     @dataclass
@@ -85,7 +82,9 @@ class ChatPane(Vertical):
         self.earlier = self.messages.earlier
         self.notice = Notice(id="notice")
         self.attachments = Attachments(id="attachments")
-        self.prompt = PromptInput(id="prompt", keymap=session.workspace.keymap)
+        self.prompt = PromptInput(
+            id="prompt", recall=self._recalled, keymap=session.workspace.keymap
+        )
         self.replies = ReplyDrawer(self)
         self._draft_timer: Timer | None = None
         self._meter_timer: Timer | None = None
@@ -208,6 +207,23 @@ class ChatPane(Vertical):
         # releases the anchor (the view stops following); at the bottom following resumes.
         messages.scroll_to(y=messages.scroll_y + event.pages * page, animate=False, immediate=True)
 
+    def on_attachments_changed(self, event: Attachments.Changed) -> None:
+        event.stop()
+        self.update_meter()  # the files attached count in the next request
+
+    def on_prompt_input_problem(self, event: PromptInput.Problem) -> None:
+        event.stop()
+        self.show_notice(event.sentence, error=True)
+
+    def _recalled(self) -> list[str]:
+        """Earlier prompts for Up: this conversation's first, then every conversation's."""
+        store = self.session.store
+        if store is None:
+            return []
+        with suppress(StoreError):
+            return store.recent_prompts(self.session.conversation_id, RECALL_LIMIT)
+        return []
+
     def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
         event.stop()
         self.submit(event.text)
@@ -223,7 +239,8 @@ class ChatPane(Vertical):
             if refused is not None:
                 self.show_notice(refused, error=True)
                 return  # the text and the images stay where they are
-            sending = session.send(text, self.attachments.images, keep_unsaved=False)
+            sent = with_files(text, self.attachments.files)
+            sending = session.send(sent, self.attachments.images, keep_unsaved=False)
         except StoreError as error:  # a full disk, say: the prompt stays where it is
             self.show_notice(not_sent(str(error)), error=True)
             return
@@ -231,6 +248,7 @@ class ChatPane(Vertical):
             self.show_notice(f"{error}", error=True)
             return
         images = self.attachments.take()
+        self.attachments.take_files()
         self.prompt.remove_sent(text)
         if sending.draft_set_aside is not None and not self.prompt.text:
             self.prompt.show_text(sending.draft_set_aside)
@@ -242,9 +260,9 @@ class ChatPane(Vertical):
                 session.store.save_draft(session.conversation_id, self.prompt.text)
         if session.store is None:  # nothing is stored: show the prompt ourselves
             self.messages.append(
-                Message(0, 0, None, "user", text, tuple(images), created_at=time.time())
+                Message(0, 0, None, "user", sent, tuple(images), created_at=time.time())
             )
-        self.replies.start(sending.events, rebuild=sending.branching, user_text=text, resuming=None)
+        self.replies.start(sending.events, rebuild=sending.branching, user_text=sent, resuming=None)
 
     def action_regenerate(self) -> None:
         """Ask again for the last reply (the old one is kept as a branch)."""
@@ -343,32 +361,6 @@ class ChatPane(Vertical):
 
     # --- attachments, notices, drafts ---------------------------------------------
 
-    def action_attach(self) -> None:
-        """Ask for an image path or URL to send with the next prompt."""
-        self.attachments.ask()
-
-    def on_attachments_chosen(self, event: Attachments.Chosen) -> None:
-        event.stop()
-        self.attach_image(event.reference) if event.reference else self.clear_attachments()
-
-    def attach_image(self, path_text: str) -> None:
-        """Attach the image file or https URL ``path_text`` if the model accepts images."""
-        try:
-            refused = self.session.images_refused([path_text], IMAGES_REMEDY)
-            if refused is None:
-                self.attachments.add(image_reference(path_text))
-            else:
-                self.show_notice(refused, error=True)
-        except ImageError as error:
-            self.show_notice(str(error), error=True)
-        except Exception as error:  # a provider that cannot be built
-            self.show_notice(f"{error}", error=True)
-
-    def clear_attachments(self) -> None:
-        """Drop the images attached to the next prompt."""
-        self.attachments.clear()
-        self.notice.hide()
-
     def show_notice(self, text: str, *, error: bool = False, retry: bool = False) -> None:
         """A line above the prompt (an error sentence, a ``retry`` countdown, an editing hint)."""
         self.notice.say(text, error=error, retry=retry)
@@ -412,7 +404,8 @@ class ChatPane(Vertical):
 
     def update_meter(self) -> None:
         """The status bar's context meter for the branch shown and the draft being typed."""
-        measured = self.session.meter(self.prompt.text, self._tokens)
+        draft = with_files(self.prompt.text, self.attachments.files)
+        measured = self.session.meter(draft, self._tokens)
         s = self.status
         s.context_used, s.context_window = measured.used, measured.window
         s.context_estimated = measured.estimated

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -11,6 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.keys import format_key
 from textual.message import Message
 from textual.widgets import TextArea
+
+from llamachat.tui.conversation.recall import PromptHistory
 
 #: Keys that insert a newline instead of sending. Shift+Enter works where the terminal
 #: reports it (kitty keyboard protocol, WezTerm, foot, recent xterm); Ctrl+J and
@@ -31,7 +33,14 @@ class PromptInput(TextArea):
         Binding("ctrl+j", "newline", "Newline", show=False, id="prompt.newline"),
         Binding("pageup", "read_back(-1)", "Read back", show=False, id="prompt.read_back"),
         Binding("pagedown", "read_back(1)", "Read on", show=False, id="prompt.read_on"),
+        Binding("ctrl+g", "compose", "Editor", show=False, id="prompt.editor"),
     ]
+
+    @dataclass
+    class Problem(Message):
+        """Something the person asked for could not be done (one sentence to show)."""
+
+        sentence: str
 
     @dataclass
     class ReadBack(Message):
@@ -51,7 +60,12 @@ class PromptInput(TextArea):
             return self.prompt
 
     def __init__(
-        self, text: str = "", *, id: str | None = None, keymap: Mapping[str, str] | None = None
+        self,
+        text: str = "",
+        *,
+        id: str | None = None,
+        recall: Callable[[], list[str]] | None = None,
+        keymap: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(
             text,
@@ -62,6 +76,8 @@ class PromptInput(TextArea):
             highlight_cursor_line=False,
             placeholder="Message Llama…  (Enter sends · Ctrl+J or Alt+Enter: new line)",
         )
+        #: Earlier prompts, recalled with Up at the first line and Down at the last.
+        self.prompts = PromptHistory(recall)
         keymap = keymap or {}
         #: Keys that send, and keys that add a line, after the ``[keymap]``.
         self.submit_keys = tuple(keymap.get("prompt.submit", "enter").split(","))
@@ -78,12 +94,53 @@ class PromptInput(TextArea):
     def action_submit(self) -> None:
         """Send the prompt (nothing happens when it is blank)."""
         if self.text.strip():
+            self.prompts.reset()
             self.post_message(self.Submitted(self, self.text))
 
     def show_text(self, text: str) -> None:
         """Replace the prompt's text, the cursor at its end, ready to type on."""
+        self.prompts.reset()
+        self._show(text)
+
+    def _show(self, text: str) -> None:
         self.load_text(text)
         self.move_cursor(self.document.end)
+
+    def recall(self, older: bool) -> bool:
+        """Show the prompt before (``older``) or after the one shown, when the cursor is on
+        the first (or last) row; ``False`` when it is not, or there is none."""
+        at = self.cursor_location
+        if not self.selection.is_empty:
+            return False
+        if older and not self.navigator.is_first_wrapped_line(at):
+            return False
+        if not older and not self.navigator.is_last_wrapped_line(at):
+            return False
+        text = self.prompts.older(self.text) if older else self.prompts.newer()
+        if text is None:
+            return False
+        self._show(text)
+        return True
+
+    def action_compose(self) -> None:
+        """Write the prompt in ``$VISUAL`` or ``$EDITOR``: what it saves becomes the draft."""
+        from textual.app import SuspendNotSupported
+
+        from llamachat.editor import EditorFailed, edit_text
+
+        try:
+            if self.app.is_headless:  # no terminal to hand over (tests, scripts)
+                text = edit_text(self.text)
+            else:
+                with self.app.suspend():
+                    text = edit_text(self.text)
+        except SuspendNotSupported:
+            self.post_message(self.Problem("This terminal cannot hand the screen to an editor."))
+        except EditorFailed as error:
+            self.post_message(self.Problem(str(error)))
+        else:
+            self.show_text(text)
+        self.focus()
 
     def remove_sent(self, sent: str) -> None:
         """Clear ``sent`` from the prompt, keeping whatever was typed after Enter."""
@@ -99,6 +156,10 @@ class PromptInput(TextArea):
         self.insert("\n")
 
     async def _on_key(self, event: events.Key) -> None:
+        if event.key in ("up", "down") and self.recall(event.key == "up"):
+            event.stop()
+            event.prevent_default()
+            return
         if event.key in self.submit_keys or event.key in self.newline_keys:
             event.stop()
             event.prevent_default()

@@ -50,14 +50,25 @@ KEYS: list[tuple[str, list[tuple[str, str, str]]]] = [
                 "regenerate the last reply (the old one stays as a branch)",
                 "pane.regenerate",
             ),
-            ("Ctrl+O", "attach an image (models that accept images)", "pane.attach"),
+            (
+                "Ctrl+O",
+                "attach a text file or an image (images: models that accept them)",
+                "pane.attach",
+            ),
+            ("Ctrl+G", "write the prompt in $VISUAL / $EDITOR", "prompt.editor"),
+            ("Up / Down", "earlier prompts (at the first / last line): this chat's, then all", ""),
             (
                 "PgUp",
                 "read back (the prompt keeps focus); earlier messages load at the top",
                 "prompt.read_back",
             ),
             ("PgDn", "read on; at the bottom the view follows the reply again", "prompt.read_on"),
-            ("Shift+Tab / Tab", "focus the messages, newest first, then back to the prompt", ""),
+            (
+                "Shift+Tab / Tab",
+                "focus the attachment chips and the messages, then back to the prompt",
+                "",
+            ),
+            ("Delete or Enter on a chip", "remove that attachment (or click it)", "chip.remove"),
         ],
     ),
     (
