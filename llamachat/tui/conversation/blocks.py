@@ -94,7 +94,9 @@ class BlockSplitter:
 
     def open_span(self) -> tuple[int, int]:
         """Where :meth:`open_text` lies in the whole text."""
-        return (self._text_start if self._text else self._at), self._at + len(self._partial)
+        if not self._text:
+            return self._at, self._at + len(self._partial)
+        return self._text_start, self._at + len(self._partial) - (0 if self._partial else 1)
 
     def feed(self, text: str) -> list[BlockEvent]:
         """Take more text; returns the events for every line it completed."""

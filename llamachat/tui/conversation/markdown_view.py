@@ -138,9 +138,9 @@ class MarkdownView(Widget):
         if not self._growing:
             if window.cut == 0:
                 self._blocks.remove(row)
-                self._layout_width = -1
-            else:
+            else:  # its new text may take another line: the lines below it move
                 row.renderable, row.strips, row.width = window.row(), None, -1
+            self._layout_width = -1
             self._changed()
             return
         width = self.size.width
