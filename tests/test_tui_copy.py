@@ -280,3 +280,20 @@ async def test_the_palette_copies_the_selection(
         await pilot.press("down", "enter")
         await wait_for(out.exists, pilot)
         assert out.read_text() == "def f("
+
+
+async def test_the_prompts_own_selection_is_copied_through_the_tool_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = fake_tool(tmp_path, monkeypatch, "wl-copy")
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = pane(app).prompt
+        await wait_for(lambda: app.focused is prompt, pilot)
+        await pilot.press(*"a draft", "ctrl+j", *"on two lines")
+        prompt.select_all()
+        await pilot.press("ctrl+c")
+        await wait_for(out.exists, pilot)
+        assert out.read_text() == "a draft\non two lines"
+        assert prompt.text == "a draft\non two lines"  # copied, not sent or cleared

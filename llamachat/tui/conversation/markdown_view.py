@@ -15,7 +15,6 @@ selection, which copies the text they draw (see
 
 from __future__ import annotations
 
-import asyncio
 from bisect import bisect_right
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
@@ -25,13 +24,11 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from rich.theme import Theme
-from textual.containers import ScrollableContainer
 from textual.geometry import Offset, Size
 from textual.selection import Selection
 from textual.strip import Strip
-from textual.widget import Widget
 
-from llamachat.tui.conversation.big_text import BIG, INITIAL, MORE, STEP, TextWindow
+from llamachat.tui.conversation.big_text import BIG
 from llamachat.tui.conversation.blocks import (
     MAX_OPEN_TEXT,
     BlockSplitter,
@@ -41,6 +38,7 @@ from llamachat.tui.conversation.blocks import (
     TextBlock,
 )
 from llamachat.tui.conversation.drawn import Block
+from llamachat.tui.conversation.partly_drawn import FRAME, PartlyDrawn
 from llamachat.tui.conversation.selectable import mark, source_of
 
 if TYPE_CHECKING:
@@ -48,10 +46,8 @@ if TYPE_CHECKING:
 
     from llamachat.tui.conversation.markdown_parts import CodeBlock
 
-FRAME = 1 / 30
 
-
-class MarkdownView(Widget):
+class MarkdownView(PartlyDrawn):
     """Markdown that can be appended to while it streams, or set whole."""
 
     DEFAULT_CSS = """
@@ -94,85 +90,12 @@ class MarkdownView(Widget):
         self.streaming = False
         #: The keyboard copy mode's cursor (a drawn line and character), when on.
         self.cursor: Offset | None = None
-        self._floor = 0  # text before this is not drawn by the blocks being added
-        #: A huge text is drawn a part at a time, from its end (see big_text).
-        self.window: TextWindow | None = None
-        self._window_row: Block | None = None
         self._insert_at: int | None = None
-        self._window_target = 0
-        self._growing = False
         if len(text) > BIG:
-            self.window = TextWindow(text)
-            self._window_row = self.add_block(self.window.row())
+            self.start_window(text)
         elif text:
             self._apply(self._splitter.feed(text))
             self._apply(self._splitter.close())
-
-    def on_mount(self) -> None:
-        if self.window is not None and not self.window.ready:
-            self.run_worker(self._prepare_window(), group="window")
-
-    async def _prepare_window(self) -> None:
-        assert self.window is not None
-        await asyncio.to_thread(self.window.prepare)
-        self.show_more(INITIAL)
-
-    @property
-    def hidden(self) -> int:
-        """Characters of a huge text not drawn yet (0: all of it is drawn)."""
-        return self.window.cut if self.window is not None else 0
-
-    def show_more(self, chars: int = MORE) -> None:
-        """Draw ``chars`` more of a huge text, above what is drawn, a step per frame."""
-        if self.window is None or not self.window.ready:
-            return
-        self._window_target = len(self.window.text) - self.window.cut + chars
-        if not self._growing:
-            self._grow()
-
-    def _grow(self) -> None:
-        window, row = self.window, self._window_row
-        assert window is not None and row is not None
-        shown = len(window.text) - window.cut
-        self._growing = window.cut > 0 and shown < self._window_target
-        if not self._growing:
-            if window.cut == 0:
-                self._blocks.remove(row)
-            else:  # its new text may take another line: the lines below it move
-                row.renderable, row.strips, row.width = window.row(), None, -1
-            self._layout_width = -1
-            self._changed()
-            return
-        width = self.size.width
-        before = None
-        if width:
-            self._layout(width)
-            before = self._height
-        self._insert_at = self._blocks.index(row) + 1
-        try:
-            cut, part = window.cut, window.earlier(STEP)
-            self._floor = window.cut  # a code block's fence opened again is not the text's
-            splitter = BlockSplitter(base=window.cut - (len(part) - (cut - window.cut)))
-            self._apply([*splitter.feed(part), *splitter.close()])
-        finally:
-            self._insert_at, self._floor = None, 0
-        self._layout_width = -1
-        if before is not None:
-            self._layout(width)
-            self._keep_place(self._height - before)
-        self._changed()
-        self.set_timer(FRAME, self._grow)
-
-    def _keep_place(self, added: int) -> None:
-        """Text drawn above the reader's place moves it down: scroll along, unless the list
-        is following its end."""
-        parent = self.parent
-        if (
-            added
-            and isinstance(parent, ScrollableContainer)
-            and not getattr(parent, "following", True)
-        ):
-            parent.scroll_to(y=parent.scroll_y + added, animate=False, immediate=True)
 
     def _markdown(self, text: str) -> RichMarkdown:
         # Markdown-it, Rich's Markdown and Pygments load with the first text drawn, not at
