@@ -128,7 +128,10 @@ class MessageList(VerticalScroll):
         view = event.view
         if event.action == "copy":  # while it streams, what has arrived so far
             text = view.text or view.message.content
-            copy_text(self.app, text, "The reply so far" if view.streaming else "Message")
+            if not text:
+                self.notify("Nothing to copy yet: no text has arrived.")
+            else:
+                copy_text(self.app, text, "The reply so far" if view.streaming else "Message")
         elif event.action == "copy_code":
             blocks, number = view.code_blocks, event.argument
             if 1 <= number <= len(blocks):
