@@ -107,8 +107,12 @@ async def test_a_drag_across_two_messages_selects_their_text_as_written() -> Non
         x, y = line_of(reply, "Sure, here")
         selected_style = app.screen.get_component_rich_style("screen--selection")
         segments = list(reply.render_line(y))
+        assert segments[0].text.startswith("Sure")
         assert segments[0].style is not None
         assert segments[0].style.bgcolor == selected_style.bgcolor
+        # The text keeps its own colour on it (Textual's "transparent" foreground, made
+        # whole, is the background colour: selected text was drawn invisible).
+        assert segments[0].style.color not in (None, segments[0].style.bgcolor)
 
 
 async def test_a_double_click_selects_a_word_and_a_triple_click_a_line() -> None:

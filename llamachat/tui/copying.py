@@ -99,6 +99,7 @@ class SaveCopy(ModalScreen[Path | None]):
     SaveCopy { align: center middle; }
     SaveCopy > Vertical { width: 72; height: auto; padding: 1 2; background: $panel;
         border: round $warning; }
+    SaveCopy Label { width: 100%; margin-bottom: 1; }
     SaveCopy Horizontal { height: auto; margin-top: 1; }
     SaveCopy Button { margin-right: 2; }
     """

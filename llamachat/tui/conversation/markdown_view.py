@@ -358,7 +358,9 @@ class MarkdownView(PartlyDrawn):
             # it calls this directly: lines painted without them cost a quarter less CPU
             # while streaming (their styles are shared, not one per line).
             return strips[line] if self._painting else strips[line].apply_offsets(0, y)
-        style = self.screen.get_component_rich_style("screen--selection")
+        # Its background only: the foreground Textual declares is "transparent", which made
+        # whole is the background colour (selected text drawn invisible in 256 colours).
+        style = Style(bgcolor=self.screen.get_component_rich_style("screen--selection").bgcolor)
         return mark(strips[line], y, selection, style, cursor)
 
     _painting = False
