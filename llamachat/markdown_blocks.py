@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
 #: An open text block longer than this is cut at its last line break, so one
@@ -24,9 +24,15 @@ MAX_OPEN_TEXT = 4096
 
 @dataclass(frozen=True, slots=True)
 class TextBlock:
-    """A finished run of Markdown (paragraphs, lists, tables, headings...)."""
+    """A finished run of Markdown (paragraphs, lists, tables, headings...).
+
+    ``start`` and ``end`` (in every event) are where it lies in the whole text fed, for
+    mapping a selection back to the text; they take no part in comparisons.
+    """
 
     text: str
+    start: int = field(default=0, compare=False)
+    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +40,8 @@ class CodeStart:
     """A fenced code block opened; ``language`` is the first word of the info string."""
 
     language: str
+    start: int = field(default=0, compare=False)  # the fence line
+    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +49,17 @@ class CodeLines:
     """Complete lines of the open code block."""
 
     lines: tuple[str, ...]
+    start: int = field(default=0, compare=False)
+    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class CodeEnd:
     """The open code block closed (or the stream ended inside it)."""
+
+    #: The closing fence line (empty when the stream ended inside the block).
+    start: int = field(default=0, compare=False)
+    end: int = field(default=0, compare=False)
 
 
 BlockEvent = TextBlock | CodeStart | CodeLines | CodeEnd
@@ -54,11 +68,15 @@ BlockEvent = TextBlock | CodeStart | CodeLines | CodeEnd
 class BlockSplitter:
     """Feed it text as it arrives; it returns the blocks that became final."""
 
-    def __init__(self) -> None:
+    def __init__(self, base: int = 0) -> None:
+        """``base``: where the first text fed lies in the whole text (a part of a huge one)."""
         self._partial = ""
         self._text: list[str] = []
         self._text_size = 0
         self._fence: tuple[str, int] | None = None  # (character, length) while inside code
+        #: Where the partial line starts in the whole text fed, and the open text block.
+        self._at = base
+        self._text_start = base
 
     @property
     def partial_line(self) -> str:
@@ -73,6 +91,16 @@ class BlockSplitter:
             return self._partial
         return "\n".join(self._text) + ("\n" + self._partial if self._partial else "")
 
+    def partial_span(self) -> tuple[int, int]:
+        """Where :attr:`partial_line` lies in the whole text."""
+        return self._at, self._at + len(self._partial)
+
+    def open_span(self) -> tuple[int, int]:
+        """Where :meth:`open_text` lies in the whole text."""
+        if not self._text:
+            return self._at, self._at + len(self._partial)
+        return self._text_start, self._at + len(self._partial) - (0 if self._partial else 1)
+
     def feed(self, text: str) -> list[BlockEvent]:
         """Take more text; returns the events for every line it completed."""
         if not text:
@@ -81,20 +109,26 @@ class BlockSplitter:
         self._partial = pieces.pop()
         events: list[BlockEvent] = []
         code: list[str] = []
+        code_start = at = self._at
         for line in pieces:
+            end = at + len(line)
             if self._fence is not None:
                 if self._closes(line):
                     if code:
-                        events.append(CodeLines(tuple(code)))
+                        events.append(CodeLines(tuple(code), code_start, at - 1))
                         code = []
-                    events.append(CodeEnd())
+                    events.append(CodeEnd(at, end))
                     self._fence = None
                 else:
+                    if not code:
+                        code_start = at
                     code.append(line)
-                continue
-            self._text_line(line, events)
+            else:
+                self._text_line(line, events, at)
+            at = end + 1
+        self._at = at
         if code:
-            events.append(CodeLines(tuple(code)))
+            events.append(CodeLines(tuple(code), code_start, at - 1))
         if self._fence is None and self._text_size > MAX_OPEN_TEXT:
             self._flush_text(events)
         return events
@@ -102,29 +136,36 @@ class BlockSplitter:
     def close(self) -> list[BlockEvent]:
         """The stream ended: everything still open becomes final."""
         events: list[BlockEvent] = []
+        at, end = self.partial_span()
         if self._fence is not None:
             if self._partial and not self._closes(self._partial):
-                events.append(CodeLines((self._partial,)))
-            events.append(CodeEnd())
+                events.append(CodeLines((self._partial,), at, end))
+                at = end
+            events.append(CodeEnd(at, end))
             self._fence = None
         elif self._partial:
-            self._text.append(self._partial)
+            self._text_line(self._partial, events, at, fences=False)
         self._partial = ""
+        self._at = end
         self._flush_text(events)
         return events
 
-    def _text_line(self, line: str, events: list[BlockEvent]) -> None:
-        fence = _FENCE.match(line)
+    def _text_line(
+        self, line: str, events: list[BlockEvent], at: int, *, fences: bool = True
+    ) -> None:
+        fence = _FENCE.match(line) if fences else None
         if fence and not (fence.group(2)[0] == "`" and "`" in fence.group(3)):
             self._flush_text(events)
             marker = fence.group(2)
             self._fence = (marker[0], len(marker))
             info = fence.group(3).strip()
-            events.append(CodeStart(info.split()[0] if info else ""))
+            events.append(CodeStart(info.split()[0] if info else "", at, at + len(line)))
             return
         if not line.strip():
             self._flush_text(events)
             return
+        if not self._text:
+            self._text_start = at
         self._text.append(line)
         self._text_size += len(line) + 1
 
@@ -134,7 +175,8 @@ class BlockSplitter:
 
     def _flush_text(self, events: list[BlockEvent]) -> None:
         if self._text:
-            events.append(TextBlock("\n".join(self._text)))
+            text = "\n".join(self._text)
+            events.append(TextBlock(text, self._text_start, self._text_start + len(text)))
             self._text = []
             self._text_size = 0
 

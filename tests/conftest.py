@@ -26,6 +26,9 @@ PROVIDER_ENV = (
     "http_proxy",
     "https_proxy",
     "all_proxy",
+    # No test reaches the real clipboard (copies try wl-copy and xclip when these are set).
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
 )
 
 

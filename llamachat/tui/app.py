@@ -28,6 +28,7 @@ from llamachat.tui.commands import LlamaCommands
 from llamachat.tui.config_keeper import ConfigKeeper
 from llamachat.tui.conversation.message import MessageView
 from llamachat.tui.conversation.pane import ChatPane
+from llamachat.tui.copying import Copying
 from llamachat.tui.dialog_actions import DialogActions
 from llamachat.tui.screens.main import MainScreen
 from llamachat.tui.tabs import ConversationTabs
@@ -40,7 +41,7 @@ from llamachat.tui.widgets.status_bar import StatusBar
 from llamachat.workspace import Workspace
 
 
-class LlamaChatApp(DialogActions, App[None]):
+class LlamaChatApp(Copying, DialogActions, App[None]):
     """Chat with Llama 3.1 through the provider you pay for."""
 
     TITLE = "llamachat"

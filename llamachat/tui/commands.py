@@ -39,6 +39,8 @@ ACTIONS: list[tuple[str, str, str]] = [
     ("Stop the reply", "stop", "Keep what arrived, marked interrupted"),
     ("Close tab", "close_tab", "Close the current conversation tab"),
     ("Change theme", "change_theme", "Pick a colour theme"),
+    ("Copy selected text", "copy_selection", "As written: Markdown, code without decorations"),
+    ("Save the last copy to a file", "save_copy", "For terminals that drop clipboard copies"),
 ]
 
 

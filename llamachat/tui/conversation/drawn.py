@@ -14,10 +14,18 @@ from textual.strip import Strip
 class Block:
     """One rendered piece of the view, with its strips cached for one width."""
 
-    __slots__ = ("code", "renderable", "strips", "width")
+    __slots__ = ("code", "renderable", "source", "strips", "width")
 
-    def __init__(self, renderable: RenderableType, code: bool = False) -> None:
+    def __init__(
+        self,
+        renderable: RenderableType,
+        code: bool = False,
+        source: tuple[int, int] | None = None,
+    ) -> None:
         self.renderable = renderable
         self.code = code
+        #: Where the text it draws lies in the message's text (None: a badge, a label...):
+        #: a selection of its lines is copied as that text, not as the drawn glyphs.
+        self.source = source
         self.strips: list[Strip] | None = None
         self.width = -1

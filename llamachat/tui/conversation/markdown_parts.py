@@ -26,7 +26,13 @@ class BlockSink(Protocol):
 
     code_theme: str
 
-    def add_block(self, renderable: RenderableType, *, code: bool = False) -> Block: ...
+    def add_block(
+        self,
+        renderable: RenderableType,
+        *,
+        code: bool = False,
+        source: tuple[int, int] | None = None,
+    ) -> Block: ...
 
     def merge_blocks(self, parts: list[Block], renderable: RenderableType) -> None: ...
 
@@ -48,14 +54,17 @@ def _lexer(language: str) -> Lexer | None:
 class CodeBlock:
     """A fenced code block: its source, and the blocks of the view that draw it."""
 
-    def __init__(self, view: BlockSink, language: str, number: int) -> None:
+    def __init__(
+        self, view: BlockSink, language: str, number: int, fence: tuple[int, int] | None = None
+    ) -> None:
         self.view = view
         self.language = language or "text"
         self.number = number
         self.lines: list[str] = []
         self._syntax = self._make_syntax()
         # The language is the fence's info string: untrusted, like the code.
-        view.add_block(Text(f"[{number}] {one_line(self.language, 40)}", style="dim"), code=True)
+        label = Text(f"[{number}] {one_line(self.language, 40)}", style="dim")
+        view.add_block(label, code=True, source=fence)  # selected, it is the fence line
         self._parts: list[Block] = []
 
     def _make_syntax(self) -> Syntax:
@@ -85,15 +94,18 @@ class CodeBlock:
         text.rstrip()
         return text
 
-    def add_lines(self, lines: tuple[str, ...]) -> None:
-        """Complete lines, highlighted in one lexer pass and drawn once."""
+    def add_lines(self, lines: tuple[str, ...], source: tuple[int, int] | None = None) -> None:
+        """Complete lines (``source``: where they lie in the message), highlighted in one
+        lexer pass and drawn once."""
         self.lines.extend(lines)
-        self._parts.append(self.view.add_block(self.highlight("\n".join(lines)), code=True))
+        drawn = self.highlight("\n".join(lines))
+        self._parts.append(self.view.add_block(drawn, code=True, source=source))
 
-    def finish(self) -> None:
-        """The block is complete; a streamed block of modest size is re-highlighted whole
-        off the event loop, so multi-line strings and comments come out right."""
-        self.view.add_block(Text(""))
+    def finish(self, fence: tuple[int, int] | None = None) -> None:
+        """The block is complete (``fence``: where its closing line lies); a streamed block
+        of modest size is re-highlighted whole off the event loop, so multi-line strings
+        and comments come out right."""
+        self.view.add_block(Text(""), source=fence)
         if len(self._parts) > 1 and len(self.lines) <= REHIGHLIGHT_LIMIT:
             self.view.run_worker(self._rehighlight(), group="rehighlight")
 

@@ -6,14 +6,16 @@ the live tail (the open paragraph, or the unfinished line of a code block) is
 rendered again, at most once per frame. Code arrives line by line from the
 :class:`~llamachat.tui.conversation.blocks.BlockSplitter` and is highlighted in batches as
 it completes, so an 8,000-token reply with a 1,500-line code block costs the
-same per token at its end as at its start. Textual draws only the visible
-lines. Text is escaped before drawing: Rich markup in a reply shows as typed,
-and control characters never reach the terminal.
+same per token at its end as at its start. Textual draws only the visible lines
+(a huge text is drawn a part at a time: see
+:mod:`~llamachat.tui.conversation.partly_drawn`). Text is escaped before drawing: Rich
+markup in a reply shows as typed, and control characters never reach the terminal. Its
+lines take part in Textual's selection, which copies the text they draw (see
+:mod:`~llamachat.tui.conversation.selectable`).
 """
 
 from __future__ import annotations
 
-import asyncio
 from bisect import bisect_right
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
@@ -23,12 +25,11 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from rich.theme import Theme
-from textual.containers import ScrollableContainer
-from textual.geometry import Size
+from textual.geometry import Offset, Region, Size
+from textual.selection import Selection
 from textual.strip import Strip
-from textual.widget import Widget
 
-from llamachat.tui.conversation.big_text import BIG, INITIAL, MORE, STEP, TextWindow
+from llamachat.tui.conversation.big_text import BIG
 from llamachat.tui.conversation.blocks import (
     MAX_OPEN_TEXT,
     BlockSplitter,
@@ -38,16 +39,16 @@ from llamachat.tui.conversation.blocks import (
     TextBlock,
 )
 from llamachat.tui.conversation.drawn import Block
+from llamachat.tui.conversation.partly_drawn import FRAME, PartlyDrawn
+from llamachat.tui.conversation.selectable import mark, source_of
 
 if TYPE_CHECKING:
     from rich.markdown import Markdown as RichMarkdown
 
     from llamachat.tui.conversation.markdown_parts import CodeBlock
 
-FRAME = 1 / 30
 
-
-class MarkdownView(Widget):
+class MarkdownView(PartlyDrawn):
     """Markdown that can be appended to while it streams, or set whole."""
 
     DEFAULT_CSS = """
@@ -88,82 +89,14 @@ class MarkdownView(Widget):
         self.code_blocks: list[CodeBlock] = []
         self.text_parts: list[str] = [text] if text else []
         self.streaming = False
-        #: A huge text is drawn a part at a time, from its end (see big_text).
-        self.window: TextWindow | None = None
-        self._window_row: Block | None = None
+        #: The keyboard copy mode's cursor (a drawn line and character), when on.
+        self.cursor: Offset | None = None
         self._insert_at: int | None = None
-        self._window_target = 0
-        self._growing = False
         if len(text) > BIG:
-            self.window = TextWindow(text)
-            self._window_row = self.add_block(self.window.row())
+            self.start_window(text)
         elif text:
             self._apply(self._splitter.feed(text))
             self._apply(self._splitter.close())
-
-    def on_mount(self) -> None:
-        if self.window is not None and not self.window.ready:
-            self.run_worker(self._prepare_window(), group="window")
-
-    async def _prepare_window(self) -> None:
-        assert self.window is not None
-        await asyncio.to_thread(self.window.prepare)
-        self.show_more(INITIAL)
-
-    @property
-    def hidden(self) -> int:
-        """Characters of a huge text not drawn yet (0: all of it is drawn)."""
-        return self.window.cut if self.window is not None else 0
-
-    def show_more(self, chars: int = MORE) -> None:
-        """Draw ``chars`` more of a huge text, above what is drawn, a step per frame."""
-        if self.window is None or not self.window.ready:
-            return
-        self._window_target = len(self.window.text) - self.window.cut + chars
-        if not self._growing:
-            self._grow()
-
-    def _grow(self) -> None:
-        window, row = self.window, self._window_row
-        assert window is not None and row is not None
-        shown = len(window.text) - window.cut
-        self._growing = window.cut > 0 and shown < self._window_target
-        if not self._growing:
-            if window.cut == 0:
-                self._blocks.remove(row)
-                self._layout_width = -1
-            else:
-                row.renderable, row.strips, row.width = window.row(), None, -1
-            self._changed()
-            return
-        width = self.size.width
-        before = None
-        if width:
-            self._layout(width)
-            before = self._height
-        self._insert_at = self._blocks.index(row) + 1
-        try:
-            splitter = BlockSplitter()
-            self._apply([*splitter.feed(window.earlier(STEP)), *splitter.close()])
-        finally:
-            self._insert_at = None
-        self._layout_width = -1
-        if before is not None:
-            self._layout(width)
-            self._keep_place(self._height - before)
-        self._changed()
-        self.set_timer(FRAME, self._grow)
-
-    def _keep_place(self, added: int) -> None:
-        """Text drawn above the reader's place moves it down: scroll along, unless the list
-        is following its end."""
-        parent = self.parent
-        if (
-            added
-            and isinstance(parent, ScrollableContainer)
-            and not getattr(parent, "following", True)
-        ):
-            parent.scroll_to(y=parent.scroll_y + added, animate=False, immediate=True)
 
     def _markdown(self, text: str) -> RichMarkdown:
         # Markdown-it, Rich's Markdown and Pygments load with the first text drawn, not at
@@ -224,11 +157,13 @@ class MarkdownView(Widget):
         if self._code is not None:
             partial = self._splitter.partial_line
             tail_size = len(partial)
-            self._set_tail(self._code.highlight(partial) if partial else None, code=True)
+            highlighted = self._code.highlight(partial) if partial else None
+            self._set_tail(highlighted, code=True, source=self._splitter.partial_span())
         else:
             tail = self._splitter.open_text()
             tail_size = len(tail)
-            self._set_tail(self._markdown(tail) if tail else None)
+            span = self._splitter.open_span()
+            self._set_tail(self._markdown(tail) if tail else None, source=span)
         # A huge unfinished line is redrawn less often, so redraws stay linear overall.
         self._interval = FRAME * max(1.0, tail_size / MAX_OPEN_TEXT)
         self._changed()
@@ -236,24 +171,33 @@ class MarkdownView(Widget):
     def _apply(self, events: Sequence[object]) -> None:
         for event in events:
             if isinstance(event, TextBlock):
-                self.add_block(self._markdown(event.text))
+                self.add_block(self._markdown(event.text), source=(event.start, event.end))
                 self.add_block(Text(""))
             elif isinstance(event, CodeStart):
                 from llamachat.tui.conversation.markdown_parts import CodeBlock  # see _markdown
 
-                self._code = CodeBlock(self, event.language, len(self.code_blocks) + 1)
+                number, fence = len(self.code_blocks) + 1, (event.start, event.end)
+                self._code = CodeBlock(self, event.language, number, fence)
                 self.code_blocks.append(self._code)
             elif isinstance(event, CodeLines) and self._code is not None:
-                self._code.add_lines(event.lines)
+                self._code.add_lines(event.lines, (event.start, event.end))
             elif isinstance(event, CodeEnd) and self._code is not None:
-                self._code.finish()
+                self._code.finish((event.start, event.end))
                 self._code = None
 
     # --- blocks -------------------------------------------------------------------
 
-    def add_block(self, renderable: RenderableType, *, code: bool = False) -> Block:
-        """Append a finished block (before the live tail and any footer)."""
-        block = Block(renderable, code)
+    def add_block(
+        self,
+        renderable: RenderableType,
+        *,
+        code: bool = False,
+        source: tuple[int, int] | None = None,
+    ) -> Block:
+        """Append a finished block (before the live tail and any footer) that draws
+        ``source``, a span of :attr:`text`."""
+        shown = source is not None and source[0] >= self._floor
+        block = Block(renderable, code, source if shown else None)
         if self._insert_at is not None:  # drawing an earlier part of a huge text
             self._blocks.insert(self._insert_at, block)
             self._insert_at += 1
@@ -308,15 +252,22 @@ class MarkdownView(Widget):
         """Replace consecutive ``parts`` with one block drawing ``renderable``."""
         if not parts:
             return
-        first = parts[0]
+        first, spans = parts[0], [p.source for p in parts if p.source is not None]
         first.renderable, first.strips, first.width = renderable, None, -1
+        first.source = (spans[0][0], spans[-1][1]) if spans else None
         doomed = {id(p) for p in parts[1:]}
         self._blocks = [b for b in self._blocks if id(b) not in doomed]
         self._layout_width = -1  # offsets after the merged block all move
         self._changed()
 
-    def _set_tail(self, renderable: RenderableType | None, *, code: bool = False) -> None:
-        self._tail = None if renderable is None else Block(renderable, code)
+    def _set_tail(
+        self,
+        renderable: RenderableType | None,
+        *,
+        code: bool = False,
+        source: tuple[int, int] | None = None,
+    ) -> None:
+        self._tail = None if renderable is None else Block(renderable, code, source)
 
     def _changed(self) -> None:
         if self.is_mounted:
@@ -399,4 +350,38 @@ class MarkdownView(Widget):
         else:
             index = bisect_right(self._starts, y) - 1
             strips, line = self._strips_for(self._blocks[index], width), y - self._starts[index]
-        return strips[line] if line < len(strips) else Strip.blank(width, self.rich_style)
+        if line >= len(strips):
+            return Strip.blank(width, self.rich_style)
+        selection, cursor = self.text_selection, self.cursor
+        if selection is None and cursor is None:
+            # Only Textual's hit test (where a press or drag lands) reads the offsets, and
+            # it calls this directly: lines painted without them cost a quarter less CPU
+            # while streaming (their styles are shared, not one per line).
+            return strips[line] if self._painting else strips[line].apply_offsets(0, y)
+        # Its background only: the foreground Textual declares is "transparent", which made
+        # whole is the background colour (selected text drawn invisible in 256 colours).
+        style = Style(bgcolor=self.screen.get_component_rich_style("screen--selection").bgcolor)
+        return mark(strips[line], y, selection, style, cursor)
+
+    _painting = False
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._painting = True
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._painting = False
+
+    # --- selection ----------------------------------------------------------------------
+
+    def drawn(self) -> list[tuple[Block, list[Strip]]]:
+        """Every block, the live tail last, with its lines as drawn."""
+        width = self.size.width
+        self._layout(width)
+        blocks = [*self._blocks, *([self._tail] if self._tail is not None else [])]
+        return [(block, self._strips_for(block, width)) for block in blocks]
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The text the selected lines draw (Markdown as written, code as it is)."""
+        text = source_of(self.drawn(), self.text, selection)
+        return (text, "\n\n") if text else None

@@ -7,17 +7,23 @@ import time
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.containers import ScrollableContainer
+from textual.geometry import Offset, Region
 from textual.message import Message as TextualMessage
+from textual.selection import Selection
 from textual.timer import Timer
 
 from llamachat.numbers import dollars
 from llamachat.store.models import Branch, Message, MessageStatus
 from llamachat.textsafety import one_line
 from llamachat.tui.conversation.markdown_view import MarkdownView
+from llamachat.tui.conversation.selectable import word_at
 from llamachat.tui.conversation.thinking import ThinkingSection
+from llamachat.tui.copying import copy_text
 from llamachat.tui.when import when
 
 
@@ -67,7 +73,8 @@ class MessageView(MarkdownView, can_focus=True):
 
     It is one Line-API widget (the badge and error are blocks of the view), so a
     conversation costs one widget per message. Focus it to copy it or a code
-    block, edit, regenerate or step through branches.
+    block, edit, regenerate or step through branches, or to select in copy mode
+    (``v``: a cursor that the arrows move, extending the selection; ``c`` copies).
     """
 
     DEFAULT_CSS = """
@@ -76,6 +83,15 @@ class MessageView(MarkdownView, can_focus=True):
     MessageView:focus { background: $primary 10%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
+        # Copy mode's keys come first: they take the arrows while it is on (check_action).
+        Binding("left", "cursor(-1, 0)", "Cursor left", show=False, id="message.cursor_left"),
+        Binding("right", "cursor(1, 0)", "Cursor right", show=False, id="message.cursor_right"),
+        Binding("up", "cursor(0, -1)", "Cursor up", show=False, id="message.cursor_up"),
+        Binding("down", "cursor(0, 1)", "Cursor down", show=False, id="message.cursor_down"),
+        Binding("home", "cursor(-9999, 0)", "Line start", show=False, id="message.line_start"),
+        Binding("end", "cursor(9999, 0)", "Line end", show=False, id="message.line_end"),
+        Binding("escape", "leave_copy_mode", "Leave copy mode", id="message.leave_copy_mode"),
+        Binding("v", "copy_mode", "Select", id="message.copy_mode"),
         Binding("c", "copy", "Copy", id="message.copy"),
         Binding("e", "edit", "Edit", id="message.edit"),
         Binding("r", "regenerate", "Regenerate", id="message.regenerate"),
@@ -127,6 +143,7 @@ class MessageView(MarkdownView, can_focus=True):
         self._waiting_since: float | None = None
         self._retry: tuple[int, int, float] | None = None
         self._wait_ticker: Timer | None = None
+        self._anchor = Offset(0, 0)  # where copy mode's selection starts
         self.refresh_badge()
         if message.reasoning:
             self.thinking = ThinkingSection(message.reasoning, message.reasoning_seconds)
@@ -250,8 +267,14 @@ class MessageView(MarkdownView, can_focus=True):
             self._draw_thinking()
 
     def on_click(self, event: events.Click) -> None:
-        """A click on the "Thinking" line opens or closes it."""
+        """A click on the "Thinking" line opens or closes it; a double click selects a word,
+        a triple click a line (not the whole message, and not every message: Textual's)."""
         offset = event.get_content_offset(self)
+        if event.chain in (2, 3) and offset is not None:
+            event.stop()
+            event.prevent_default()
+            self._select_at(offset, whole_line=event.chain == 3)
+            return
         row = self._window_row
         if offset is not None and row is not None and self.block_at(offset.y) is row:
             event.stop()
@@ -262,8 +285,76 @@ class MessageView(MarkdownView, can_focus=True):
             event.stop()
             self.action_toggle_thinking()
 
+    def _select_at(self, offset: Offset, *, whole_line: bool) -> None:
+        line = self.render_line(offset.y).text.rstrip()
+        index, cells = 0, 0
+        while index < len(line) and cells + cell_len(line[index]) <= offset.x:
+            cells += cell_len(line[index])
+            index += 1
+        start, end = (0, len(line)) if whole_line else word_at(line, index)
+        if start < end:
+            span = Selection(Offset(start, offset.y), Offset(end, offset.y))
+            self.screen.selections = {self: span}
+
+    # --- copy mode ----------------------------------------------------------------------
+
+    def _lines(self) -> list[str]:
+        return [strip.text.rstrip() for _, strips in self.drawn() for strip in strips]
+
+    def action_copy_mode(self) -> None:
+        """Put a cursor on the message's first line of text; the arrows extend a selection."""
+        if self.cursor is not None:
+            self.action_leave_copy_mode()
+            return
+        lines = self._lines()
+        y = next((n for n, line in enumerate(lines) if n and line.strip()), 0)  # not the badge
+        x = len(lines[y]) - len(lines[y].lstrip()) if lines else 0
+        self._anchor = self.cursor = Offset(x, y)
+        self._select()
+        self.notify("Copy mode: the arrows extend the selection, c copies, Escape leaves.")
+
+    def action_cursor(self, dx: int, dy: int) -> None:
+        """Move copy mode's cursor, the selection following it."""
+        if self.cursor is None:
+            return
+        lines = self._lines() or [""]
+        x, y = self.cursor.x + dx, min(max(self.cursor.y + dy, 0), len(lines) - 1)
+        if dx == -1 and x < 0 < y:
+            y -= 1
+            x = len(lines[y])
+        elif dx == 1 and x > len(lines[y]) and y < len(lines) - 1:
+            x, y = 0, y + 1
+        self.cursor = Offset(min(max(x, 0), len(lines[y])), y)
+        self._select()
+        parent = self.parent
+        if isinstance(parent, ScrollableContainer):
+            top = self.virtual_region.y + self.styles.padding.top
+            parent.scroll_to_region(Region(0, top + y, 1, 1), animate=False, immediate=True)
+
+    def _select(self) -> None:
+        assert self.cursor is not None
+        start, end = Selection.from_offsets(self._anchor, self.cursor)
+        assert start is not None and end is not None
+        self.screen.selections = {self: Selection(start, end + Offset(1, 0))}
+        self.refresh()
+
+    def action_leave_copy_mode(self) -> None:
+        """Leave copy mode, and its selection."""
+        self.cursor = None
+        self.screen.clear_selection()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        if self.cursor is not None:
+            self.cursor = None
+            self.refresh()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Only your own prompts can be edited: ``e`` is not offered on a reply."""
+        if action in ("cursor", "leave_copy_mode"):
+            return self.cursor is not None
+        if action == "branch":
+            return self.cursor is None
         if action == "edit":
             return self.message.role == "user"
         if action == "toggle_thinking":
@@ -277,7 +368,15 @@ class MessageView(MarkdownView, can_focus=True):
         self.show_more()
 
     def action_copy(self) -> None:
-        self.post_message(self.Action(self, "copy"))
+        """Copy the message (what has arrived, while it streams), or copy mode's selection."""
+        if self.cursor is None:
+            self.post_message(self.Action(self, "copy"))
+            return
+        selection = self.text_selection
+        selected = self.get_selection(selection) if selection is not None else None
+        self.action_leave_copy_mode()
+        if selected is not None:
+            copy_text(self.app, selected[0], "Selection")
 
     def action_copy_code(self, number: int) -> None:
         self.post_message(self.Action(self, "copy_code", number))

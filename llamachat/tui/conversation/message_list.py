@@ -21,6 +21,7 @@ from llamachat.session import ChatSession
 from llamachat.store.models import Message, Totals
 from llamachat.tui.conversation.earlier import EarlierRow
 from llamachat.tui.conversation.message import MessageView
+from llamachat.tui.copying import copy_text
 
 #: Messages mounted when a conversation opens (more if they do not fill the screen);
 #: older ones load, a batch at a time, as you scroll up.
@@ -125,14 +126,16 @@ class MessageList(VerticalScroll):
     def on_message_view_action(self, event: MessageView.Action) -> None:
         """Copying and details; the actions that change the conversation go on to the pane."""
         view = event.view
-        if event.action == "copy":
-            self.app.copy_to_clipboard(view.message.content)
-            self.notify("Message copied to the clipboard.")
+        if event.action == "copy":  # while it streams, what has arrived so far
+            text = view.text or view.message.content
+            if not text:
+                self.notify("Nothing to copy yet: no text has arrived.")
+            else:
+                copy_text(self.app, text, "The reply so far" if view.streaming else "Message")
         elif event.action == "copy_code":
             blocks, number = view.code_blocks, event.argument
             if 1 <= number <= len(blocks):
-                self.app.copy_to_clipboard(blocks[number - 1].code)
-                self.notify(f"Code block {number} copied to the clipboard.")
+                copy_text(self.app, blocks[number - 1].code, f"Code block {number}")
             else:
                 self.notify(f"This message has no code block {number}.", severity="warning")
         elif event.action == "details":

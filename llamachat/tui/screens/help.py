@@ -74,7 +74,23 @@ KEYS: list[tuple[str, list[tuple[str, str, str]]]] = [
     (
         "A focused message",
         [
-            ("c", "copy the message", "message.copy"),
+            (
+                "c",
+                "copy the message as written (while it streams: what has arrived)",
+                "message.copy",
+            ),
+            (
+                "v",
+                "copy mode: a cursor; arrows, Home and End select, c copies",
+                "message.copy_mode",
+            ),
+            ("Esc", "leave copy mode", "message.leave_copy_mode"),
+            ("←", "in copy mode: the cursor left, extending the selection", "message.cursor_left"),
+            ("→", "in copy mode: the cursor right", "message.cursor_right"),
+            ("↑", "in copy mode: the line above", "message.cursor_up"),
+            ("↓", "in copy mode: the line below", "message.cursor_down"),
+            ("Home", "in copy mode: to the line's start", "message.line_start"),
+            ("End", "in copy mode: to the line's end", "message.line_end"),
             ("1 … 9", "copy code block N", "message.copy_code_1 … message.copy_code_9"),
             ("e", "edit this prompt and resend it as a new branch", "message.edit"),
             (
@@ -91,6 +107,14 @@ KEYS: list[tuple[str, list[tuple[str, str, str]]]] = [
                 "message.thinking",
             ),
             ("m", "show more of a long message", "message.show_more"),
+        ],
+    ),
+    (
+        "Mouse",
+        [
+            ("drag", "select text, across lines and messages", ""),
+            ("double / triple click", "select a word / a line", ""),
+            ("Ctrl+C", "copy the selection as written (Markdown, code without its frame)", ""),
         ],
     ),
     (
