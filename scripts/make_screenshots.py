@@ -184,6 +184,7 @@ async def shoot() -> None:
 
             # 7. The light theme: code in a light Pygments style, inline code on the panel.
             app.theme = "andes-day"
+            assert first is not None
             app.tabs.show(first)
             await pilot.pause(0.5)
             app.save_screenshot("light-theme.svg", str(OUT))
@@ -198,6 +199,15 @@ async def shoot() -> None:
             pane.submit("Write a function that reverses a string.")
             await pilot.pause(4)
             app.save_screenshot("persona.svg", str(OUT))
+
+            # 9. A selection dragged down the conversation (Ctrl+C copies it as written).
+            area = pane.messages.region
+            start, end = (area.x + 6, area.y + 2), (area.x + 40, area.y + 12)
+            await pilot.mouse_down(None, start)
+            await pilot.hover(None, end)
+            await pilot.mouse_up(None, end)
+            await pilot.pause(0.3)
+            app.save_screenshot("selection.svg", str(OUT))
     print(json.dumps(sorted(p.name for p in OUT.glob("*.svg"))))
 
 
