@@ -9,16 +9,19 @@ place when a resize rewraps every line.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message as TextualMessage
 from textual.widget import Widget
 
 from llamachat.session import ChatSession
-from llamachat.store.models import Message, Totals
+from llamachat.store.models import Message, MessageStatus, Totals
 from llamachat.tui.conversation.earlier import EarlierRow
 from llamachat.tui.conversation.message import MessageView
 
@@ -37,6 +40,13 @@ class MessageList(VerticalScroll):
     DEFAULT_CSS = """
     MessageList { height: 1fr; padding: 0 1; scrollbar-gutter: stable; }
     """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # On a focused message (or the list): vi-like steps, and the two ends.
+        Binding("end,G", "newest", "Newest", show=False),
+        Binding("home,g", "first", "First", show=False),
+        Binding("j", "step(1)", "Next message", show=False),
+        Binding("k", "step(-1)", "Previous message", show=False),
+    ]
 
     @dataclass
     class NearTop(TextualMessage):
@@ -60,6 +70,9 @@ class MessageList(VerticalScroll):
         self.first_mounted = 0
         #: Mounting older messages to fill the screen: scrolling near the top loads nothing.
         self.filling = False
+        #: Where the end was when the person scrolled up from it: the last child then and
+        #: its height then (reaching that point again follows the stream, however fast).
+        self._left_end: tuple[Widget, int] | None = None
 
     @property
     def following(self) -> bool:
@@ -177,7 +190,8 @@ class MessageList(VerticalScroll):
         else:
             self.filling = False
             if self.following:  # not when the person already scrolled up to read
-                self.scroll_end(animate=False)
+                # At once: a deferred scroll would land after a Home pressed meanwhile.
+                self.scroll_end(animate=False, immediate=True)
 
     def update_earlier(self) -> None:
         """Say how many older messages are not mounted yet (hidden when there are none)."""
@@ -214,6 +228,90 @@ class MessageList(VerticalScroll):
         if anchor is not None and keep_position:
             self.call_after_refresh(lambda: self.scroll_to_widget(anchor, animate=False, top=True))
 
+    # --- moving around ------------------------------------------------------------------
+
+    def follow(self) -> None:
+        """Show the newest output and follow the stream again."""
+        self._left_end = None
+        self.scroll_end(animate=False, immediate=True)  # clears Textual's released anchor
+
+    def release_anchor(self) -> None:
+        """Stop following; remember where the end was, to follow again on reaching it."""
+        if self.following:
+            children = [child for child in self.children if child.display]
+            if children:
+                last = children[-1]
+                self._left_end = (last, last.virtual_region_with_margin.height)
+        super().release_anchor()
+
+    def _reached_the_end(self, y: float) -> bool:
+        """Whether scrolling down to ``y`` reached the end: the end now, or, while a reply
+        streams faster than one pages, the end as it was when the person scrolled up
+        (else the bottom moves on before each page lands, and they chase it for ever)."""
+        if not self.is_anchored or self.following:
+            return False
+        if y >= self.max_scroll_y:
+            return True
+        left = self._left_end
+        if left is None or not self._streaming() or left[0].parent is not self:
+            return False
+        child, height_then = left
+        end_then = child.virtual_region_with_margin.y + height_then
+        grown = self.virtual_size.height - end_then
+        return grown > 0 and y >= self.max_scroll_y - grown
+
+    def _streaming(self) -> bool:
+        path = self.session.path
+        view = self.views.get(path[-1].id) if path else None
+        return view is not None and view.message.status is MessageStatus.STREAMING
+
+    def action_newest(self) -> None:
+        """Jump to the newest output and follow it (the last message takes a message's focus)."""
+        if isinstance(self.app.focused, MessageView) and self.app.focused.parent is self:
+            shown = self._in_order()
+            if shown:
+                shown[-1].focus(scroll_visible=False)
+        self.follow()
+
+    def action_first(self) -> None:
+        """Go to the first message, mounting every older one at once (read from the store
+        in one query and laid out once: not batch after batch)."""
+        if self.session.earlier != 0:
+            self.first_mounted += self.session.read_earlier(sys.maxsize)
+        path = self.session.path
+        if self.first_mounted > 0:
+            batch = [self.view_for(m) for m in path[: self.first_mounted]]
+            self.first_mounted = 0
+            self.mount_all(batch, after=self.earlier)
+        self.update_earlier()
+        focus = isinstance(self.app.focused, MessageView) and self.app.focused.parent is self
+
+        def go() -> None:
+            self.scroll_home(animate=False, immediate=True)
+            if focus and path and path[0].id in self.views:
+                self.views[path[0].id].focus(scroll_visible=False)
+
+        self.call_after_refresh(go)
+
+    def action_step(self, step: int) -> None:
+        """Focus the next (``step`` 1) or the previous (-1) message; stepping up from the
+        first one mounted mounts the next batch of older ones."""
+        focused = self.app.focused
+        if not isinstance(focused, MessageView) or focused.parent is not self:
+            return
+        shown = self._in_order()
+        index = shown.index(focused) + step
+        if index < 0 and (self.first_mounted > 0 or self.session.earlier != 0):
+            self.action_load_earlier()
+            shown = self._in_order()
+            index = shown.index(focused) + step
+        if 0 <= index < len(shown):
+            shown[index].focus()
+
+    def _in_order(self) -> list[MessageView]:
+        """The message views mounted, top to bottom."""
+        return [child for child in self.children if isinstance(child, MessageView)]
+
     # --- keeping the reading position --------------------------------------------------
 
     #: Where the person is reading when scrolled up: the child at the top, how far
@@ -224,6 +322,9 @@ class MessageList(VerticalScroll):
         super().watch_scroll_y(old_value, new_value)
         if new_value <= 0 < old_value:
             self.post_message(self.NearTop())
+        if new_value > old_value and self._reached_the_end(new_value):
+            self.follow()
+            return
         if self._reading is not None and self._reading[2] != self.size.width:
             # Mid-resize: the rewrap moved the end to the view, not the person (Textual
             # would follow the stream again); the place kept is restored after the resize.

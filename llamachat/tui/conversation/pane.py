@@ -207,6 +207,10 @@ class ChatPane(Vertical):
         # releases the anchor (the view stops following); at the bottom following resumes.
         messages.scroll_to(y=messages.scroll_y + event.pages * page, animate=False, immediate=True)
 
+    def on_prompt_input_to_end(self, event: PromptInput.ToEnd) -> None:
+        event.stop()
+        self.messages.follow() if event.newest else self.messages.action_first()
+
     def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
         event.stop()
         self.submit(event.text)
