@@ -1,4 +1,4 @@
-"""The open conversations, one tab each."""
+"""The open conversations, one tab each (kept for the next start: see :mod:`llamachat.ui_state`)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import itertools
 
 from textual.content import Content
 from textual.css.query import NoMatches
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import Tab, TabbedContent, TabPane
 
+from llamachat import ui_state
 from llamachat.session import new_session
+from llamachat.store.db import Store
 from llamachat.textsafety import one_line
 from llamachat.tui.conversation.pane import ChatPane
 from llamachat.workspace import Workspace
@@ -24,6 +26,26 @@ def tab_for(pane: ChatPane, title: str) -> TabPane:
     return TabPane(tab_title(title), pane, id=f"tab-{pane.id}")
 
 
+def first_tabs(store: Store) -> tuple[int | None, str, list[int], list[int]]:
+    """The conversation a start shows first, its title, and the last run's other tabs
+    before and after it: the tab active when it ended, or (none kept, or deleted since)
+    the newest conversation."""
+    saved = ui_state.load()
+    tabs = list(saved.tabs)
+    first = saved.active if saved.active in tabs else (tabs[-1] if tabs else None)
+    try:
+        title = store.conversation(first).title if first is not None else None
+    except KeyError:
+        first = None
+    if first is None:
+        first = store.latest_conversation_id()
+        if first is None:
+            return None, "New chat", [], []
+        title = store.conversation(first).title
+    index = tabs.index(first) if first in tabs else len(tabs)
+    return first, title or "New chat", tabs[:index], tabs[index + 1 :]
+
+
 class ConversationTabs(TabbedContent):
     """A tab per open conversation, each holding its :class:`ChatPane`."""
 
@@ -33,6 +55,8 @@ class ConversationTabs(TabbedContent):
         #: Queued replies the app fetches in the background (panes leave them alone).
         self.background_jobs = background_jobs
         self._pane_ids = itertools.count(1)
+        #: Reopening the last run's tabs: what is open is not the whole list yet.
+        self.reopening = False
 
     def new_pane(self, conversation_id: int | None) -> ChatPane:
         """A pane for a new conversation, or for stored one ``conversation_id``."""
@@ -55,8 +79,16 @@ class ConversationTabs(TabbedContent):
         return found.first() if found else None
 
     def chats(self) -> list[ChatPane]:
-        """Every open pane, in tab order."""
-        return list(self.query(ChatPane))
+        """Every open pane, in the order of the tabs (a tab added before another is
+        mounted after it: the order of the panes is not the tabs')."""
+        panes = {f"tab-{pane.id}": pane for pane in self.query(ChatPane)}
+        ordered = []
+        for tab in self.query(Tab):  # ids are Textual's prefix + the TabPane's id
+            tab_id = tab.id or ""
+            pane = next((p for key, p in panes.items() if tab_id.endswith(key)), None)
+            if pane is not None and pane not in ordered:
+                ordered.append(pane)
+        return ordered + [pane for pane in panes.values() if pane not in ordered]
 
     def chat_for(self, conversation_id: int) -> ChatPane | None:
         """The open pane of conversation ``conversation_id``, if it is open."""
@@ -105,3 +137,41 @@ class ConversationTabs(TabbedContent):
     def retitle(self, pane: ChatPane) -> None:
         """Show ``pane``'s title on its tab."""
         self.get_tab(f"tab-{pane.id}").label = tab_title(pane.title)
+
+    def remember(self) -> None:
+        """Keep the open conversations' tabs, in order, and the active one, for the next
+        start (a new chat with nothing stored yet is left out)."""
+        if self.reopening:
+            return
+        active = self.active_chat
+        ids = [p.conversation_id for p in self.chats() if p.conversation_id is not None]
+        ui_state.update(tabs=tuple(ids), active=active.conversation_id if active else None)
+
+    async def reopen(self, before: list[int], after: list[int]) -> None:
+        """Open the last run's other tabs around the active one, composed with the app
+        (after the first paint, so they cost it nothing); deleted ones are skipped."""
+        store = self.workspace.store
+        first = self.active
+        if store is None or not first:
+            return
+        self.reopening = True
+        try:
+            last = first
+            for conversation_id, place in [(c, "before") for c in before] + [
+                (c, "after") for c in after
+            ]:
+                if not self.is_attached or self.chat_for(conversation_id) is not None:
+                    continue
+                try:
+                    title = store.conversation(conversation_id).title
+                except KeyError:
+                    continue  # deleted since
+                tab = tab_for(self.new_pane(conversation_id), title or "New chat")
+                if place == "before":
+                    await self.add_pane(tab, before=first)
+                else:
+                    await self.add_pane(tab, after=last)
+                    last = tab.id or last
+        finally:
+            self.reopening = False
+        self.remember()
