@@ -32,6 +32,8 @@ BATCH = 20
 #: Messages read from the store at a time: a conversation of a million messages opens with
 #: its newest ones, and older ones are read as scrolling up reaches the first one read.
 LOAD = 200
+#: Messages Home mounts at once at the top; the rest follow below them in doubling batches.
+FIRST = 50
 
 
 class MessageList(VerticalScroll):
@@ -42,7 +44,7 @@ class MessageList(VerticalScroll):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         # On a focused message (or the list): vi-like steps, and the two ends.
-        Binding("end,G", "newest", "Newest", show=False),
+        Binding("end,G", "newest", "Newest"),
         Binding("home,g", "first", "First", show=False),
         Binding("j", "step(1)", "Next message", show=False),
         Binding("k", "step(-1)", "Previous message", show=False),
@@ -274,15 +276,20 @@ class MessageList(VerticalScroll):
         self.follow()
 
     def action_first(self) -> None:
-        """Go to the first message, mounting every older one at once (read from the store
-        in one query and laid out once: not batch after batch)."""
+        """Go to the first message: every older one is read from the store in one query,
+        and mounted below the first ones shown at once in batches that double (a few
+        layouts in all, not one per batch of twenty: linear work, and the screen stays
+        live while thousands are mounted)."""
         if self.session.earlier != 0:
             self.first_mounted += self.session.read_earlier(sys.maxsize)
-        path = self.session.path
-        if self.first_mounted > 0:
-            batch = [self.view_for(m) for m in path[: self.first_mounted]]
-            self.first_mounted = 0
-            self.mount_all(batch, after=self.earlier)
+        path, count = self.session.path, self.first_mounted
+        shown = self._in_order()
+        self.first_mounted = 0
+        now = FIRST if shown else count
+        if count:
+            self.mount_all([self.view_for(m) for m in path[: min(now, count)]], after=self.earlier)
+        if count > now:
+            self.call_after_refresh(self._mount_between, now, count, shown[0], now * 2)
         self.update_earlier()
         focus = isinstance(self.app.focused, MessageView) and self.app.focused.parent is self
 
@@ -292,6 +299,15 @@ class MessageList(VerticalScroll):
                 self.views[path[0].id].focus(scroll_visible=False)
 
         self.call_after_refresh(go)
+
+    def _mount_between(self, start: int, stop: int, below: Widget, size: int) -> None:
+        """Mount the path's messages ``start:stop`` above ``below``, ``size`` of them now."""
+        if below.parent is not self:
+            return  # shown again meanwhile (a branch switch, a reload)
+        end = min(stop, start + size)
+        self.mount_all([self.view_for(m) for m in self.session.path[start:end]], before=below)
+        if end < stop:
+            self.call_after_refresh(self._mount_between, end, stop, below, size * 2)
 
     def action_step(self, step: int) -> None:
         """Focus the next (``step`` 1) or the previous (-1) message; stepping up from the
