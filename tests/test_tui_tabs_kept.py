@@ -19,6 +19,14 @@ def _conversations(*titles: str) -> list[int]:
     return ids
 
 
+def _settled_on(app: LlamaChatApp, conversation_id: int) -> bool:
+    """The tab of ``conversation_id`` is open, active and its prompt focused."""
+    active = app.active_pane
+    return (
+        active is not None and active.conversation_id == conversation_id and active.prompt.has_focus
+    )
+
+
 def _tab_titles(app: LlamaChatApp) -> list[str]:
     """The tabs' labels, in the order shown."""
     return [str(app.tabs.get_tab(f"tab-{pane.id}").label) for pane in app.tabs.chats()]
@@ -32,8 +40,7 @@ async def test_tabs_and_the_active_one_come_back_after_a_restart() -> None:
         assert _tab_titles(app) == ["Guanaco"]  # nothing kept yet: the newest one
         for conversation_id in (llama, vicuna, alpaca):
             app.open_conversation(conversation_id)
-            await pilot.pause()
-        await wait_for(lambda: len(app.tabs.chats()) == 4, pilot)
+            await wait_for(lambda c=conversation_id: _settled_on(app, c), pilot)
         await pilot.press("ctrl+pageup")  # Vicuna is the active tab at the end
         await wait_for(
             lambda: app.active_pane is not None and app.active_pane.title == "Vicuna", pilot

@@ -129,7 +129,9 @@ class LlamaChatApp(DialogActions, App[None]):
         with Horizontal(id="main"):
             yield self.sidebar
             with self.tabs:
-                yield tab_for(self.tabs.new_pane(first), title)
+                first_tab = tab_for(self.tabs.new_pane(first), title)
+                self._first_tab = first_tab.id or ""
+                yield first_tab
         yield self.status_bar
         yield KeyFooter()
 
@@ -156,7 +158,7 @@ class LlamaChatApp(DialogActions, App[None]):
             self._show_status(pane)
         self.refresh_sidebar()
         if any(self._reopen):  # the last run's other tabs, once the first screen is painted
-            reopen = self.tabs.reopen(*self._reopen)
+            reopen = self.tabs.reopen(self._first_tab, *self._reopen)
             self.call_after_refresh(lambda: self.run_worker(reopen, exit_on_error=False))
         for problem in self._problems:
             self.notify(problem, severity="warning", timeout=12)

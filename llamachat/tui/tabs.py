@@ -147,14 +147,14 @@ class ConversationTabs(TabbedContent):
         ids = [p.conversation_id for p in self.chats() if p.conversation_id is not None]
         ui_state.update(tabs=tuple(ids), active=active.conversation_id if active else None)
 
-    async def reopen(self, before: list[int], after: list[int]) -> None:
-        """Open the last run's other tabs around the active one, composed with the app
+    async def reopen(self, first: str, before: list[int], after: list[int]) -> None:
+        """Open the last run's other tabs around tab ``first``, composed with the app
         (after the first paint, so they cost it nothing); deleted ones are skipped."""
         store = self.workspace.store
-        first = self.active
-        if store is None or not first:
+        if store is None:
             return
         self.reopening = True
+        added: list[str] = []
         try:
             last = first
             for conversation_id, place in [(c, "before") for c in before] + [
@@ -172,6 +172,9 @@ class ConversationTabs(TabbedContent):
                 else:
                     await self.add_pane(tab, after=last)
                     last = tab.id or last
+                added.append(tab.id or "")
         finally:
             self.reopening = False
+        if self.active in added or not self.active:  # taken by a tab added before it settled
+            self.active = first
         self.remember()
