@@ -31,7 +31,7 @@ from llamachat.tui.conversation.pane import ChatPane
 from llamachat.tui.copying import Copying
 from llamachat.tui.dialog_actions import DialogActions
 from llamachat.tui.screens.main import MainScreen
-from llamachat.tui.tabs import ConversationTabs
+from llamachat.tui.tabs import ConversationTabs, first_tabs
 from llamachat.tui.themes import code_style, install_themes
 from llamachat.tui.unsaved import told_if_refused
 from llamachat.tui.welcome import has_any_key, welcome
@@ -74,6 +74,8 @@ class LlamaChatApp(Copying, DialogActions, App[None]):
         self.config_keeper = ConfigKeeper(self, self.workspace, config_error)
         self.discover_local = discover_local
         self._told: set[str] = set()
+        #: The last run's other tabs, before and after the one composed with the app.
+        self._reopen: tuple[list[int], list[int]] = ([], [])
         #: Queued replies being fetched by :meth:`resume_jobs`, not by a pane.
         self.background_jobs: set[int] = set()
         self.sidebar = Sidebar(self.workspace.store)
@@ -145,17 +147,16 @@ class LlamaChatApp(Copying, DialogActions, App[None]):
         yield KeyFooter()
 
     def _first_conversation(self) -> tuple[int | None, str]:
-        """The conversation a start opens (the last one, after recovering what an earlier
-        run left unfinished), and its title."""
+        """The conversation a start opens (the tab active when the last run ended, or the
+        newest one, after recovering what an earlier run left unfinished), and its title."""
         store = self.store
         if store is None:
             return None, "New chat"
         with told_if_refused(self):  # a full disk: left for a start that can write
             store.recover()
-        first = store.latest_conversation_id()
-        if first is None:
-            return None, "New chat"
-        return first, store.conversation(first).title or "New chat"
+        first, title, before, after = first_tabs(store)
+        self._reopen = (before, after)
+        return first, title
 
     def on_mount(self) -> None:
         first = self._first
@@ -167,6 +168,9 @@ class LlamaChatApp(Copying, DialogActions, App[None]):
                 self._focus_prompt_soon(pane, opening=True)
             self._show_status(pane)
         self.refresh_sidebar()
+        if any(self._reopen):  # the last run's other tabs, once the first screen is painted
+            reopen = self.tabs.reopen(*self._reopen)
+            self.call_after_refresh(lambda: self.run_worker(reopen, exit_on_error=False))
         for problem in self._problems:
             self.notify(problem, severity="warning", timeout=12)
         jobs = self.store.resumable_jobs(include_stopped=False) if self.store is not None else []
@@ -266,6 +270,7 @@ class LlamaChatApp(Copying, DialogActions, App[None]):
         await self.tabs.close_chats(panes)
         if not self.panes():
             self.action_new_chat()
+        self.tabs.remember()
 
     def action_next_tab(self) -> None:
         self.tabs.cycle(1)
@@ -274,6 +279,7 @@ class LlamaChatApp(Copying, DialogActions, App[None]):
         self.tabs.cycle(-1)
 
     def on_conversation_tabs_activated(self, event: ConversationTabs.Activated) -> None:
+        self.tabs.remember()
         pane = self.active_pane
         if pane is not None:
             self._show_status(pane)
@@ -308,6 +314,7 @@ class LlamaChatApp(Copying, DialogActions, App[None]):
 
     def on_chat_pane_title_changed(self, event: ChatPane.TitleChanged) -> None:
         self.tabs.retitle(event.pane)
+        self.tabs.remember()  # a new chat's first message gave it an id
         self.refresh_sidebar()
 
     def on_chat_pane_warning(self, event: ChatPane.Warning) -> None:
@@ -405,6 +412,7 @@ class LlamaChatApp(Copying, DialogActions, App[None]):
         """Keep every draft, then quit."""
         for pane in self.panes():
             pane.save_draft()
+        self.tabs.remember()
         await self.workspace.aclose()
         self.exit()
 

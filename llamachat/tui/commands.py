@@ -1,4 +1,5 @@
-"""The command palette: every action, every conversation, every model and theme."""
+"""The command palette: every action, every conversation (with its date and providers),
+every model; the themes are Textual's own "Theme" command (one, not two)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import Matcher
 
+from llamachat.store.models import ConversationSummary
 from llamachat.textsafety import one_line
+from llamachat.tui.when import when
 from llamachat.workspace import Workspace
 
 
@@ -38,7 +41,6 @@ ACTIONS: list[tuple[str, str, str]] = [
     ("Regenerate last reply", "regenerate", "Keep the old reply as a branch"),
     ("Stop the reply", "stop", "Keep what arrived, marked interrupted"),
     ("Close tab", "close_tab", "Close the current conversation tab"),
-    ("Change theme", "change_theme", "Pick a colour theme"),
     ("Copy selected text", "copy_selection", "As written: Markdown, code without decorations"),
     ("Save the last copy to a file", "save_copy", "For terminals that drop clipboard copies"),
 ]
@@ -63,7 +65,7 @@ class LlamaCommands(Provider):
                     (
                         f"Open: {one_line(row.title or 'New chat', 80)}",
                         partial(app.open_conversation, row.id),
-                        f"{row.message_count} messages",
+                        _about(app.workspace, row),
                     )
                 )
         for name in app.workspace.config.providers:
@@ -91,6 +93,13 @@ class LlamaCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, _highlight(matcher, name), callback, text=name, help=help_)  # type: ignore[arg-type]
+
+
+def _about(workspace: Workspace, row: ConversationSummary) -> str:
+    """A conversation's line under its title: when it last moved, who answered, how long."""
+    names = ", ".join(dict.fromkeys(workspace.display_name(p) for p in row.providers))
+    count = f"{row.message_count:,} message{'s' if row.message_count != 1 else ''}"
+    return " · ".join(part for part in (when(row.updated_at), one_line(names, 80), count) if part)
 
 
 def _highlight(matcher: Matcher, name: str) -> Content:

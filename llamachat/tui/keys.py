@@ -22,8 +22,8 @@ from textual.screen import ModalScreen
 #: the widgets around it, and the app's (a modal screen's are in force alone).
 CHAINS: tuple[tuple[str, ...], ...] = (
     ("PromptInput", "ChatPane", "MainScreen", "LlamaChatApp"),
-    ("MessageView", "ChatPane", "MainScreen", "LlamaChatApp"),
-    ("EarlierRow", "ChatPane", "MainScreen", "LlamaChatApp"),
+    ("MessageView", "MessageList", "ChatPane", "MainScreen", "LlamaChatApp"),
+    ("EarlierRow", "MessageList", "ChatPane", "MainScreen", "LlamaChatApp"),
     ("Chip", "ChatPane", "MainScreen", "LlamaChatApp"),
     ("ConversationList", "Sidebar", "MainScreen", "LlamaChatApp"),
 )

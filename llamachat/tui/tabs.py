@@ -17,7 +17,9 @@ from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
 
+from llamachat import ui_state
 from llamachat.session import new_session
+from llamachat.store.db import Store
 from llamachat.textsafety import one_line
 from llamachat.tui.conversation.pane import ChatPane
 from llamachat.workspace import Workspace
@@ -29,6 +31,26 @@ SEPARATOR = " │ "
 def tab_title(title: str) -> str:
     """A tab's label: plain text (never markup), on one line, at most 24 cells."""
     return one_line(title, 24) or "New chat"
+
+
+def first_tabs(store: Store) -> tuple[int | None, str, list[int], list[int]]:
+    """The conversation a start shows first, its title, and the last run's other tabs
+    before and after it: the tab active when it ended, or (none kept, or deleted since)
+    the newest conversation."""
+    saved = ui_state.load()
+    tabs = list(saved.tabs)
+    first = saved.active if saved.active in tabs else (tabs[-1] if tabs else None)
+    try:
+        title = store.conversation(first).title if first is not None else None
+    except KeyError:
+        first = None
+    if first is None:
+        first = store.latest_conversation_id()
+        if first is None:
+            return None, "New chat", [], []
+        title = store.conversation(first).title
+    index = tabs.index(first) if first in tabs else len(tabs)
+    return first, title or "New chat", tabs[:index], tabs[index + 1 :]
 
 
 class TabStrip(Widget):
@@ -107,6 +129,8 @@ class ConversationTabs(Vertical):
         self._titles: dict[str, str] = {}
         self._active: ChatPane | None = None
         self._first: ChatPane | None = None
+        #: Reopening the last run's tabs: what is open is not the whole list yet.
+        self.reopening = False
 
     def new_pane(self, conversation_id: int | None) -> ChatPane:
         """A pane for a new conversation, or for stored one ``conversation_id``."""
@@ -224,3 +248,44 @@ class ConversationTabs(Vertical):
         chats = self.chats() or ([self._first] if self._first is not None else [])
         active = chats.index(self._active) if self._active in chats else 0
         self.strip.show([self.title_of(c) for c in chats], active)
+
+    def remember(self) -> None:
+        """Keep the open conversations' tabs, in order, and the active one, for the next
+        start (a new chat with nothing stored yet is left out)."""
+        if self.reopening:
+            return
+        active = self.active_chat
+        ids = [p.conversation_id for p in self.chats() if p.conversation_id is not None]
+        ui_state.update(tabs=tuple(ids), active=active.conversation_id if active else None)
+
+    async def reopen(self, before: list[int], after: list[int]) -> None:
+        """Open the last run's other tabs around the one composed with the app (after the
+        first paint, so they cost it nothing), in the background; deleted ones are skipped."""
+        store = self.workspace.store
+        first = self._first
+        if store is None or first is None:
+            return
+        self.reopening = True
+        try:
+            last = first
+            for conversation_id, place in [(c, "before") for c in before] + [
+                (c, "after") for c in after
+            ]:
+                if not self.is_attached or self.chat_for(conversation_id) is not None:
+                    continue
+                try:
+                    title = store.conversation(conversation_id).title
+                except KeyError:
+                    continue  # deleted since
+                pane = self.new_pane(conversation_id)
+                self._titles[pane.id or ""] = tab_title(title or "New chat")
+                pane.display = False
+                if place == "before":
+                    await self.mount(pane, before=first)
+                else:
+                    await self.mount(pane, after=last)
+                    last = pane
+                self._show_strip()
+        finally:
+            self.reopening = False
+        self.remember()

@@ -9,16 +9,19 @@ place when a resize rewraps every line.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message as TextualMessage
 from textual.widget import Widget
 
 from llamachat.session import ChatSession
-from llamachat.store.models import Message, Totals
+from llamachat.store.models import Message, MessageStatus, Totals
 from llamachat.tui.conversation.earlier import EarlierRow
 from llamachat.tui.conversation.message import MessageView
 from llamachat.tui.copying import copy_text
@@ -30,6 +33,8 @@ BATCH = 20
 #: Messages read from the store at a time: a conversation of a million messages opens with
 #: its newest ones, and older ones are read as scrolling up reaches the first one read.
 LOAD = 200
+#: Messages Home mounts at once at the top; the rest follow below them in doubling batches.
+FIRST = 50
 
 
 class MessageList(VerticalScroll):
@@ -38,6 +43,13 @@ class MessageList(VerticalScroll):
     DEFAULT_CSS = """
     MessageList { height: 1fr; padding: 0 1; scrollbar-gutter: stable; }
     """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # On a focused message (or the list): vi-like steps, and the two ends.
+        Binding("end,G", "newest", "Newest", id="messages.newest"),
+        Binding("home,g", "first", "First", show=False, id="messages.first"),
+        Binding("j", "step(1)", "Next message", show=False, id="messages.next"),
+        Binding("k", "step(-1)", "Previous message", show=False, id="messages.previous"),
+    ]
 
     @dataclass
     class NearTop(TextualMessage):
@@ -61,6 +73,9 @@ class MessageList(VerticalScroll):
         self.first_mounted = 0
         #: Mounting older messages to fill the screen: scrolling near the top loads nothing.
         self.filling = False
+        #: Where the end was when the person scrolled up from it: the last child then and
+        #: its height then (reaching that point again follows the stream, however fast).
+        self._left_end: tuple[Widget, int] | None = None
 
     @property
     def following(self) -> bool:
@@ -180,7 +195,8 @@ class MessageList(VerticalScroll):
         else:
             self.filling = False
             if self.following:  # not when the person already scrolled up to read
-                self.scroll_end(animate=False)
+                # At once: a deferred scroll would land after a Home pressed meanwhile.
+                self.scroll_end(animate=False, immediate=True)
 
     def update_earlier(self) -> None:
         """Say how many older messages are not mounted yet (hidden when there are none)."""
@@ -217,6 +233,104 @@ class MessageList(VerticalScroll):
         if anchor is not None and keep_position:
             self.call_after_refresh(lambda: self.scroll_to_widget(anchor, animate=False, top=True))
 
+    # --- moving around ------------------------------------------------------------------
+
+    def follow(self) -> None:
+        """Show the newest output and follow the stream again."""
+        self._left_end = None
+        self.scroll_end(animate=False, immediate=True)  # clears Textual's released anchor
+
+    def release_anchor(self) -> None:
+        """Stop following; remember where the end was, to follow again on reaching it."""
+        if self.following:
+            children = [child for child in self.children if child.display]
+            if children:
+                last = children[-1]
+                self._left_end = (last, last.virtual_region_with_margin.height)
+        super().release_anchor()
+
+    def _reached_the_end(self, y: float) -> bool:
+        """Whether scrolling down to ``y`` reached the end: the end now, or, while a reply
+        streams faster than one pages, the end as it was when the person scrolled up
+        (else the bottom moves on before each page lands, and they chase it for ever)."""
+        if not self.is_anchored or self.following:
+            return False
+        if y >= self.max_scroll_y:
+            return True
+        left = self._left_end
+        if left is None or not self._streaming() or left[0].parent is not self:
+            return False
+        child, height_then = left
+        end_then = child.virtual_region_with_margin.y + height_then
+        grown = self.virtual_size.height - end_then
+        return grown > 0 and y >= self.max_scroll_y - grown
+
+    def _streaming(self) -> bool:
+        path = self.session.path
+        view = self.views.get(path[-1].id) if path else None
+        return view is not None and view.message.status is MessageStatus.STREAMING
+
+    def action_newest(self) -> None:
+        """Jump to the newest output and follow it (the last message takes a message's focus)."""
+        if isinstance(self.app.focused, MessageView) and self.app.focused.parent is self:
+            shown = self._in_order()
+            if shown:
+                shown[-1].focus(scroll_visible=False)
+        self.follow()
+
+    def action_first(self) -> None:
+        """Go to the first message: every older one is read from the store in one query,
+        and mounted below the first ones shown at once in batches that double (a few
+        layouts in all, not one per batch of twenty: linear work, and the screen stays
+        live while thousands are mounted)."""
+        if self.session.earlier != 0:
+            self.first_mounted += self.session.read_earlier(sys.maxsize)
+        path, count = self.session.path, self.first_mounted
+        shown = self._in_order()
+        self.first_mounted = 0
+        now = FIRST if shown else count
+        if count:
+            self.mount_all([self.view_for(m) for m in path[: min(now, count)]], after=self.earlier)
+        if count > now:
+            self.call_after_refresh(self._mount_between, now, count, shown[0], now * 2)
+        self.update_earlier()
+        focus = isinstance(self.app.focused, MessageView) and self.app.focused.parent is self
+
+        def go() -> None:
+            self.scroll_home(animate=False, immediate=True)
+            if focus and path and path[0].id in self.views:
+                self.views[path[0].id].focus(scroll_visible=False)
+
+        self.call_after_refresh(go)
+
+    def _mount_between(self, start: int, stop: int, below: Widget, size: int) -> None:
+        """Mount the path's messages ``start:stop`` above ``below``, ``size`` of them now."""
+        if below.parent is not self:
+            return  # shown again meanwhile (a branch switch, a reload)
+        end = min(stop, start + size)
+        self.mount_all([self.view_for(m) for m in self.session.path[start:end]], before=below)
+        if end < stop:
+            self.call_after_refresh(self._mount_between, end, stop, below, size * 2)
+
+    def action_step(self, step: int) -> None:
+        """Focus the next (``step`` 1) or the previous (-1) message; stepping up from the
+        first one mounted mounts the next batch of older ones."""
+        focused = self.app.focused
+        if not isinstance(focused, MessageView) or focused.parent is not self:
+            return
+        shown = self._in_order()
+        index = shown.index(focused) + step
+        if index < 0 and (self.first_mounted > 0 or self.session.earlier != 0):
+            self.action_load_earlier()
+            shown = self._in_order()
+            index = shown.index(focused) + step
+        if 0 <= index < len(shown):
+            shown[index].focus()
+
+    def _in_order(self) -> list[MessageView]:
+        """The message views mounted, top to bottom."""
+        return [child for child in self.children if isinstance(child, MessageView)]
+
     # --- keeping the reading position --------------------------------------------------
 
     #: Where the person is reading when scrolled up: the child at the top, how far
@@ -227,6 +341,9 @@ class MessageList(VerticalScroll):
         super().watch_scroll_y(old_value, new_value)
         if new_value <= 0 < old_value:
             self.post_message(self.NearTop())
+        if new_value > old_value and self._reached_the_end(new_value):
+            self.follow()
+            return
         if self._reading is not None and self._reading[2] != self.size.width:
             # Mid-resize: the rewrap moved the end to the view, not the person (Textual
             # would follow the stream again); the place kept is restored after the resize.

@@ -224,6 +224,10 @@ class ChatPane(Attaching, Vertical):
             return store.recent_prompts(self.session.conversation_id, RECALL_LIMIT)
         return []
 
+    def on_prompt_input_to_end(self, event: PromptInput.ToEnd) -> None:
+        event.stop()
+        self.messages.follow() if event.newest else self.messages.action_first()
+
     def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
         event.stop()
         self.submit(event.text)

@@ -49,6 +49,12 @@ class PromptInput(TextArea):
         pages: int
 
     @dataclass
+    class ToEnd(Message):
+        """Show the newest output and follow it (``newest``), or go to the first message."""
+
+        newest: bool
+
+    @dataclass
     class Submitted(Message):
         """The person pressed Enter on a non-empty prompt."""
 
@@ -150,6 +156,18 @@ class PromptInput(TextArea):
     def action_read_back(self, pages: int) -> None:
         """Page through the conversation without leaving the prompt."""
         self.post_message(self.ReadBack(pages))
+
+    def action_cursor_line_end(self, select: bool = False) -> None:
+        """End: the end of the line; pressed there, the newest output (followed again)."""
+        if not select and self.cursor_location == self.get_cursor_line_end_location():
+            self.post_message(self.ToEnd(newest=True))
+        super().action_cursor_line_end(select)
+
+    def action_cursor_line_start(self, select: bool = False) -> None:
+        """Home: the start of the line; pressed there, the conversation's first message."""
+        if not select and self.cursor_location == self.get_cursor_line_start_location():
+            self.post_message(self.ToEnd(newest=False))
+        super().action_cursor_line_start(select)
 
     def action_newline(self) -> None:
         """Insert a line break at the cursor."""

@@ -63,6 +63,8 @@ KEYS: list[tuple[str, list[tuple[str, str, str]]]] = [
                 "prompt.read_back",
             ),
             ("PgDn", "read on; at the bottom the view follows the reply again", "prompt.read_on"),
+            ("End", "at the end of the prompt's text: to the newest output, following it", ""),
+            ("Home", "in an empty prompt: to the first message", ""),
             (
                 "Shift+Tab / Tab",
                 "focus the attachment chips and the messages, then back to the prompt",
@@ -92,6 +94,10 @@ KEYS: list[tuple[str, list[tuple[str, str, str]]]] = [
             ("Home", "in copy mode: to the line's start", "message.line_start"),
             ("End", "in copy mode: to the line's end", "message.line_end"),
             ("1 … 9", "copy code block N", "message.copy_code_1 … message.copy_code_9"),
+            ("End or G", "to the newest output, following it again", "messages.newest"),
+            ("Home or g", "to the first message (earlier ones are loaded)", "messages.first"),
+            ("j", "the next message", "messages.next"),
+            ("k", "the previous message (loading earlier ones at the top)", "messages.previous"),
             ("e", "edit this prompt and resend it as a new branch", "message.edit"),
             (
                 "r",
@@ -133,6 +139,11 @@ KEYS: list[tuple[str, list[tuple[str, str, str]]]] = [
         [
             ("Esc", "close a dialog without acting", "dialog.cancel"),
             ("Ctrl+S", "save the settings (in Settings)", "settings.save"),
+            (
+                "Ctrl+T",
+                "test the open provider tab's connection (in Settings)",
+                "settings.test_connection",
+            ),
             ("Esc, F1 or q", "close this help", "help.close"),
             ("Esc, q or d", "close a message's details", "details.close"),
             ("c", "copy a message's details", "details.copy"),

@@ -67,6 +67,7 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss(None)", "Cancel", id="dialog.cancel"),
         Binding("ctrl+s", "save", "Save", id="settings.save"),
+        Binding("ctrl+t", "test_connection", "Test connection", id="settings.test_connection"),
     ]
 
     def __init__(
@@ -203,7 +204,7 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
                 yield Label(Text(spec.label) + Text(f" — {spec.help}", style="dim"))
                 yield option_widget(name, spec, settings, provider)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Test connection", id=f"test--{name}")
+                yield Button("Test connection (Ctrl+T)", id=f"test--{name}")
             yield Static(id=f"result--{name}", classes="test-result")
 
     # --- collecting -----------------------------------------------------------------
@@ -324,6 +325,14 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
             self.dismiss(None)
         elif button.startswith("test--"):
             self.test_connection(button.removeprefix("test--"))
+
+    def action_test_connection(self) -> None:
+        """Test the connection of the provider whose tab is open."""
+        active = self.query_one("#settings-tabs", TabbedContent).active.removeprefix("tab-")
+        if active in self.config.providers:
+            self.test_connection(active)
+        else:
+            self.notify("Open a provider's tab to test its connection.", severity="warning")
 
     def _show_result(self, result: Static, text: Text) -> None:
         """A test's outcome, scrolled into view (it sits below its provider's fields)."""
