@@ -10,8 +10,6 @@ import errno
 from pathlib import Path
 
 from llamachat import locations
-from llamachat.store.db import Store
-from llamachat.store.export import export
 
 
 class ExportRefused(Exception):
@@ -23,13 +21,6 @@ class ExportRefused(Exception):
         self.exists = exists
         #: The person can fix it by choosing another path or option (not a failing disk).
         self.usage = usage
-
-
-def write_export(
-    store: Store, conversation_id: int, fmt: str, path: Path, *, replace: bool
-) -> None:
-    """Write conversation ``conversation_id`` as ``fmt`` to ``path`` (``ExportRefused``)."""
-    write_text(export(store.load(conversation_id), fmt), path, replace=replace)
 
 
 def write_text(text: str, path: Path, *, replace: bool) -> None:

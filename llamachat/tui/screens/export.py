@@ -134,13 +134,21 @@ def export_conversation(app: App[Any], store: Store, conversation_id: int, title
 
 
 def write_chosen(app: App[Any], store: Store, conversation_id: int, fmt: str, path: Path) -> None:
-    """Write the export the dialog asked for (it asked before replacing a file)."""
-    from llamachat.export_file import ExportRefused, write_export
+    """Write the export the dialog asked for (it asked before replacing a file). The rows are
+    read here; drawing the file (code highlighting takes seconds on a long conversation) and
+    writing it happen in a thread, so the screen keeps moving meanwhile."""
+    from llamachat.export_file import ExportRefused, write_text
+    from llamachat.store.export import export
 
-    try:
-        write_export(store, conversation_id, fmt, path, replace=True)
-    except ExportRefused as refused:
-        app.notify(str(refused), severity="error")
-        return
-    ui_state.update(export_dir=str(path.absolute().parent))  # the next export starts there
-    app.notify(f"Exported to {path}")
+    conversation = store.load(conversation_id)
+
+    def write() -> None:
+        try:
+            write_text(export(conversation, fmt), path, replace=True)
+        except ExportRefused as refused:
+            app.call_from_thread(app.notify, str(refused), severity="error")
+            return
+        ui_state.update(export_dir=str(path.absolute().parent))  # the next export starts there
+        app.call_from_thread(app.notify, f"Exported to {path}")
+
+    app.run_worker(write, thread=True, group="export", exit_on_error=False)
