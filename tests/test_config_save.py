@@ -110,12 +110,12 @@ async def test_a_file_made_invalid_meanwhile_is_never_overwritten() -> None:
         assert all(str(path) in m and "line 15" in m for m in refusals), refusals
 
 
-async def test_saving_unchanged_settings_writes_no_built_in_provider_into_the_file() -> None:
-    """The built-in providers (the local llama.cpp server, the demo, the hosted ones) are not
-    copied into the file as they are: only what the person changed on screen is written."""
+async def save_read_timeout_45(original: str) -> str:
+    """Write ``original`` as the config file, change only the read timeout in Settings to
+    45 and save; the file as it is afterwards."""
     path = locations.config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(ORIGINAL)
+    path.write_text(original)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(lambda: app.active_pane is not None, pilot)
@@ -125,26 +125,20 @@ async def test_saving_unchanged_settings_writes_no_built_in_provider_into_the_fi
         await pilot.press("ctrl+s")
         await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)
         await wait_for(lambda: load_config(path).network.read_timeout == 45, pilot)
-    written = path.read_text()
+    return path.read_text()
+
+
+async def test_saving_unchanged_settings_writes_no_built_in_provider_into_the_file() -> None:
+    """The built-in providers (the local llama.cpp server, the demo, the hosted ones) are not
+    copied into the file as they are: only what the person changed on screen is written."""
+    written = await save_read_timeout_45(ORIGINAL)
     assert "[providers.local]" not in written and "127.0.0.1:8080" not in written, written
     assert "[providers.mine]" in written  # the person's own provider stays as it was
-    assert set(load_config(path).raw.get("providers", {})) == {"mine"}
+    assert set(load_config(locations.config_path()).raw.get("providers", {})) == {"mine"}
 
 
 async def test_saving_settings_does_not_copy_the_theme_in_use_into_the_file() -> None:
     """A file without a theme keeps none when other settings are saved: the theme in use
     is the built-in default, not a choice."""
-    path = locations.config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("# mine\n[network]\nread_timeout = 30\n")
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(lambda: app.active_pane is not None, pilot)
-        await pilot.press("ctrl+s")
-        await wait_for(lambda: isinstance(app.screen, SettingsScreen), pilot)
-        app.screen.query_one("#general--read_timeout", Input).value = "45"
-        await pilot.press("ctrl+s")
-        await wait_for(lambda: not isinstance(app.screen, SettingsScreen), pilot)
-        await wait_for(lambda: load_config(path).network.read_timeout == 45, pilot)
-    written = path.read_text()
+    written = await save_read_timeout_45("# mine\n[network]\nread_timeout = 30\n")
     assert "theme" not in written and written.startswith("# mine\n"), written
