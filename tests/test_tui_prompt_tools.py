@@ -196,6 +196,25 @@ class TestTextFiles:
             sent = fake.received("POST")[0].json["messages"][-1]["content"]
             assert sent == "look\n\nb.log\n```log\nbeta\n```"
 
+    async def test_a_file_alone_is_sent_and_a_blank_enter_alone_is_not(
+        self, fake: FakeServer, tmp_path: Path
+    ) -> None:
+        (tmp_path / "todo.txt").write_text("buy hay")
+        fake.on("POST", CHAT, sse_reply(stream_events(["ok"])))
+        configure(fake)
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(lambda: focused(app) is pane(app).prompt, pilot)
+            await pilot.press("enter", "space", "enter")  # blank: nothing goes out
+            await pilot.pause()
+            assert not fake.received("POST") and not views(app)
+            pane(app).attach_file(str(tmp_path / "todo.txt"))
+            await wait_for(lambda: len(pane(app).attachments.query(Chip)) == 1, pilot)
+            await pilot.press("enter")
+            await wait_for(lambda: len(views(app)) == 2 and not pane(app).busy, pilot)
+            sent = fake.received("POST")[0].json["messages"][-1]["content"]
+            assert sent.endswith("todo.txt\n```txt\nbuy hay\n```") and "buy hay" in sent
+
     async def test_too_large_binary_and_images_are_told_apart(
         self, fake: FakeServer, tmp_path: Path
     ) -> None:

@@ -230,7 +230,9 @@ class ChatPane(Attaching, Vertical):
 
     def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
         event.stop()
-        self.submit(event.text)
+        attached = self.attachments.images or self.attachments.files
+        if event.text.strip() or attached:  # a file alone is a prompt; blank alone is not
+            self.submit(event.text)
 
     def submit(self, text: str) -> None:
         """Send ``text`` (with any attached images) as the next prompt."""

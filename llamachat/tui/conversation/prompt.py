@@ -98,10 +98,9 @@ class PromptInput(TextArea):
             self.placeholder = f"Message Llama…  ({send} sends · Enter: new line)"
 
     def action_submit(self) -> None:
-        """Send the prompt (nothing happens when it is blank)."""
-        if self.text.strip():
-            self.prompts.reset()
-            self.post_message(self.Submitted(self, self.text))
+        """Send the prompt (the pane sends a blank one only with something attached)."""
+        self.prompts.reset()
+        self.post_message(self.Submitted(self, self.text))
 
     def show_text(self, text: str) -> None:
         """Replace the prompt's text, the cursor at its end, ready to type on."""
